@@ -1,0 +1,166 @@
+"""Writes on accounts: creating users, signing in (throttled), issuing and checking API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from gridgov.accounts.models import ROLE_AREA_LEVELS, ApiToken, LoginFailure, Role, Unit, User
+from gridgov.areas.models import Area
+from gridgov.core import audit
+from gridgov.core.crypto import blind_index
+from gridgov.core.errors import DomainError, Throttled
+from gridgov.core.validators import normalise_phone
+
+
+def _check_binding(role: str, area: Area | None, unit: Unit | None) -> None:
+    if role not in Role.values:
+        raise DomainError("invalid_role", f"角色「{role}」无效", "role")
+    levels = ROLE_AREA_LEVELS.get(role)
+    if levels:
+        if area is None:
+            raise DomainError("required", f"{Role(role).label}必须绑定所属区域", "area")
+        if area.level not in levels:
+            raise DomainError(
+                "area_level_mismatch",
+                f"{Role(role).label}只能绑定到{'、'.join(levels)}级区域，不能绑定到 {area.level}",
+                "area",
+            )
+        if not area.is_active:
+            raise DomainError("area_retired", f"区域 {area.code} 已撤销", "area")
+    elif area is not None and role not in (Role.RESIDENT, Role.VOLUNTEER):
+        raise DomainError("area_not_allowed", f"{Role(role).label}不绑定区域", "area")
+    if role == Role.UNIT and unit is None:
+        raise DomainError("required", "单位经办人必须绑定单位", "unit")
+    if role != Role.UNIT and unit is not None:
+        raise DomainError("unit_not_allowed", "只有单位经办人绑定单位", "unit")
+
+
+def user_create(
+    *,
+    by,
+    username: str,
+    password: str,
+    role: str,
+    area: Area | None = None,
+    unit: Unit | None = None,
+    display_name: str = "",
+    phone: str = "",
+    validate: bool = True,
+) -> User:
+    username = (username or "").strip()
+    if not username:
+        raise DomainError("required", "用户名不能为空", "username")
+    _check_binding(role, area, unit)
+    phone = normalise_phone(phone)
+    if validate:
+        try:
+            validate_password(password, User(username=username, display_name=display_name))
+        except ValidationError as exc:
+            raise DomainError("weak_password", "；".join(exc.messages), "password") from exc
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise DomainError("username_taken", f"用户名「{username}」已存在", "username", status=409)
+        user = User(
+            username=username,
+            role=role,
+            area=area,
+            unit=unit,
+            display_name=display_name,
+            phone=phone,
+            phone_hash=blind_index(phone) if phone else "",
+            is_staff=role == Role.ADMIN,
+            is_superuser=role == Role.ADMIN,
+        )
+        user.set_password(password)
+        user.save()
+        audit.record(
+            actor=by,
+            verb="user.create",
+            obj=user,
+            after={
+                "username": username,
+                "role": role,
+                "area": area.code if area else None,
+                "unit": unit.name if unit else None,
+            },
+        )
+    return user
+
+
+def _recent_failures(username: str, ip: str | None, now) -> tuple[int, int]:
+    since = now - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    recent = LoginFailure.objects.filter(at__gte=since)
+    by_name = recent.filter(username=username).count()
+    by_ip = recent.filter(ip=ip).count() if ip else 0
+    return by_name, by_ip
+
+
+def sign_in(*, username: str, password: str, ip: str | None = None, request=None) -> User:
+    """Check credentials with throttling. Raises ``Throttled`` (429) while locked, else a 401 error."""
+    username = (username or "").strip()
+    if not username:
+        raise DomainError("required", "请输入用户名", "username")
+    if not password:
+        raise DomainError("required", "请输入密码", "password")
+    now = timezone.now()
+    limit = settings.LOGIN_FAILURE_LIMIT
+    by_name, by_ip = _recent_failures(username, ip, now)
+    if by_name >= limit or by_ip >= limit * 10:
+        minutes = max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)
+        raise Throttled(
+            "too_many_attempts",
+            f"登录失败次数过多，请 {minutes} 分钟后再试",
+            "password",
+            extra={"retry_after": settings.LOGIN_FAILURE_WINDOW_SECONDS},
+        )
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        LoginFailure.objects.create(username=username, ip=ip, at=now)
+        raise DomainError("invalid_credentials", "用户名或密码不正确", "password", status=401)
+    LoginFailure.objects.filter(Q(username=username)).delete()
+    return user
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def token_issue(*, user: User) -> tuple[str, ApiToken]:
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=_hash(key),
+        expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS),
+    )
+    return key, token
+
+
+def token_user(key: str) -> User | None:
+    """The active user a bearer key belongs to, or ``None`` (unknown, expired or inactive)."""
+    if not key:
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "user__area", "user__unit__area")
+        .filter(key_hash=_hash(key))
+        .first()
+    )
+    now = timezone.now()
+    if token is None or token.expires_at <= now or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def token_revoke(*, user: User, key: str) -> None:
+    ApiToken.objects.filter(user=user, key_hash=_hash(key)).delete()

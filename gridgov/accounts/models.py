@@ -1,0 +1,154 @@
+"""Accounts, roles and scopes (M2), and the units that handle dispatched work."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gridgov.core.crypto import EncryptedTextField, mask_phone
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("系统管理员")
+    DISTRICT = "district", _("区级工作人员")
+    STREET = "street", _("街道工作人员")
+    COMMUNITY = "community", _("社区工作人员")
+    GRID_CHIEF = "grid_chief", _("网格长")
+    GRID_WORKER = "grid_worker", _("网格员")
+    UNIT = "unit", _("单位经办人")
+    VOLUNTEER = "volunteer", _("党员/志愿者")
+    RESIDENT = "resident", _("居民")
+    EVALUATOR = "evaluator", _("考核员")
+
+
+# Which area levels an account of each role may be bound to.
+ROLE_AREA_LEVELS: dict[str, tuple[str, ...]] = {
+    Role.DISTRICT: ("district",),
+    Role.STREET: ("street",),
+    Role.COMMUNITY: ("community",),
+    Role.GRID_CHIEF: ("community", "grid"),
+    Role.GRID_WORKER: ("grid", "microgrid"),
+    Role.EVALUATOR: ("district", "street"),
+}
+AREA_ROLES = frozenset(ROLE_AREA_LEVELS)
+STAFF_ROLES = frozenset({Role.DISTRICT, Role.STREET, Role.COMMUNITY, Role.GRID_CHIEF, Role.GRID_WORKER})
+# Staff who may reshape the tree below their own area (the command centres).
+AREA_MANAGER_ROLES = frozenset({Role.DISTRICT, Role.STREET, Role.COMMUNITY})
+
+
+class Unit(models.Model):
+    """A body that handles dispatched work: a department, a co-building unit, a property company."""
+
+    class Kind(models.TextChoices):
+        DEPARTMENT = "department", _("职能部门")
+        PARTNER = "partner", _("共建单位")
+        PROPERTY = "property", _("物业企业")
+        SOCIAL = "social", _("社会组织")
+
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="units", verbose_name=_("服务区域")
+    )
+    is_active = models.BooleanField(_("在用"), default=True)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GridgovUserManager(UserManager):
+    pass
+
+
+class User(AbstractUser):
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.RESIDENT)
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    area = models.ForeignKey(
+        "areas.Area",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        verbose_name=_("所属区域"),
+    )
+    unit = models.ForeignKey(
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handlers",
+        verbose_name=_("所属单位"),
+    )
+    phone = EncryptedTextField(_("手机号"), blank=True, default="")
+    phone_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    # A/B 角: the backup receives this account's work while ``is_away`` is set.
+    backup = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="backup_for",
+        verbose_name=_("B 角（替岗人）"),
+    )
+    is_away = models.BooleanField(_("离岗中"), default=False)
+
+    objects = GridgovUserManager()
+
+    class Meta:
+        verbose_name = _("账号")
+        verbose_name_plural = _("账号")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="unit") | models.Q(unit__isnull=False), name="unit_role_has_unit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMIN
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only a SHA-256 of the key is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d}"
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, kept for throttling (and for the security record)."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+        indexes = [models.Index(fields=["ip", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.at:%Y-%m-%d %H:%M}"

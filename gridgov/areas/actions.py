@@ -1,0 +1,373 @@
+"""Every write to the area tree. Each action checks permission and input, runs in one transaction,
+records the change (``AreaChange``) and the audit log, and moves the geometry version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from django.db import transaction
+from django.utils import timezone
+
+from gridgov.areas import lookup
+from gridgov.areas.geometry import (
+    EDGE_TOLERANCE,
+    bbox_fields,
+    check_inside,
+    check_no_overlap,
+    parse_boundary,
+    to_geojson,
+)
+from gridgov.areas.models import CODE_LENGTH, Area, AreaChange, GridKind, GridType, Level, child_level
+from gridgov.core import audit
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.scope import in_scope
+
+AREA_TOLERANCE_RATIO = 1e-6
+
+
+def _require_manager(user, area: Area | None, *, creating_child: bool = False) -> None:
+    """Admins manage the whole tree; district/street/community staff manage strictly below their area
+    (they may add children to their own area, not reshape it)."""
+    from gridgov.accounts.models import AREA_MANAGER_ROLES
+
+    if user.is_admin:
+        return
+    if area is None or user.role not in AREA_MANAGER_ROLES or user.area_id is None:
+        raise DomainError("forbidden", "您没有调整网格的权限", status=403)
+    if not in_scope(user, area.code):
+        raise NotFound(f"区域 {area.code} 不存在或不在您的管辖范围内", field="code")
+    if area.code == user.area.code and not creating_child:
+        raise DomainError("forbidden", "只能调整本级以下的区域", status=403)
+
+
+def _lock_active(code: str) -> Area:
+    area = Area.objects.select_for_update().filter(code=code, is_active=True).first()
+    if area is None:
+        raise NotFound(f"区域 {code} 不存在或已撤销", field="code")
+    return area
+
+
+def _siblings(parent: Area | None, exclude: list[int]) -> list[tuple[str, Any]]:
+    qs = Area.objects.filter(parent=parent, is_active=True, boundary__isnull=False).exclude(pk__in=exclude)
+    return [(a.name, parse_boundary(a.boundary)) for a in qs]
+
+
+def _check_kinds(level: str, kind: str, grid_type: str) -> tuple[str, str]:
+    if level in (Level.GRID, Level.MICROGRID):
+        kind = kind or GridKind.BASIC
+        grid_type = grid_type or GridType.RESIDENTIAL
+        if kind not in GridKind.values:
+            raise DomainError(
+                "invalid_kind", f"网格类别「{kind}」无效，可选：{', '.join(GridKind.values)}", "kind"
+            )
+        if grid_type not in GridType.values:
+            raise DomainError(
+                "invalid_grid_type",
+                f"网格类型「{grid_type}」无效，可选：{', '.join(GridType.values)}",
+                "grid_type",
+            )
+        return kind, grid_type
+    if kind or grid_type:
+        raise DomainError("invalid_kind", "只有网格和微网格有类别和类型", "kind")
+    return "", ""
+
+
+def _check_boundary(geojson: Any, parent: Area | None, exclude: list[int]):
+    geom = parse_boundary(geojson)
+    if parent is not None and parent.boundary:
+        check_inside(geom, parse_boundary(parent.boundary), parent.name)
+    check_no_overlap(geom, _siblings(parent, exclude))
+    return geom
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("required", "名称不能为空", "name")
+    if len(name) > 100:
+        raise DomainError("too_long", "名称不能超过 100 个字", "name")
+    return name
+
+
+def _new_area(
+    *, code: str, name: str, level: str, parent: Area | None, kind: str, grid_type: str, geom
+) -> Area:
+    return Area.objects.create(
+        code=code,
+        name=name,
+        level=level,
+        parent=parent,
+        kind=kind,
+        grid_type=grid_type,
+        boundary=to_geojson(geom) if geom is not None else None,
+        **(bbox_fields(geom) if geom is not None else {}),
+    )
+
+
+def _snapshot(area: Area) -> dict:
+    return {
+        "code": area.code,
+        "name": area.name,
+        "level": area.level,
+        "kind": area.kind,
+        "grid_type": area.grid_type,
+        "is_active": area.is_active,
+    }
+
+
+def area_create(
+    *,
+    by,
+    code: str,
+    name: str,
+    parent_code: str | None = None,
+    boundary: Any = None,
+    kind: str = "",
+    grid_type: str = "",
+    reason: str = "",
+) -> Area:
+    """Create one area under ``parent_code`` (a district when there is no parent)."""
+    code = (code or "").strip()
+    name = _check_name(name)
+    with transaction.atomic():
+        parent = None
+        if parent_code:
+            parent = Area.objects.select_for_update().filter(code=parent_code).first()
+            if parent is None or not (by.is_admin or in_scope(by, parent.code)):
+                raise NotFound(f"上级区域 {parent_code} 不存在或不在您的管辖范围内", field="parent")
+            if not parent.is_active:
+                raise DomainError("parent_retired", f"上级区域 {parent_code} 已撤销", "parent")
+            level = child_level(parent.level)
+            if level is None:
+                raise DomainError("too_deep", "微网格下不能再设下级", "parent")
+            _require_manager(by, parent, creating_child=True)
+        else:
+            if not by.is_admin:
+                raise DomainError("forbidden", "只有系统管理员可以新建区（县）", status=403)
+            level = Level.DISTRICT
+        if not code.isdigit() or len(code) != CODE_LENGTH[level]:
+            raise DomainError(
+                "invalid_code", f"{Level(level).label}编码必须是 {CODE_LENGTH[level]} 位数字", "code"
+            )
+        if parent is not None and not code.startswith(parent.code):
+            raise DomainError("code_parent_mismatch", f"编码必须以上级编码 {parent.code} 开头", "code")
+        if code.endswith("000") and parent is not None:
+            raise DomainError("invalid_code", "本级序号不能为 000", "code")
+        if Area.objects.filter(code=code).exists():
+            raise DomainError(
+                "code_taken", f"编码 {code} 已被使用（撤销的编码也不再启用）", "code", status=409
+            )
+        kind, grid_type = _check_kinds(level, kind, grid_type)
+        geom = _check_boundary(boundary, parent, exclude=[]) if boundary is not None else None
+        if geom is None and level in (Level.GRID, Level.MICROGRID):
+            raise DomainError("required", "网格必须有边界", "boundary")
+        area = _new_area(
+            code=code, name=name, level=level, parent=parent, kind=kind, grid_type=grid_type, geom=geom
+        )
+        change = AreaChange.objects.create(kind=AreaChange.Kind.CREATE, changed=area, reason=reason, by=by)
+        change.created.add(area)
+        audit.record(actor=by, verb="area.create", obj=area, after=_snapshot(area), reason=reason)
+        if geom is not None:
+            lookup.bump_version()
+    return area
+
+
+def area_update(*, by, code: str, name: str | None = None, boundary: Any = None, reason: str = "") -> Area:
+    """Rename an area and/or redraw its boundary (still inside its parent, covering its children)."""
+    with transaction.atomic():
+        area = _lock_active(code)
+        _require_manager(by, area)
+        before = _snapshot(area)
+        fields: list[str] = []
+        if name is not None and _check_name(name) != area.name:
+            area.name = _check_name(name)
+            fields.append("name")
+        if boundary is not None:
+            if not (reason or "").strip():
+                raise DomainError("required", "调整边界必须填写原因", "reason")
+            geom = _check_boundary(boundary, area.parent, exclude=[area.pk])
+            for child in area.children.filter(is_active=True, boundary__isnull=False):
+                if not geom.buffer(EDGE_TOLERANCE).covers(parse_boundary(child.boundary)):
+                    raise DomainError(
+                        "boundary_excludes_child", f"新边界没有覆盖下级区域「{child.name}」", "boundary"
+                    )
+            area.boundary = to_geojson(geom)
+            for key, value in bbox_fields(geom).items():
+                setattr(area, key, value)
+            fields += ["boundary", "min_lng", "min_lat", "max_lng", "max_lat"]
+        if not fields:
+            return area
+        area.save(update_fields=[*fields, "updated_at"])
+        kind = AreaChange.Kind.BOUNDARY if "boundary" in fields else AreaChange.Kind.RENAME
+        AreaChange.objects.create(kind=kind, changed=area, reason=reason, by=by)
+        audit.record(
+            actor=by, verb=f"area.{kind}", obj=area, before=before, after=_snapshot(area), reason=reason
+        )
+        if "boundary" in fields:
+            lookup.bump_version()
+    return area
+
+
+@dataclass
+class Part:
+    name: str
+    boundary: Any
+    kind: str = ""
+    grid_type: str = ""
+
+
+def _next_codes(parent: Area, count: int) -> list[str]:
+    """The next unused sequence numbers under ``parent``: above every code ever issued, so a retired
+    code is never handed out again."""
+    length = len(parent.code) + 3
+    issued = [
+        c
+        for c in Area.objects.filter(code__startswith=parent.code).values_list("code", flat=True)
+        if len(c) == length
+    ]
+    last = max((int(c[-3:]) for c in issued), default=0)
+    if last + count > 999:
+        raise DomainError("codes_exhausted", f"{parent.name} 下的编码已用尽", "code", status=409)
+    return [f"{parent.code}{last + i:03d}" for i in range(1, count + 1)]
+
+
+def _retire(area: Area, at) -> None:
+    area.is_active = False
+    area.retired_at = at
+    area.save(update_fields=["is_active", "retired_at", "updated_at"])
+
+
+def _move_staff(from_areas: list[Area], to_area: Area, by, reason: str) -> None:
+    from gridgov.accounts.models import User
+
+    for user in User.objects.filter(area__in=from_areas).select_related("area"):
+        old = user.area.code
+        user.area = to_area
+        user.save(update_fields=["area"])
+        audit.record(
+            actor=by,
+            verb="user.area_moved",
+            obj=user,
+            before={"area": old},
+            after={"area": to_area.code},
+            reason=reason,
+        )
+
+
+def grid_split(*, by, code: str, parts: list[Part], reason: str) -> list[Area]:
+    """Split one grid into several. The parts must tile the old grid exactly (no gap, no overlap).
+    The old grid is retired; new codes are issued; staff bound to it move to the first part."""
+    if not (reason or "").strip():
+        raise DomainError("required", "拆分网格必须填写原因", "reason")
+    if len(parts) < 2:
+        raise DomainError("too_few_parts", "拆分至少需要两个部分", "parts")
+    with transaction.atomic():
+        area = _lock_active(code)
+        if area.level not in (Level.GRID, Level.MICROGRID):
+            raise DomainError("not_a_grid", "只能拆分网格或微网格", "code")
+        _require_manager(by, area)
+        if area.children.filter(is_active=True).exists():
+            raise DomainError("has_children", "该网格下还有在用的微网格，请先调整微网格", "code", status=409)
+        whole = parse_boundary(area.boundary)
+        geoms = []
+        for i, part in enumerate(parts):
+            try:
+                _check_name(part.name)
+                geom = parse_boundary(part.boundary)
+                check_inside(geom, whole, area.name)
+                check_no_overlap(geom, [(p.name, g) for p, g in zip(parts[:i], geoms, strict=True)])
+            except DomainError as exc:
+                exc.field = f"parts[{i}].{exc.field}"
+                raise
+            geoms.append(geom)
+        covered = sum(g.area for g in geoms)
+        if abs(covered - whole.area) > whole.area * AREA_TOLERANCE_RATIO:
+            raise DomainError("parts_leave_gap", "拆分后的各部分必须完整覆盖原网格，不留空隙", "parts")
+        now = timezone.now()
+        _retire(area, now)
+        codes = _next_codes(area.parent, len(parts))
+        created = []
+        for new_code, part, geom in zip(codes, parts, geoms, strict=True):
+            kind, grid_type = _check_kinds(
+                area.level, part.kind or area.kind, part.grid_type or area.grid_type
+            )
+            created.append(
+                _new_area(
+                    code=new_code,
+                    name=part.name.strip(),
+                    level=area.level,
+                    parent=area.parent,
+                    kind=kind,
+                    grid_type=grid_type,
+                    geom=geom,
+                )
+            )
+        change = AreaChange.objects.create(kind=AreaChange.Kind.SPLIT, reason=reason, by=by, changed=area)
+        change.retired.add(area)
+        change.created.add(*created)
+        _move_staff([area], created[0], by, reason)
+        audit.record(
+            actor=by,
+            verb="area.split",
+            obj=area,
+            before=_snapshot(area),
+            after={"into": [a.code for a in created]},
+            reason=reason,
+        )
+        lookup.bump_version()
+    return created
+
+
+def grid_merge(*, by, codes: list[str], name: str, reason: str) -> Area:
+    """Merge adjacent sibling grids into one new grid; the old ones are retired."""
+    if not (reason or "").strip():
+        raise DomainError("required", "合并网格必须填写原因", "reason")
+    name = _check_name(name)
+    codes = list(dict.fromkeys(codes))
+    if len(codes) < 2:
+        raise DomainError("too_few_parts", "合并至少需要两个网格", "codes")
+    with transaction.atomic():
+        areas = [_lock_active(c) for c in codes]
+        for area in areas:
+            if area.level not in (Level.GRID, Level.MICROGRID):
+                raise DomainError("not_a_grid", f"{area.code} 不是网格", "codes")
+            _require_manager(by, area)
+            if area.children.filter(is_active=True).exists():
+                raise DomainError("has_children", f"{area.name} 下还有在用的微网格", "codes", status=409)
+        if len({a.parent_id for a in areas}) != 1:
+            raise DomainError("not_siblings", "只能合并同一上级下的网格", "codes")
+        union = shapely.union_all([parse_boundary(a.boundary) for a in areas])
+        if union.geom_type != "Polygon":
+            raise DomainError("not_adjacent", "要合并的网格必须彼此相连", "codes")
+        union = union.simplify(0)  # drop collinear vertices left along the shared edges
+        parent = areas[0].parent
+        now = timezone.now()
+        for area in areas:
+            _retire(area, now)
+        kinds = {a.kind for a in areas}
+        types = {a.grid_type for a in areas}
+        merged = _new_area(
+            code=_next_codes(parent, 1)[0],
+            name=name,
+            level=areas[0].level,
+            parent=parent,
+            kind=kinds.pop() if len(kinds) == 1 else GridKind.BASIC,
+            grid_type=types.pop() if len(types) == 1 else GridType.RESIDENTIAL,
+            geom=union,
+        )
+        change = AreaChange.objects.create(kind=AreaChange.Kind.MERGE, reason=reason, by=by, changed=merged)
+        change.retired.add(*areas)
+        change.created.add(merged)
+        _move_staff(areas, merged, by, reason)
+        audit.record(
+            actor=by,
+            verb="area.merge",
+            obj=merged,
+            before={"from": codes},
+            after=_snapshot(merged),
+            reason=reason,
+        )
+        lookup.bump_version()
+    return merged

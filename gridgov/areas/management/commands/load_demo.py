@@ -1,0 +1,78 @@
+"""``gridgov load_demo``: build (or complete) the demo district. Safe to run again: nothing doubles."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from gridgov.accounts.actions import user_create
+from gridgov.accounts.models import Unit, User
+from gridgov.areas import demo
+from gridgov.areas.actions import area_create
+from gridgov.areas.models import Area
+
+
+class Command(BaseCommand):
+    help = "载入演示区（渭滨区 610302：8 个街镇、68 个社区、365 个基础网格）和演示账号"
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            admin = User.objects.filter(username="admin").first()
+            if admin is None:
+                admin = user_create(
+                    by=None,
+                    username="admin",
+                    password=demo.DEMO_PASSWORD,
+                    role="admin",
+                    display_name="系统管理员",
+                    phone="13800000001",
+                    validate=False,
+                )
+            existing = set(Area.objects.values_list("code", flat=True))
+            created_areas = 0
+            for spec in demo.demo_areas():
+                if spec["code"] in existing:
+                    continue
+                area_create(
+                    by=admin,
+                    code=spec["code"],
+                    name=spec["name"],
+                    parent_code=spec["parent_code"],
+                    boundary=spec["boundary"],
+                    kind=spec["kind"],
+                    grid_type=spec["grid_type"],
+                    reason="载入演示数据",
+                )
+                created_areas += 1
+            for name, kind, area_code in demo.DEMO_UNITS:
+                Unit.objects.get_or_create(
+                    name=name, defaults={"kind": kind, "area": Area.objects.get(code=area_code)}
+                )
+            created_users = []
+            for username, role, area_code, unit_name, display, phone in demo.DEMO_USERS:
+                if User.objects.filter(username=username).exists():
+                    continue
+                user_create(
+                    by=admin,
+                    username=username,
+                    password=demo.DEMO_PASSWORD,
+                    role=role,
+                    area=Area.objects.get(code=area_code) if area_code else None,
+                    unit=Unit.objects.get(name=unit_name) if unit_name else None,
+                    display_name=display,
+                    phone=phone,
+                    validate=False,
+                )
+                created_users.append(username)
+        counts = {
+            lvl: Area.objects.filter(level=lvl, is_active=True).count()
+            for lvl in ("district", "street", "community", "grid")
+        }
+        self.stdout.write(
+            f"演示区已就绪：{counts['district']} 个区、{counts['street']} 个街镇、{counts['community']} 个社区、"
+            f"{counts['grid']} 个网格（本次新建 {created_areas} 个区域）"
+        )
+        self.stdout.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
+        for username, role, area_code, unit_name, display, _phone in demo.DEMO_USERS:
+            where = area_code or unit_name or "—"
+            self.stdout.write(f"  {username:<11} {role:<12} {display}（{where}）")

@@ -1,0 +1,90 @@
+"""Reads of the area tree, always through the scope filter."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from gridgov.areas.models import Area
+from gridgov.core.errors import NotFound
+from gridgov.core.scope import ALL, filter_in_scope, scope_prefixes
+
+
+def areas_visible_to(user) -> QuerySet[Area]:
+    return filter_in_scope(Area.objects.all(), user, code_field="code")
+
+
+def area_get_visible(user, code: str) -> Area:
+    area = areas_visible_to(user).select_related("parent").filter(code=code).first()
+    if area is None:
+        raise NotFound(f"区域 {code} 不存在或不在您的管辖范围内", field="code")
+    return area
+
+
+def area_scope_roots(user) -> QuerySet[Area]:
+    """The top areas of ``user``'s scope: the district(s) for admins, otherwise their own area(s)."""
+    prefixes = scope_prefixes(user)
+    if prefixes is ALL:
+        return Area.objects.filter(parent__isnull=True)
+    return Area.objects.filter(code__in=prefixes)
+
+
+def area_children_visible(user, parent_code: str | None, *, include_retired: bool = False) -> QuerySet[Area]:
+    if parent_code:
+        parent = area_get_visible(user, parent_code)
+        qs = areas_visible_to(user).filter(parent=parent)
+    else:
+        qs = area_scope_roots(user)
+    if not include_retired:
+        qs = qs.filter(is_active=True)
+    return qs.annotate(child_count=Count("children", filter=Q(children__is_active=True))).order_by("code")
+
+
+def area_path_visible(user, area: Area) -> list[Area]:
+    """Ancestors of ``area`` that ``user`` can see, top first (for breadcrumbs)."""
+    return list(areas_visible_to(user).filter(code__in=area.ancestor_codes()).order_by("code"))
+
+
+def grid_for_point_visible(user, lng: float, lat: float) -> Area:
+    """The active grid containing the point. Grid names and codes are public (they are posted on duty
+    cards), so any signed-in account may look a point up; the full record still obeys scope."""
+    from gridgov.areas.lookup import get_index
+
+    code = get_index().lookup(lng, lat)
+    if code is None:
+        raise NotFound("该位置不在本区任何网格内", field="lat")
+    return Area.objects.select_related("parent").get(code=code)
+
+
+def area_children_feature_collection(user, code: str) -> dict:
+    """The active children of ``code`` as a GeoJSON FeatureCollection (the map's data)."""
+    parent = area_get_visible(user, code)
+    children = areas_visible_to(user).filter(parent=parent, is_active=True, boundary__isnull=False)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": a.boundary,
+            "properties": {
+                "code": a.code,
+                "name": a.name,
+                "level": a.level,
+                "kind": a.kind,
+                "grid_type": a.grid_type,
+            },
+        }
+        for a in children.order_by("code")
+    ]
+    if not features and parent.boundary:
+        features = [
+            {
+                "type": "Feature",
+                "geometry": parent.boundary,
+                "properties": {
+                    "code": parent.code,
+                    "name": parent.name,
+                    "level": parent.level,
+                    "kind": parent.kind,
+                    "grid_type": parent.grid_type,
+                },
+            }
+        ]
+    return {"type": "FeatureCollection", "features": features}

@@ -1,0 +1,26 @@
+"""The Celery app for production (Redis broker from ``GRIDGOV_REDIS_URL``).
+
+Without a Redis URL the embedded default runs the same task functions in-process (``task_always_eager``),
+so nothing needs a broker on a single machine.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgov.settings")
+
+app = Celery("gridgov")
+_redis = os.environ.get("GRIDGOV_REDIS_URL", "")
+app.conf.update(
+    broker_url=_redis or "memory://",
+    result_backend=None,
+    task_always_eager=not _redis,
+    task_ignore_result=True,
+    timezone="Asia/Shanghai",
+    task_acks_late=True,
+    worker_prefetch_multiplier=1,
+)
+app.autodiscover_tasks()

@@ -1,0 +1,116 @@
+"""The ``/api/v1`` NinjaAPI: authentication and the mapping of every error to ``{code, message, field}``."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
+from ninja.security import APIKeyCookie, HttpBearer
+
+from gridgov.core.errors import DomainError
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token: str):
+        from gridgov.accounts.actions import token_user
+
+        user = token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionCookie(APIKeyCookie):
+    """The page session (for htmx and the map); unsafe methods need the CSRF token."""
+
+    param_name = "sessionid"
+
+    def __init__(self) -> None:
+        super().__init__(csrf=True)
+
+    def authenticate(self, request, key):  # noqa: ARG002
+        user = getattr(request, "user", None)
+        return user if user is not None and user.is_authenticated else None
+
+
+AUTH = [BearerToken(), SessionCookie()]
+
+
+class Utf8Renderer(JSONRenderer):
+    """JSON with Chinese kept readable (no ``\\u`` escapes)."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
+api = NinjaAPI(
+    title="gridgov API",
+    version="1",
+    description="党建引领网格化基层治理平台接口。认证：`POST /api/v1/auth/token` 取得令牌后以 "
+    "`Authorization: Bearer <token>` 调用。错误统一为 `{code, message, field}`。",
+    urls_namespace="api-1",
+    auth=AUTH,
+    docs_url="/docs",
+    renderer=Utf8Renderer(),
+)
+
+
+def error_body(code: str, message: str, field: str | None = None, **extra) -> dict:
+    return {"code": code, "message": message, "field": field, **extra}
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if exc.status == 429 and "retry_after" in exc.extra:
+        response["Retry-After"] = str(exc.extra["retry_after"])
+    return response
+
+
+def _loc_field(loc) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "header", "form")]
+    return ".".join(parts) or None
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    first = exc.errors[0] if exc.errors else {}
+    field = _loc_field(first.get("loc", ()))
+    message = first.get("msg", "输入无效")
+    return api.create_response(
+        request,
+        error_body(
+            "invalid",
+            f"{field}：{message}" if field else message,
+            field,
+            errors=[{"field": _loc_field(e.get("loc", ())), "message": e.get("msg")} for e in exc.errors],
+        ),
+        status=400,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):  # noqa: ARG001
+    return api.create_response(request, error_body("unauthenticated", "需要登录或有效的访问令牌"), status=401)
+
+
+@api.exception_handler(Http404)
+def on_404(request, exc):  # noqa: ARG001
+    return api.create_response(request, error_body("not_found", "不存在或不在您的管辖范围内"), status=404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return api.create_response(request, error_body("http_error", str(exc)), status=exc.status_code)
+
+
+def register_routers() -> None:
+    from gridgov.accounts.api import router as accounts_router
+    from gridgov.areas.api import router as areas_router
+
+    api.add_router("/", accounts_router)
+    api.add_router("/areas", areas_router)
+
+
+register_routers()

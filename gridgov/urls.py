@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from gridgov.core.api import api
+
+admin.site.site_header = "网格化基层治理平台 · 管理后台"
+admin.site.site_title = "gridgov 管理后台"
+admin.site.index_title = "基础数据管理"
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("gridgov.web.urls")),
+]

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from gridgov.accounts.actions import sign_in
+from gridgov.accounts.selectors import client_ip
+from gridgov.areas.selectors import (
+    area_children_visible,
+    area_get_visible,
+    area_path_visible,
+    area_scope_roots,
+)
+from gridgov.core.errors import DomainError, NotFound
+
+
+@login_required
+def home(request):
+    return render(request, "web/home.html", {"scope_roots": area_scope_roots(request.user)})
+
+
+def login_view(request):
+    error = None
+    username = ""
+    if request.method == "POST":
+        username = request.POST.get("username", "")
+        try:
+            user = sign_in(
+                username=username,
+                password=request.POST.get("password", ""),
+                ip=client_ip(request),
+                request=request,
+            )
+        except DomainError as exc:
+            error = exc
+        else:
+            login(request, user)
+            target = request.POST.get("next") or request.GET.get("next") or ""
+            if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+                target = "web:home"
+            return redirect(target)
+    status = 200 if error is None else (429 if error.status == 429 else 400)
+    context = {
+        "error": error,
+        "username": username,
+        "next": request.POST.get("next") or request.GET.get("next", ""),
+    }
+    return render(request, "web/login.html", context, status=status)
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("web:login")
+
+
+@login_required
+@require_GET
+def areas(request, code: str | None = None):
+    """The area browser (区域与网格): the scope roots, or one area with its children and map."""
+    user = request.user
+    try:
+        current = area_get_visible(user, code) if code else None
+        children = area_children_visible(user, code)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    context = {
+        "current": current,
+        "path": area_path_visible(user, current) if current else [],
+        "children": children,
+    }
+    return render(request, "web/areas.html", context)
+
+
+@login_required
+@require_GET
+def area_children(request, code: str):
+    """The children of one area, as the partial the tree's expand control loads (htmx)."""
+    try:
+        children = area_children_visible(request.user, code)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return render(request, "web/_area_children.html", {"children": children})
