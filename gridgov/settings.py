@@ -126,6 +126,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even before collectstatic
 NODE_MODULES = Path(os.environ.get("GRIDGOV_NODE_MODULES", REPO_DIR / "node_modules"))
 # Third-party front-end assets come from the npm registry at set-up (package.json) and are served
 # from here; nothing of theirs is committed.

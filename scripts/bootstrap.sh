@@ -9,6 +9,8 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ "${1:-}" = "--browser" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  # Chinese glyphs for screenshots of pages (tests do not depend on them).
+  fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || need+=(fonts-wqy-microhei)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -9,8 +9,8 @@
     dedicated: { color: "#ea580c", fillColor: "#ea580c", fillOpacity: 0.25 },
     area: { color: "#0f766e", fillColor: "#0f766e", fillOpacity: 0.14 },
   };
-  // Names stay on the map while they fit; beyond this many polygons they show on hover only.
-  var PERMANENT_LABEL_LIMIT = 40;
+  // Rough width of one label character in pixels (CJK at the label's font size), for fitting names.
+  var LABEL_CHAR_PX = 13;
 
   function styleFor(properties) {
     var base = STYLES[properties.kind] || STYLES.area;
@@ -80,6 +80,27 @@
     });
   }
 
+  // A name stays written inside its polygon while it fits there; otherwise it shows on hover only.
+  function label(map, path) {
+    var props = path.feature.properties || {};
+    var text = props.name || props.code || "";
+    var bounds = path.getBounds();
+    var nw = map.latLngToContainerPoint(bounds.getNorthWest());
+    var se = map.latLngToContainerPoint(bounds.getSouthEast());
+    var fits = se.x - nw.x >= text.length * LABEL_CHAR_PX + 16 && se.y - nw.y >= 28;
+    if (path.labelFits === fits) {
+      return;
+    }
+    path.labelFits = fits;
+    path.unbindTooltip();
+    path.bindTooltip(text, {
+      permanent: fits,
+      direction: fits ? "center" : "top",
+      sticky: !fits,
+      className: fits ? "area-label area-label-fixed" : "area-label",
+    });
+  }
+
   function draw(el, features) {
     if (!features.length) {
       el.dataset.state = "empty";
@@ -92,7 +113,6 @@
       zoomSnap: 0.25,
     });
     var current = el.dataset.code;
-    var permanent = features.length <= PERMANENT_LABEL_LIMIT;
     var layer = L.geoJSON(
       { type: "FeatureCollection", features: features },
       {
@@ -101,11 +121,6 @@
         },
         onEachFeature: function (feature, path) {
           var props = feature.properties || {};
-          path.bindTooltip(props.name || props.code, {
-            permanent: permanent,
-            direction: "center",
-            className: "area-label",
-          });
           path.on("mouseover", function () {
             path.setStyle({ weight: 3, fillOpacity: 0.4 });
           });
@@ -121,6 +136,13 @@
       }
     ).addTo(map);
     map.fitBounds(layer.getBounds(), { padding: [16, 16] });
+    var placeLabels = function () {
+      layer.eachLayer(function (path) {
+        label(map, path);
+      });
+    };
+    placeLabels();
+    map.on("zoomend", placeLabels);
     el.dataset.features = String(features.length);
     el.dataset.state = "ready";
   }
