@@ -23,4 +23,10 @@ app.conf.update(
     task_acks_late=True,
     worker_prefetch_multiplier=1,
 )
+app.conf.beat_schedule = {
+    "sla-sweep": {
+        "task": "gridgov.cases.sla_sweep",
+        "schedule": 60.0 * int(os.environ.get("GRIDGOV_SLA_SWEEP_MINUTES", "5")),
+    },
+}
 app.autodiscover_tasks()

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "gridgov.core",
     "gridgov.areas",
     "gridgov.accounts",
+    "gridgov.notify",
+    "gridgov.cases",
     "gridgov.web",
 ]
 
@@ -80,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "gridgov.core.context_processors.calendar_warnings",
             ],
         },
     },
@@ -116,6 +119,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_FAILURE_LIMIT = int(os.environ.get("GRIDGOV_LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("GRIDGOV_LOGIN_FAILURE_WINDOW", "900"))
 API_TOKEN_TTL_DAYS = int(os.environ.get("GRIDGOV_API_TOKEN_TTL_DAYS", "30"))
+WORK_HOURS = os.environ.get("GRIDGOV_WORK_HOURS", "09:00-12:00,13:30-17:30")  # working windows (工作时)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -150,6 +154,13 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Cases (M5)
+UPLOAD_MAX_BYTES = int(os.environ.get("GRIDGOV_UPLOAD_MAX_MB", "5")) * 1024 * 1024
+UPLOAD_MAX_FILES = 9
+WHISTLE_REPORT_HOURS = os.environ.get("GRIDGOV_WHISTLE_REPORT_HOURS", "2")
+# Minutes between deadline sweeps (Celery beat in production; a thread of `gridgov serve` when embedded).
+SLA_SWEEP_MINUTES = int(os.environ.get("GRIDGOV_SLA_SWEEP_MINUTES", "5"))
 
 LOGGING = {
     "version": 1,

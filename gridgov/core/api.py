@@ -108,9 +108,17 @@ def on_http_error(request, exc: HttpError):
 def register_routers() -> None:
     from gridgov.accounts.api import router as accounts_router
     from gridgov.areas.api import router as areas_router
+    from gridgov.cases.api import categories as categories_router
+    from gridgov.cases.api import public as public_router
+    from gridgov.cases.api import router as cases_router
+    from gridgov.notify.api import router as inbox_router
 
     api.add_router("/", accounts_router)
     api.add_router("/areas", areas_router)
+    api.add_router("/cases", cases_router)
+    api.add_router("/categories", categories_router)
+    api.add_router("/public", public_router)
+    api.add_router("/inbox", inbox_router)
 
 
 register_routers()

@@ -1,8 +1,12 @@
-"""Shared records: the append-only audit log (审计日志)."""
+"""Shared records: the append-only audit log (审计日志) and the working-day calendar's overrides (工作日历)."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -62,3 +66,101 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit entries are append-only")
+
+
+# --- Working-day calendar (工作日历) -----------------------------------------------------------------
+# The rules live in ``gridgov.core.calendar``; these rows are what admins add to the package's data.
+
+CALENDAR_MIN_YEAR = 2000
+CALENDAR_MAX_YEAR = 2100
+
+
+def validate_calendar_date(value) -> None:
+    if not CALENDAR_MIN_YEAR <= value.year <= CALENDAR_MAX_YEAR:
+        raise ValidationError(
+            _("日期须在 %(min)s 年至 %(max)s 年之间"),
+            code="date_out_of_range",
+            params={"min": CALENDAR_MIN_YEAR, "max": CALENDAR_MAX_YEAR},
+        )
+
+
+class CalendarDay(models.Model):
+    """An admin's override of one date (日历调整): a holiday or a working day (调休上班), beating the
+    ``chinesecalendar`` data for that date.
+
+    Rows are replaced, never edited in place: the calendar actions delete and re-create a date's row, so
+    ``created_by``/``created_at`` say who set the current value and when, and other processes notice the
+    change through the table's row count and id sum (see ``gridgov.core.calendar``).
+    """
+
+    date = models.DateField(_("日期"), unique=True, validators=[validate_calendar_date])
+    is_workday = models.BooleanField(_("工作日"), help_text=_("勾选：当天上班（如调休）；不勾选：当天休息"))
+    name = models.CharField(_("名称"), max_length=50, blank=True, help_text=_("如：春节、国庆节调休"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("设置人"),
+    )
+    created_at = models.DateTimeField(_("设置时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("日历调整")
+        verbose_name_plural = _("日历调整")
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    date__gte=datetime.date(CALENDAR_MIN_YEAR, 1, 1),
+                    date__lte=datetime.date(CALENDAR_MAX_YEAR, 12, 31),
+                ),
+                name="calendarday_date_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        kind = _("工作日") if self.is_workday else _("休息日")
+        return f"{self.date:%Y-%m-%d} {kind} {self.name}".strip()
+
+
+class CalendarYear(models.Model):
+    """A year whose holiday schedule an admin has configured (已配置年度): imported from the State
+    Council's notice or entered by hand. A year is *known* to the calendar when the package covers it or
+    such a row exists; for other years deadlines are provisional (Monday–Friday)."""
+
+    class Source(models.TextChoices):
+        IMPORT = "import", _("导入")
+        MANUAL = "manual", _("手工录入")
+
+    year = models.PositiveSmallIntegerField(
+        _("年份"),
+        unique=True,
+        validators=[MinValueValidator(CALENDAR_MIN_YEAR), MaxValueValidator(CALENDAR_MAX_YEAR)],
+    )
+    configured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("配置人"),
+    )
+    configured_at = models.DateTimeField(_("配置时间"), default=timezone.now)
+    source = models.CharField(_("来源"), max_length=8, choices=Source.choices, default=Source.MANUAL)
+    note = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("已配置年度")
+        verbose_name_plural = _("已配置年度")
+        ordering = ["year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(year__gte=CALENDAR_MIN_YEAR, year__lte=CALENDAR_MAX_YEAR),
+                name="calendaryear_year_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.year)

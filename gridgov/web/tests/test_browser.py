@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from gridgov.web.tests.test_pages import PASSWORD, make_staff, make_tree
 
@@ -30,11 +31,10 @@ def tree(transactional_db):
 
 @pytest.fixture
 def page(tree, live_server, monkeypatch):
-    sync_api = pytest.importorskip("playwright.sync_api")
     # Sync Playwright runs an event loop in this thread; the ORM calls made while it runs (the live
     # server's database teardown included) are still plain synchronous ones.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
         )

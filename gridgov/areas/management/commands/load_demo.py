@@ -64,6 +64,12 @@ class Command(BaseCommand):
                     validate=False,
                 )
                 created_users.append(username)
+            from gridgov.cases import demo as case_demo
+
+            case_demo.load_categories()
+            case_demo.load_rules()
+        # Sample cases are reported after the transaction above so the lookup index sees the grids.
+        sample_cases = case_demo.load_sample_cases(admin)
         counts = {
             lvl: Area.objects.filter(level=lvl, is_active=True).count()
             for lvl in ("district", "street", "community", "grid")
@@ -72,6 +78,8 @@ class Command(BaseCommand):
             f"演示区已就绪：{counts['district']} 个区、{counts['street']} 个街镇、{counts['community']} 个社区、"
             f"{counts['grid']} 个网格（本次新建 {created_areas} 个区域）"
         )
+        if sample_cases:
+            self.stdout.write(f"已生成 {sample_cases} 个演示事件")
         self.stdout.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
         for username, role, area_code, unit_name, display, _phone in demo.DEMO_USERS:
             where = area_code or unit_name or "—"

@@ -1,15 +1,42 @@
-"""``gridgov serve``: run gridgov under gunicorn (the same server as production, fewer workers)."""
+"""``gridgov serve``: run gridgov under gunicorn (the same server as production, fewer workers).
+
+Without ``GRIDGOV_REDIS_URL`` (the embedded default) this process also runs the background jobs on a
+timer — the deadline sweep every ``GRIDGOV_SLA_SWEEP_MINUTES`` — so one command is the whole system.
+With Redis, jobs belong to ``celery -A gridgov worker`` and ``celery -A gridgov beat`` (docs/deploy.md).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import subprocess
 import sys
+import threading
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+log = logging.getLogger("gridgov.serve")
+
+
+def run_jobs_forever(stop: threading.Event, minutes: int) -> None:
+    from gridgov.cases.sla import sla_sweep
+
+    while True:
+        try:
+            sla_sweep()
+        except Exception:  # a failed sweep is retried next round; the next sweep picks up everything missed
+            log.exception("deadline sweep failed")
+        finally:
+            close_old_connections()
+        if stop.wait(minutes * 60):
+            return
 
 
 class Command(BaseCommand):
-    help = "启动 gridgov 网页与接口服务（gunicorn）"
+    help = "启动 gridgov 网页与接口服务（gunicorn）；未配置 Redis 时同时运行后台任务"
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("GRIDGOV_BIND", "127.0.0.1:8000"))
@@ -17,7 +44,6 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=int(os.environ.get("GRIDGOV_THREADS", "4")))
 
     def handle(self, *args, **options):
-        self.stdout.write(f"gridgov 正在 http://{options['bind']} 提供服务（Ctrl-C 停止）")
         argv = [
             sys.executable,
             "-m",
@@ -34,5 +60,21 @@ class Command(BaseCommand):
             "--forwarded-allow-ips",
             os.environ.get("GRIDGOV_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         ]
+        self.stdout.write(f"gridgov 正在 http://{options['bind']} 提供服务（Ctrl-C 停止）")
         sys.stdout.flush()
-        os.execv(sys.executable, argv)
+        if settings.REDIS_URL:
+            os.execv(sys.executable, argv)
+        stop = threading.Event()
+        jobs = threading.Thread(
+            target=run_jobs_forever, args=(stop, settings.SLA_SWEEP_MINUTES), daemon=True, name="gridgov-jobs"
+        )
+        server = subprocess.Popen(argv)
+        signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+        jobs.start()
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            server.terminate()
+            server.wait()
+        finally:
+            stop.set()

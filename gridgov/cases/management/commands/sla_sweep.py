@@ -1,0 +1,29 @@
+"""``gridgov sla_sweep [--at ISO-TIME]``: run one deadline sweep as of now or of the given time."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from gridgov.cases.sla import sla_sweep
+
+
+class Command(BaseCommand):
+    help = "执行一次事件时限巡查（预警、超时、自动升级、报到检查）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--at", help="按此时间巡查（ISO 8601，如 2026-11-23T10:00:00+08:00）")
+
+    def handle(self, *args, **options):
+        at = None
+        if options["at"]:
+            try:
+                at = datetime.fromisoformat(options["at"])
+            except ValueError as exc:
+                raise CommandError(f"--at：无法识别的时间「{options['at']}」，请用 ISO 8601 格式") from exc
+            if timezone.is_naive(at):
+                at = timezone.make_aware(at)
+        self.stdout.write(json.dumps(sla_sweep(at).as_dict(), ensure_ascii=False))

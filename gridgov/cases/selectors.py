@@ -1,0 +1,168 @@
+"""Reads of cases, always scoped: staff see their area subtree, units what was dispatched or whistled to
+them, residents what they reported."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from gridgov.accounts.models import AREA_ROLES, Role
+from gridgov.cases.models import OPEN_STATES, Case, CaseReporter, Category, Dispatch, WhistleCall
+from gridgov.core.errors import NotFound
+from gridgov.core.scope import scope_q
+
+
+def cases_visible_to(user) -> QuerySet[Case]:
+    qs = Case.objects.all()
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return qs.none()
+    if user.is_admin or user.role in AREA_ROLES:
+        return qs.filter(scope_q(user, "area_code"))
+    if user.role == Role.UNIT and user.unit_id:
+        return qs.filter(
+            Exists(Dispatch.objects.filter(case=OuterRef("pk"), unit_id=user.unit_id))
+            | Exists(WhistleCall.objects.filter(whistle__case=OuterRef("pk"), unit_id=user.unit_id))
+        )
+    return qs.filter(Exists(CaseReporter.objects.filter(case=OuterRef("pk"), user=user)))
+
+
+def case_is_visible(user, case: Case) -> bool:
+    return cases_visible_to(user).filter(pk=case.pk).exists()
+
+
+def case_get_visible(user, ref: str) -> Case:
+    case = (
+        cases_visible_to(user)
+        .select_related("category", "area", "handling_area", "lead_unit", "merged_into")
+        .prefetch_related("dispatches__unit", "whistles__calls__unit", "reporters", "attachments")
+        .filter(ref=ref)
+        .first()
+    )
+    if case is None:
+        raise NotFound(f"事件 {ref} 不存在或不在您的管辖范围内", field="ref")
+    return case
+
+
+def case_list(
+    user,
+    *,
+    state: str | None = None,
+    category: str | None = None,
+    area: str | None = None,
+    unit: int | None = None,
+    overdue: bool | None = None,
+    start=None,
+    end=None,
+) -> QuerySet[Case]:
+    qs = cases_visible_to(user).select_related("category", "area", "lead_unit")
+    if state:
+        qs = qs.filter(state__in=state.split(","))
+    if category:
+        qs = qs.filter(category__code=category)
+    if area:
+        qs = qs.filter(area_code__startswith=area)
+    if unit:
+        qs = qs.filter(Exists(Dispatch.objects.filter(case=OuterRef("pk"), unit_id=unit)))
+    if overdue is not None:
+        qs = qs.filter(sla="overdue") if overdue else qs.exclude(sla="overdue")
+    if start:
+        qs = qs.filter(reported_at__date__gte=start)
+    if end:
+        qs = qs.filter(reported_at__date__lte=end)
+    return qs
+
+
+def worklist(user) -> QuerySet[Case]:
+    """Open cases in scope, those with the nearest deadline first (no deadline yet: oldest report first)."""
+    from django.db.models import F
+    from django.db.models.functions import Coalesce
+
+    qs = cases_visible_to(user).filter(state__in=OPEN_STATES).select_related("category", "area", "lead_unit")
+    if user.role == Role.UNIT:
+        qs = qs.filter(
+            Q(lead_unit_id=user.unit_id)
+            | Q(dispatches__unit_id=user.unit_id, dispatches__state=Dispatch.DState.PENDING)
+        ).distinct()
+    due = Coalesce(F("response_due"), F("resolution_due"))
+    return qs.annotate(due=due).order_by(F("due").asc(nulls_last=True), "reported_at")
+
+
+def timeline(case: Case):
+    return case.events.select_related("actor").prefetch_related("attachments").order_by("at", "id")
+
+
+def public_case(ref: str) -> Case:
+    """For the public tracking page: any case by its reference (what is shown carries no personal data)."""
+    case = (
+        Case.objects.select_related("category", "area", "area__parent", "merged_into").filter(ref=ref).first()
+    )
+    if case is None:
+        raise NotFound(f"没有编号为 {ref} 的事件", field="ref")
+    return case
+
+
+PUBLIC_ACTIONS = {
+    "report",
+    "accept",
+    "reject",
+    "merge",
+    "dispatch",
+    "claim",
+    "return",
+    "start",
+    "resolve",
+    "verify",
+    "rework",
+    "close",
+    "rate",
+    "reopen",
+    "escalate",
+    "whistle",
+    "extend",
+}
+
+
+def public_timeline(case: Case):
+    return case.events.filter(action__in=PUBLIC_ACTIONS).order_by("at", "id")
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).select_related("parent")
+
+
+def _metres(lat1, lng1, lat2, lng2) -> float:
+    r = 6371000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def duplicate_candidates(case: Case, radius_m: float = 100, days: int = 7) -> list[Case]:
+    """Open cases of the same category within ``radius_m`` metres and ``days`` days (suggested merges)."""
+    if case.lat is None or case.lng is None:
+        return []
+    dlat = radius_m / 111_000
+    dlng = radius_m / (111_000 * max(math.cos(math.radians(case.lat)), 0.01))
+    near = (
+        Case.objects.filter(
+            category=case.category,
+            state__in=OPEN_STATES,
+            merged_into__isnull=True,
+            reported_at__gte=case.reported_at - timedelta(days=days),
+            reported_at__lte=case.reported_at + timedelta(days=days),
+            lat__range=(case.lat - dlat, case.lat + dlat),
+            lng__range=(case.lng - dlng, case.lng + dlng),
+        )
+        .exclude(pk=case.pk)
+        .order_by("reported_at")
+    )
+    return [c for c in near if _metres(case.lat, case.lng, c.lat, c.lng) <= radius_m]
+
+
+def units_for_dispatch(case: Case):
+    from gridgov.accounts.models import Unit
+
+    return Unit.objects.filter(is_active=True).order_by("kind", "name")

@@ -1,0 +1,153 @@
+"""The deadline sweep (时限监控): marks warning (yellow) and overdue (red), escalates an overdue case once,
+flags summoned units that missed their report-in, and notifies the handlers and their supervisors.
+
+Each mark is recorded once: the ``*_warned_at`` / ``*_overdue_at`` / ``auto_escalated_at`` /
+``missed_at`` columns are set in the same transaction as the timeline event, and the sweep only picks
+rows where they are still empty — so running it again, or two sweeps at once, changes nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from gridgov.cases.actions import _event, _tell, area_staff, escalate, unit_handlers
+from gridgov.cases.models import NEXT_LEVEL, Case, Sla, State, WhistleCall
+from gridgov.notify.models import Kind
+
+SWEEP_REASON = "超时未办结，自动升级至上级指挥中心"
+
+
+@dataclass
+class SweepResult:
+    warned: int = 0
+    overdue: int = 0
+    escalated: int = 0
+    missed_reports: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# (state, deadline field, warn-at field, warned mark, overdue mark, what is late)
+PHASES = (
+    (
+        State.DISPATCHED,
+        "response_due",
+        "response_warn_at",
+        "response_warned_at",
+        "response_overdue_at",
+        "签收",
+    ),
+    (
+        State.CLAIMED,
+        "resolution_due",
+        "resolution_warn_at",
+        "resolution_warned_at",
+        "resolution_overdue_at",
+        "办结",
+    ),
+    (
+        State.IN_PROGRESS,
+        "resolution_due",
+        "resolution_warn_at",
+        "resolution_warned_at",
+        "resolution_overdue_at",
+        "办结",
+    ),
+)
+
+
+def _handlers(case: Case):
+    if case.lead_unit_id:
+        return unit_handlers([case.lead_unit_id])
+    return unit_handlers(case.dispatches.filter(state="pending").values_list("unit_id", flat=True))
+
+
+def _locked(pk: int, **still) -> Case | None:
+    """Lock one case and re-check the condition it was picked for (another sweep may have got there)."""
+    qs = Case.objects.select_for_update(skip_locked=True).filter(pk=pk, **still)
+    return qs.select_related("category", "handling_area", "area").first()
+
+
+def sla_sweep(now: datetime | None = None) -> SweepResult:
+    now = now or timezone.now()
+    result = SweepResult()
+    for state, due_f, warn_f, warned_f, overdue_f, what in PHASES:
+        # overdue first: a case that went straight past its deadline is marked overdue, not warned
+        for pk in Case.objects.filter(
+            state=state, **{f"{due_f}__lte": now, f"{overdue_f}__isnull": True}
+        ).values_list("pk", flat=True):
+            with transaction.atomic():
+                case = _locked(pk, state=state, **{f"{overdue_f}__isnull": True})
+                if case is None:
+                    continue
+                setattr(case, overdue_f, now)
+                if getattr(case, warned_f) is None:
+                    setattr(case, warned_f, now)
+                case.sla = Sla.OVERDUE
+                case.save(update_fields=[overdue_f, warned_f, "sla"])
+                _event(
+                    case,
+                    None,
+                    "overdue",
+                    case.state,
+                    f"{what}已超时",
+                    data={"due": getattr(case, due_f).isoformat()},
+                    at=now,
+                )
+                supervisors = area_staff(case.handling_area.code)
+                _tell(_handlers(case) + supervisors, Kind.OVERDUE, case, f"{what}已超时")
+                result.overdue += 1
+                if case.auto_escalated_at is None and case.level in NEXT_LEVEL:
+                    escalate(case, None, SWEEP_REASON, auto=True)
+                    result.escalated += 1
+        for pk in Case.objects.filter(
+            state=state, **{f"{warn_f}__lte": now, f"{warned_f}__isnull": True}
+        ).values_list("pk", flat=True):
+            with transaction.atomic():
+                case = _locked(pk, state=state, **{f"{warned_f}__isnull": True})
+                if case is None:
+                    continue
+                setattr(case, warned_f, now)
+                case.sla = Sla.WARNING
+                case.save(update_fields=[warned_f, "sla"])
+                due = timezone.localtime(getattr(case, due_f))
+                _event(case, None, "warning", case.state, f"{what}时限将至（{due:%m-%d %H:%M}）", at=now)
+                _tell(_handlers(case), Kind.WARNING, case, f"{what}即将超时", f"时限：{due:%Y-%m-%d %H:%M}")
+                result.warned += 1
+    for call_id in WhistleCall.objects.filter(
+        reported_at__isnull=True, missed_at__isnull=True, whistle__report_due__lte=now
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            call = (
+                WhistleCall.objects.select_for_update(skip_locked=True)
+                .filter(pk=call_id, reported_at__isnull=True, missed_at__isnull=True)
+                .select_related("whistle__case__handling_area", "unit")
+                .first()
+            )
+            if call is None:
+                continue
+            call.missed_at = now
+            call.save(update_fields=["missed_at"])
+            case = call.whistle.case
+            _event(
+                case,
+                None,
+                "report_missed",
+                case.state,
+                f"{call.unit.name}未按时报到",
+                data={"unit": call.unit.name},
+                at=now,
+            )
+            _tell(
+                unit_handlers([call.unit_id]) + area_staff(case.handling_area.code),
+                Kind.OVERDUE,
+                case,
+                f"{call.unit.name}未按时报到",
+            )
+            result.missed_reports += 1
+    return result

@@ -1,0 +1,22 @@
+"""Celery tasks: thin wrappers around the actions. In the embedded default (no Redis) Celery runs them
+in-process (``task_always_eager``) and ``gridgov serve`` runs the sweep on a timer thread."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gridgov.celery import app
+
+
+@app.task(name="gridgov.cases.sla_sweep")
+def sla_sweep_task(at: str | None = None) -> dict:
+    from gridgov.cases.sla import sla_sweep
+
+    return sla_sweep(datetime.fromisoformat(at) if at else None).as_dict()
+
+
+@app.task(name="gridgov.cases.recompute_provisional")
+def recompute_provisional_task(year: int) -> int:
+    from gridgov.cases.actions import recompute_provisional_deadlines
+
+    return recompute_provisional_deadlines(year)

@@ -1,0 +1,82 @@
+"""Races, run with real threads and real transactions (SQLite serialises writers, PostgreSQL row locks)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from gridgov.cases import actions
+from gridgov.cases.models import Case, CaseEvent, Dispatch
+from gridgov.testing.api import ApiClient
+
+from .conftest import IN_GRID_111, report
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def race(*calls):
+    """Run the calls at the same moment in separate threads; return their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            barrier.wait()
+            results[i] = call()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def test_two_units_claiming_the_same_dispatch_one_wins(world):
+    case = report(world, by=world.resident).case
+    actions.case_accept(ref=case.ref, by=world.worker)
+    actions.case_dispatch(
+        ref=case.ref, by=world.worker, candidate_unit_ids=[world.unit_a.pk, world.unit_c.pk]
+    )
+    a, c = ApiClient("ha"), ApiClient("hc")
+    responses = race(lambda: a.post(f"/cases/{case.ref}/claim"), lambda: c.post(f"/cases/{case.ref}/claim"))
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    loser = next(r for r in responses if r.status_code == 409).json()
+    assert loser["code"] in ("wrong_state", "already_claimed")
+    case.refresh_from_db()
+    assert case.state == "claimed"
+    assert Dispatch.objects.filter(case=case, state="claimed").count() == 1
+    assert CaseEvent.objects.filter(case=case, action="claim").count() == 1
+
+
+def test_two_handlers_of_one_unit_claim_once(world):
+    case = report(world, by=world.resident).case
+    actions.case_accept(ref=case.ref, by=world.worker)
+    actions.case_dispatch(ref=case.ref, by=world.worker, lead_unit_id=world.unit_a.pk)
+    one, two = ApiClient("ha"), ApiClient("ha2")
+    responses = race(
+        lambda: one.post(f"/cases/{case.ref}/claim"), lambda: two.post(f"/cases/{case.ref}/claim")
+    )
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    assert CaseEvent.objects.filter(case=case, action="claim").count() == 1
+
+
+def test_retried_intake_at_the_same_moment_makes_one_case(world):
+    body = {
+        "category": "litter",
+        "description": "井盖缺失很危险",
+        "lng": IN_GRID_111[0],
+        "lat": IN_GRID_111[1],
+        "reporter_phone": "13800001111",
+    }
+    clients = [ApiClient() for _ in range(3)]
+    responses = race(
+        *[lambda c=c: c.post("/cases", body, headers={"Idempotency-Key": "same-key"}) for c in clients]
+    )
+    assert sorted(r.status_code for r in responses) == [200, 200, 201]
+    assert len({r.json()["ref"] for r in responses}) == 1
+    assert Case.objects.count() == 1

@@ -1,0 +1,723 @@
+"""Case pages: the resident's report form and public tracking page, the staff worklist and case detail with
+one form per workflow action, attachments served in scope, and the inbox.
+
+Views stay thin: parse the form, call one action or selector, render. A ``DomainError`` becomes a message
+next to its ``field``; ``NotFound`` becomes the 404 page.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gridgov.accounts.models import Role
+from gridgov.areas.models import Area, Level
+from gridgov.cases import actions, selectors, uploads, workflow
+from gridgov.cases.api import PUBLIC_NOTE_ACTIONS
+from gridgov.cases.models import OPEN_STATES, Attachment, Dispatch, Rating, Sla, State
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.notify.actions import notification_mark_read
+from gridgov.notify.selectors import inbox_for
+
+PAGE_SIZE = 50
+# Signed-in accounts that follow their own reports rather than work on cases.
+RESIDENT_ROLES = (Role.RESIDENT, Role.VOLUNTEER)
+
+ACTION_LABELS = {
+    "accept": gettext_lazy("受理"),
+    "reject": gettext_lazy("不予受理"),
+    "merge": gettext_lazy("合并"),
+    "dispatch": gettext_lazy("派遣"),
+    "claim": gettext_lazy("签收"),
+    "return": gettext_lazy("退回"),
+    "start": gettext_lazy("开始处置"),
+    "resolve": gettext_lazy("处置反馈"),
+    "verify": gettext_lazy("核实通过"),
+    "rework": gettext_lazy("返工"),
+    "close": gettext_lazy("结案"),
+    "rate": gettext_lazy("评价"),
+    "reopen": gettext_lazy("重办"),
+    "escalate": gettext_lazy("上报上级"),
+    "whistle": gettext_lazy("吹哨"),
+    "report": gettext_lazy("报到"),
+    "extend": gettext_lazy("延期"),
+}
+# Timeline rows that are not workflow actions.
+EVENT_LABELS = {
+    "intake": gettext_lazy("上报"),
+    "add_photos": gettext_lazy("补充照片"),
+    "recompute": gettext_lazy("重新计算时限"),
+    "warning": gettext_lazy("时限预警"),
+    "overdue": gettext_lazy("超时"),
+    "report_missed": gettext_lazy("未按时报到"),
+}
+# Actions taken with one click (nothing to fill in); every other one opens its form first.
+DIRECT_ACTIONS = {"claim", "start"}
+# The form fields of each action; an error on any other field is shown at the top of the form.
+ACTION_FIELDS = {
+    "accept": {"note"},
+    "reject": {"reason"},
+    "merge": {"into", "note"},
+    "dispatch": {"lead_unit_id", "assist_unit_ids", "candidate_unit_ids", "note"},
+    "claim": set(),
+    "return": {"reason"},
+    "start": set(),
+    "resolve": {"result", "evidence"},
+    "verify": {"note"},
+    "rework": {"reason"},
+    "close": {"note"},
+    "reopen": {"reason"},
+    "escalate": {"reason"},
+    "whistle": {"unit_ids", "lead_unit_id", "report_hours", "note"},
+    "report": {"note"},
+    "extend": {"amount", "reason"},
+}
+REPORT_FIELDS = {
+    "category",
+    "description",
+    "location",
+    "address",
+    "photos",
+    "reporter_name",
+    "reporter_phone",
+    "anonymous",
+}
+FIELD_ALIASES = {"lat": "location", "lng": "location", "grid": "location", "token": "token"}
+# How many rating codes of this browser's recent reports are kept, so a double submit still shows the code.
+KEPT_TOKENS = 3
+
+
+def _field(exc: DomainError, known: set[str]) -> str:
+    """The form field an error belongs to (``photos[2]`` → ``photos``), or ``form`` for the whole form."""
+    name = (exc.field or "").split("[", 1)[0]
+    name = FIELD_ALIASES.get(name, name)
+    return name if name in known else "form"
+
+
+def _errors(exc: DomainError, known: set[str]) -> dict[str, str]:
+    return {_field(exc, known): exc.message}
+
+
+def _status(exc: DomainError) -> int:
+    return exc.status if exc.status in (400, 403, 409, 429) else 400
+
+
+def _user(request):
+    return request.user if request.user.is_authenticated else None
+
+
+def _is_resident(user) -> bool:
+    return user is not None and user.role in RESIDENT_ROLES
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _float(value: str | None, field: str) -> float | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise DomainError("invalid", _("位置坐标无效，请在地图上重新标注"), field)
+    return number
+
+
+def _int(value: str | None, field: str, *, required_message: str | None = None) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        if required_message:
+            raise DomainError("required", required_message, field)
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise DomainError("invalid", _("请选择有效的单位"), field) from exc
+
+
+def _ints(values: list[str], field: str) -> list[int]:
+    return [i for i in (_int(v, field) for v in values) if i is not None]
+
+
+def _decimal(value: str | None, field: str, *, required_message: str | None = None) -> Decimal | None:
+    value = (value or "").strip()
+    if not value:
+        if required_message:
+            raise DomainError("required", required_message, field)
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation as exc:
+        raise DomainError("invalid", _("请输入数字"), field) from exc
+    if not number.is_finite():
+        raise DomainError("invalid", _("请输入数字"), field)
+    return number
+
+
+# ---------------------------------------------------------------- resident: report
+
+
+def _category_groups(categories) -> list[tuple[str | None, list]]:
+    """The categories a resident can choose (those without active sub-categories), grouped under their
+    top-level category in the configured order."""
+    cats = list(categories)
+    by_pk = {c.pk: c for c in cats}
+    has_children = {c.parent_id for c in cats if c.parent_id}
+    groups: dict[int, list] = defaultdict(list)
+    for c in cats:
+        if c.pk in has_children:
+            continue
+        root = c
+        while root.parent_id in by_pk:
+            root = by_pk[root.parent_id]
+        groups[root.pk].append(c)
+    result = []
+    for c in cats:
+        if c.pk in groups:
+            leaves = groups[c.pk]
+            result.append((None, leaves) if leaves == [c] else (c.name, leaves))
+    return result
+
+
+def _report_context(request, values: dict, errors: dict | None = None) -> dict:
+    return {
+        "groups": _category_groups(selectors.categories()),
+        "values": values,
+        "errors": errors or {},
+        "max_photos": settings.UPLOAD_MAX_FILES,
+        "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
+    }
+
+
+def _keep_token(request, key: str, ref: str, token: str) -> None:
+    kept = [item for item in request.session.get("case_rate_tokens", []) if item[0] != key]
+    request.session["case_rate_tokens"] = [[key, ref, token], *kept][:KEPT_TOKENS]
+
+
+def _kept_token(request, key: str, ref: str) -> str | None:
+    for item_key, item_ref, token in request.session.get("case_rate_tokens", []):
+        if item_key == key and item_ref == ref:
+            return token
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def report(request):
+    """上报问题: open to everyone; a signed-in resident finds their contact filled in."""
+    user = _user(request)
+    if request.method == "GET":
+        values = {"idempotency_key": uuid.uuid4().hex}
+        if _is_resident(user):
+            values["reporter_name"] = user.display_name or user.username
+            values["reporter_phone"] = user.phone
+        return render(request, "cases/report.html", _report_context(request, values))
+
+    post = request.POST
+    values = {
+        name: post.get(name, "")
+        for name in (
+            "category",
+            "description",
+            "lng",
+            "lat",
+            "address",
+            "reporter_name",
+            "reporter_phone",
+            "idempotency_key",
+        )
+    }
+    values["anonymous"] = bool(post.get("anonymous"))
+    if not values["idempotency_key"]:
+        values["idempotency_key"] = uuid.uuid4().hex
+    photos = request.FILES.getlist("photos")
+    try:
+        intake = actions.case_report(
+            by=user,
+            category_code=values["category"],
+            description=values["description"],
+            lng=_float(values["lng"], "lng"),
+            lat=_float(values["lat"], "lat"),
+            address=values["address"],
+            reporter_name=values["reporter_name"],
+            reporter_phone=values["reporter_phone"],
+            anonymous=values["anonymous"],
+            photos=photos,
+            idempotency_key=values["idempotency_key"],
+        )
+    except DomainError as exc:
+        context = _report_context(request, values, _errors(exc, REPORT_FIELDS))
+        context["photos_dropped"] = bool(photos)
+        return render(request, "cases/report.html", context, status=_status(exc))
+    case = intake.case
+    key = values["idempotency_key"]
+    if intake.rate_token:
+        _keep_token(request, key, case.ref, intake.rate_token)
+        token = intake.rate_token
+    else:  # the same form sent twice: the first answer may never have been seen
+        token = _kept_token(request, key, case.ref)
+    track_url = reverse("cases:track", args=[case.ref])
+    context = {
+        "case": case,
+        "rate_token": token,
+        "track_url": track_url,
+        "track_absolute_url": request.build_absolute_uri(track_url),
+        "repeated": not intake.created,
+    }
+    response = render(request, "cases/report_done.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def report_map(request):
+    """The district outline and its grids as GeoJSON for the report form's map. Grid names and codes are
+    public (posted on duty cards), so this needs no sign-in and carries nothing else."""
+    rows = (
+        Area.objects.filter(is_active=True, level__in=[Level.DISTRICT, Level.GRID], boundary__isnull=False)
+        .order_by("code")
+        .values_list("code", "name", "level", "boundary")
+    )
+    features = [
+        {"type": "Feature", "geometry": boundary, "properties": {"code": code, "name": name, "level": level}}
+        for code, name, level, boundary in rows
+    ]
+    response = JsonResponse({"type": "FeatureCollection", "features": features})
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# ---------------------------------------------------------------- resident: tracking
+
+
+def _event_label(event) -> str:
+    if event.action == "report" and not event.from_state:
+        return EVENT_LABELS["intake"]
+    return ACTION_LABELS.get(event.action) or EVENT_LABELS.get(event.action) or event.action
+
+
+def _public_events(case) -> list[dict]:
+    return [
+        {
+            "at": e.at,
+            "label": _event_label(e),
+            "state": State(e.to_state).label if e.to_state in State.values else "",
+            # staff reasons and results are shown; names and phones never are
+            "note": e.note if e.action in PUBLIC_NOTE_ACTIONS else "",
+        }
+        for e in selectors.public_timeline(case)
+    ]
+
+
+def _may_reopen_publicly(case) -> bool:
+    if case.state != State.CLOSED or case.rating != Rating.UNSATISFIED:
+        return False
+    since = case.rated_at or case.closed_at
+    return since is not None and timezone.now() <= since + timedelta(days=case.category.reopen_window_days)
+
+
+def _track_context(
+    request, case, *, errors: dict | None = None, values: dict | None = None, form: str = ""
+) -> dict:
+    user = _user(request)
+    return {
+        "case": case,
+        "community": case.area.parent if case.area.level == Level.GRID else None,
+        "events": _public_events(case),
+        "can_rate": case.state == State.CLOSED and not case.rated_at,
+        "can_reopen": _may_reopen_publicly(case),
+        "signed_reporter": user is not None and workflow.is_reporter(user, case),
+        "ratings": Rating.choices,
+        "errors": errors or {},
+        "values": values or {},
+        "form": form,
+    }
+
+
+def _track_url(ref: str) -> str:
+    return reverse("cases:track", args=[ref])
+
+
+@require_GET
+def track_lookup(request):
+    """进度查询: type a reference number."""
+    ref = (request.GET.get("ref") or "").strip()
+    if ref:
+        return redirect(_track_url(ref))
+    return render(request, "cases/track_lookup.html")
+
+
+@require_GET
+def track(request, ref: str):
+    try:
+        case = selectors.public_case(ref)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return render(request, "cases/track.html", _track_context(request, case))
+
+
+def _track_error(request, ref: str, exc: DomainError, form: str, known: set[str], values: dict):
+    try:
+        case = selectors.public_case(ref)
+    except NotFound as missing:
+        raise Http404(missing.message) from missing
+    status = 400 if exc.status in (401, 404) else _status(exc)
+    context = _track_context(request, case, errors=_errors(exc, known), values=values, form=form)
+    return render(request, "cases/track.html", context, status=status)
+
+
+@require_POST
+def track_rate(request, ref: str):
+    values = {name: request.POST.get(name, "") for name in ("rating", "comment", "token")}
+    try:
+        actions.case_rate(
+            ref=ref,
+            by=_user(request),
+            token=values["token"].strip() or None,
+            rating=values["rating"],
+            comment=values["comment"],
+        )
+    except DomainError as exc:
+        return _track_error(request, ref, exc, "rate", {"rating", "comment", "token"}, values)
+    messages.success(request, _("评价已提交，感谢您的反馈。"))
+    return redirect(_track_url(ref))
+
+
+@require_POST
+def track_reopen(request, ref: str):
+    values = {name: request.POST.get(name, "") for name in ("reason", "token")}
+    try:
+        actions.case_reopen(
+            ref=ref, by=_user(request), token=values["token"].strip() or None, reason=values["reason"]
+        )
+    except DomainError as exc:
+        return _track_error(request, ref, exc, "reopen", {"reason", "token"}, values)
+    messages.success(request, _("已申请重办，事件重新进入办理。"))
+    return redirect(_track_url(ref))
+
+
+# ---------------------------------------------------------------- staff: worklist
+
+
+@login_required
+@require_GET
+def worklist(request):
+    """工作台: open cases in scope, nearest deadline first; a unit's pending claims come first."""
+    user = request.user
+    cases = selectors.worklist(user)
+    state = request.GET.get("state", "")
+    category = request.GET.get("category", "")
+    overdue = request.GET.get("overdue") == "1"
+    if state in OPEN_STATES:
+        cases = cases.filter(state=state)
+    if category:
+        cases = cases.filter(category__code=category)
+    if overdue:
+        cases = cases.filter(sla=Sla.OVERDUE)
+    if user.role == Role.UNIT and user.unit_id:
+        pending = Dispatch.objects.filter(
+            case=OuterRef("pk"), unit_id=user.unit_id, state=Dispatch.DState.PENDING
+        )
+        cases = cases.annotate(pending_claim=Exists(pending.exclude(role=Dispatch.Role.ASSIST))).order_by(
+            "-pending_claim", F("due").asc(nulls_last=True), "reported_at"
+        )
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "cases": page.object_list,
+        "states": [(s, State(s).label) for s in OPEN_STATES],
+        "categories": selectors.categories(),
+        "filters": {"state": state, "category": category, "overdue": overdue},
+        "query": query.urlencode(),
+        "resident": _is_resident(user),
+    }
+    template = "cases/_worklist.html" if request.headers.get("HX-Request") else "cases/worklist.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+# ---------------------------------------------------------------- staff: detail and actions
+
+
+def _visible(user, ref: str):
+    try:
+        return selectors.case_get_visible(user, ref)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _event_detail(event) -> str:
+    data = event.data or {}
+    if event.action == "dispatch":
+        parts = []
+        if data.get("lead_unit"):
+            parts.append(_("主办：%(units)s") % {"units": data["lead_unit"]})
+        if data.get("candidate_units"):
+            parts.append(_("候选主办：%(units)s") % {"units": "、".join(data["candidate_units"])})
+        if data.get("assist_units"):
+            parts.append(_("协办：%(units)s") % {"units": "、".join(data["assist_units"])})
+        return "；".join(parts)
+    if event.action == "whistle":
+        return _("牵头：%(lead)s；召集：%(units)s") % {
+            "lead": data.get("lead_unit", ""),
+            "units": "、".join(data.get("units", [])),
+        }
+    if event.action == "merge":
+        if data.get("into"):
+            return _("合并到 %(ref)s") % {"ref": data["into"]}
+        if data.get("merged"):
+            return _("%(ref)s 合并到本事件") % {"ref": data["merged"]}
+    if event.action == "rate" and data.get("rating") in Rating.values:
+        return str(Rating(data["rating"]).label)
+    if event.action in ("claim", "report") and data.get("unit"):
+        return data["unit"]
+    return ""
+
+
+def _timeline(case) -> list[dict]:
+    return [
+        {
+            "event": e,
+            "label": _event_label(e),
+            "state": State(e.to_state).label if e.to_state in State.values else "",
+            "detail": _event_detail(e),
+        }
+        for e in selectors.timeline(case)
+    ]
+
+
+def _form_context(user, case, action: str, values) -> dict:
+    """What the form of ``action`` needs to be drawn: unit choices, the routing proposal, kept input."""
+    ctx: dict = {
+        "action": action,
+        "label": ACTION_LABELS[action],
+        "needs_reason": workflow.BY_ACTION[action].needs_reason,
+    }
+    get = values.get if values is not None else (lambda name, default="": default)
+    getlist = values.getlist if values is not None else (lambda name: [])
+    for name in ("note", "reason", "result", "into", "amount", "report_hours"):
+        ctx[name] = get(name, "")
+    if action in ("dispatch", "whistle"):
+        ctx["units"] = list(selectors.units_for_dispatch(case))
+    if action == "dispatch":
+        if values is None:
+            lead, assists = actions.propose_routing(case)
+            ctx["proposed"] = lead is not None
+            ctx["lead_selected"] = str(lead.pk) if lead else ""
+            ctx["assist_selected"] = {str(u.pk) for u in assists}
+        else:
+            ctx["lead_selected"] = get("lead_unit_id", "")
+            ctx["assist_selected"] = set(getlist("assist_unit_ids"))
+        ctx["candidate_selected"] = set(getlist("candidate_unit_ids"))
+    if action == "whistle":
+        ctx["lead_selected"] = get("lead_unit_id", str(case.lead_unit_id or ""))
+        ctx["unit_selected"] = set(getlist("unit_ids"))
+        if values is None:
+            ctx["report_hours"] = settings.WHISTLE_REPORT_HOURS
+    if action == "extend":
+        ctx["amount_unit"] = case.category.get_resolution_unit_display()
+    if action == "merge":
+        ctx["duplicates"] = _duplicates(user, case)
+    return ctx
+
+
+def _duplicates(user, case) -> list:
+    """Suggested merges the user can see (the candidates themselves are found regardless of scope)."""
+    if case.state not in (State.REPORTED, State.ACCEPTED):
+        return []
+    refs = [c.ref for c in selectors.duplicate_candidates(case)]
+    if not refs:
+        return []
+    return list(
+        selectors.cases_visible_to(user).filter(ref__in=refs).select_related("area").order_by("reported_at")
+    )
+
+
+def _detail_context(request, case, *, open_action: str = "", values=None, errors: dict | None = None) -> dict:
+    user = request.user
+    allowed = [a for a in workflow.allowed_actions(user, case) if a in ACTION_FIELDS]
+    if open_action not in ACTION_FIELDS or open_action in DIRECT_ACTIONS:
+        open_action = ""
+    attachments = list(case.attachments.all())
+    point = [case.lng, case.lat] if case.lng is not None and case.lat is not None else None
+    return {
+        "case": case,
+        "buttons": [{"action": a, "label": ACTION_LABELS[a], "direct": a in DIRECT_ACTIONS} for a in allowed],
+        "form": _form_context(user, case, open_action, values) if open_action else None,
+        "errors": errors or {},
+        "timeline": _timeline(case),
+        "duplicates": _duplicates(user, case),
+        "can_merge": "merge" in allowed,
+        "photos": [a for a in attachments if a.kind == Attachment.Kind.PHOTO],
+        "evidence": [a for a in attachments if a.kind == Attachment.Kind.EVIDENCE],
+        "dispatches": sorted(case.dispatches.all(), key=lambda d: (-d.round, d.role, d.pk)),
+        "whistles": list(case.whistles.all()),
+        "reporter_count": len(case.reporters.all()),
+        "map_data": {"point": point, "boundary": case.area.boundary} if point or case.area.boundary else None,
+    }
+
+
+@login_required
+@require_GET
+def detail(request, ref: str):
+    """事件详情, with the buttons of the actions this account may take now. ``?act=<action>`` opens that
+    action's form (htmx swaps in just the form)."""
+    if _is_resident(request.user):
+        return redirect(_track_url(ref))
+    case = _visible(request.user, ref)
+    action = request.GET.get("act", "")
+    if request.headers.get("HX-Request") and action:
+        if action not in workflow.allowed_actions(request.user, case) or action not in ACTION_FIELDS:
+            return render(request, "cases/_action_unavailable.html", {"case": case})
+        context = {"case": case, "form": _form_context(request.user, case, action, None), "errors": {}}
+        return render(request, "cases/_action_form.html", context)
+    return render(request, "cases/detail.html", _detail_context(request, case, open_action=action))
+
+
+def _run(action: str, ref: str, user, post, files):
+    note, reason = post.get("note", ""), post.get("reason", "")
+    if action == "accept":
+        return actions.case_accept(ref=ref, by=user, note=note)
+    if action == "reject":
+        return actions.case_reject(ref=ref, by=user, reason=reason)
+    if action == "merge":
+        return actions.case_merge(ref=ref, by=user, into=post.get("into", "").strip(), note=note)
+    if action == "dispatch":
+        return actions.case_dispatch(
+            ref=ref,
+            by=user,
+            lead_unit_id=_int(post.get("lead_unit_id"), "lead_unit_id"),
+            assist_unit_ids=_ints(post.getlist("assist_unit_ids"), "assist_unit_ids"),
+            candidate_unit_ids=_ints(post.getlist("candidate_unit_ids"), "candidate_unit_ids"),
+            note=note,
+        )
+    if action == "claim":
+        return actions.case_claim(ref=ref, by=user)
+    if action == "return":
+        return actions.case_return(ref=ref, by=user, reason=reason)
+    if action == "start":
+        return actions.case_start(ref=ref, by=user)
+    if action == "resolve":
+        return actions.case_resolve(
+            ref=ref, by=user, result=post.get("result", ""), evidence=files.getlist("evidence")
+        )
+    if action == "verify":
+        return actions.case_verify(ref=ref, by=user, note=note)
+    if action == "rework":
+        return actions.case_rework(ref=ref, by=user, reason=reason)
+    if action == "close":
+        return actions.case_close(ref=ref, by=user, note=note)
+    if action == "reopen":
+        return actions.case_reopen(ref=ref, by=user, reason=reason)
+    if action == "escalate":
+        return actions.case_escalate(ref=ref, by=user, reason=reason)
+    if action == "whistle":
+        return actions.case_whistle(
+            ref=ref,
+            by=user,
+            unit_ids=_ints(post.getlist("unit_ids"), "unit_ids"),
+            lead_unit_id=_int(post.get("lead_unit_id"), "lead_unit_id", required_message=_("请选择牵头单位")),
+            report_hours=_decimal(post.get("report_hours"), "report_hours"),
+            note=note,
+        )
+    if action == "report":
+        return actions.case_report_in(ref=ref, by=user, note=note)
+    if action == "extend":
+        return actions.case_extend(
+            ref=ref,
+            by=user,
+            amount=_decimal(post.get("amount"), "amount", required_message=_("请填写延期时长")),
+            reason=reason,
+        )
+    raise Http404
+
+
+@login_required
+@require_POST
+def act(request, ref: str, action: str):
+    """One workflow action on one case; back to the detail page, or the form again with the error."""
+    if action not in ACTION_FIELDS:
+        raise Http404
+    try:
+        _run(action, ref, request.user, request.POST, request.FILES)
+    except DomainError as exc:
+        case = _visible(request.user, ref)  # out of scope: 404, whatever the action said
+        known = ACTION_FIELDS[action]
+        errors = _errors(exc, known)
+        if exc.status == 409 or not known or action in DIRECT_ACTIONS:
+            # wrong state (or nothing to fill in): the page as it is now, with the message on top
+            context = _detail_context(request, case, errors={"page": exc.message})
+        else:
+            context = _detail_context(request, case, open_action=action, values=request.POST, errors=errors)
+        return render(request, "cases/detail.html", context, status=_status(exc))
+    messages.success(request, _("已%(action)s") % {"action": ACTION_LABELS[action]})
+    return redirect("cases:detail", ref=ref)
+
+
+@login_required
+@require_GET
+def attachment(request, ref: str, attachment_id: int):
+    """A photo or evidence file of a case the account can see, streamed from MEDIA_ROOT."""
+    case = _visible(request.user, ref)
+    found = [a for a in case.attachments.all() if a.pk == attachment_id]
+    if not found:
+        raise Http404
+    media = Path(settings.MEDIA_ROOT).resolve()
+    path = uploads.absolute(found[0].path).resolve()
+    if not path.is_relative_to(media) or not path.is_file():
+        raise Http404
+    response = FileResponse(path.open("rb"), content_type=found[0].content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# ---------------------------------------------------------------- inbox
+
+
+@login_required
+@require_GET
+def inbox(request):
+    """站内消息: unread first, newest first."""
+    unread = ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField())
+    notes = inbox_for(request.user).annotate(unread=unread).order_by("-unread", "-created_at", "-id")
+    page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cases/inbox.html", {"page": page, "notes": page.object_list})
+
+
+@login_required
+@require_POST
+def inbox_read(request, notification_id: int | None = None):
+    try:
+        notification_mark_read(user=request.user, notification_id=notification_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return HttpResponseRedirect(target)
+    return redirect("cases:inbox")

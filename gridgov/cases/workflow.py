@@ -1,0 +1,151 @@
+"""The case state machine as data: one row per action (from states, to state, who may act).
+
+Actions (``gridgov.cases.actions``) check a request against this table; pages and the API list the
+allowed actions from it. docs/architecture.md shows the same table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gridgov.accounts.models import STAFF_ROLES, Role
+from gridgov.cases.models import LEVEL_RANK, NEXT_LEVEL, OPEN_STATES, Case, Dispatch, Rating, State
+from gridgov.core.scope import in_scope
+
+S = State
+SAME = None  # the action keeps the state
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    sources: tuple[str, ...]
+    target: str | None
+    actor: str  # who: see ACTORS
+    needs_reason: bool = False
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("accept", "受理", (S.REPORTED,), S.ACCEPTED, "dispatcher"),
+    Transition("reject", "不予受理", (S.REPORTED,), S.REJECTED, "dispatcher", needs_reason=True),
+    Transition("merge", "合并", (S.REPORTED, S.ACCEPTED), S.MERGED, "dispatcher"),
+    Transition("dispatch", "派遣", (S.ACCEPTED,), S.DISPATCHED, "dispatcher"),
+    Transition("claim", "签收", (S.DISPATCHED,), S.CLAIMED, "lead_unit"),
+    Transition("return", "退回", (S.DISPATCHED, S.CLAIMED), S.ACCEPTED, "lead_unit", needs_reason=True),
+    Transition("start", "开始处置", (S.CLAIMED,), S.IN_PROGRESS, "lead_unit"),
+    Transition("resolve", "处置反馈", (S.IN_PROGRESS,), S.RESOLVED, "lead_unit"),
+    Transition("verify", "核实通过", (S.RESOLVED,), S.VERIFIED, "verifier"),
+    Transition("rework", "返工", (S.RESOLVED,), S.IN_PROGRESS, "verifier", needs_reason=True),
+    Transition("close", "结案", (S.VERIFIED,), S.CLOSED, "dispatcher"),
+    Transition("rate", "评价", (S.CLOSED,), SAME, "reporter"),
+    Transition("reopen", "重办", (S.CLOSED,), S.ACCEPTED, "reporter_or_dispatcher", needs_reason=True),
+    Transition(
+        "escalate",
+        "上报上级",
+        (S.REPORTED, S.ACCEPTED, S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS),
+        SAME,
+        "dispatcher",
+        needs_reason=True,
+    ),
+    Transition("whistle", "吹哨", (S.ACCEPTED, S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS), SAME, "whistler"),
+    Transition("report", "报到", (S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS, S.RESOLVED), SAME, "summoned_unit"),
+    Transition(
+        "extend", "延期", (S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS), SAME, "dispatcher", needs_reason=True
+    ),
+)
+BY_ACTION = {t.action: t for t in TRANSITIONS}
+assert set(OPEN_STATES) >= {s for t in TRANSITIONS for s in t.sources if s != S.CLOSED}
+
+
+def _level_rank(user) -> int | None:
+    if user.is_admin:
+        return 0
+    if user.role not in STAFF_ROLES or user.area_id is None:
+        return None
+    return LEVEL_RANK.get(user.area.level)
+
+
+def is_dispatcher(user, case: Case) -> bool:
+    """Staff whose scope holds the case and whose level is at or above the case's handling level
+    (a grid worker handles grid-level cases; after escalation only the community, street, district)."""
+    rank = _level_rank(user)
+    return rank is not None and in_scope(user, case.area_code) and rank <= LEVEL_RANK[case.level]
+
+
+def is_verifier(user, case: Case) -> bool:
+    """核实 by the grid or community: any staff member whose scope holds the case."""
+    return _level_rank(user) is not None and in_scope(user, case.area_code)
+
+
+def is_whistler(user, case: Case) -> bool:
+    rank = _level_rank(user)
+    return rank is not None and rank <= LEVEL_RANK["street"] and in_scope(user, case.area_code)
+
+
+def _current_dispatches(case: Case):
+    return [d for d in case.dispatches.all() if d.state in (Dispatch.DState.PENDING, Dispatch.DState.CLAIMED)]
+
+
+def is_lead_unit(user, case: Case) -> bool:
+    if user.role != Role.UNIT or not user.unit_id:
+        return False
+    if case.state == S.DISPATCHED and case.lead_unit_id is None:  # 抢单: any pending candidate may claim
+        return any(
+            d.unit_id == user.unit_id and d.role == Dispatch.Role.CANDIDATE for d in _current_dispatches(case)
+        )
+    return case.lead_unit_id == user.unit_id
+
+
+def is_summoned_unit(user, case: Case) -> bool:
+    if user.role != Role.UNIT or not user.unit_id:
+        return False
+    return any(
+        call.unit_id == user.unit_id and call.reported_at is None
+        for w in case.whistles.all()
+        for call in w.calls.all()
+    )
+
+
+def is_reporter(user, case: Case) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return case.reporter_id == user.pk or any(r.user_id == user.pk for r in case.reporters.all())
+
+
+ACTORS = {
+    "dispatcher": is_dispatcher,
+    "verifier": is_verifier,
+    "whistler": is_whistler,
+    "lead_unit": is_lead_unit,
+    "summoned_unit": is_summoned_unit,
+    "reporter": is_reporter,
+    "reporter_or_dispatcher": lambda user, case: is_reporter(user, case) or is_dispatcher(user, case),
+}
+
+
+def _extra_condition(action: str, case: Case) -> bool:
+    if action == "escalate":
+        return case.level in NEXT_LEVEL
+    if action == "rate":
+        return not case.rated_at
+    if action == "reopen":
+        return case.rating == Rating.UNSATISFIED
+    return True
+
+
+def may(user, case: Case, action: str) -> bool:
+    t = BY_ACTION[action]
+    return case.state in t.sources and _extra_condition(action, case) and ACTORS[t.actor](user, case)
+
+
+def allowed_actions(user, case: Case) -> list[str]:
+    """The actions ``user`` may take on ``case`` now (what the UI shows as buttons)."""
+    if user is None:
+        return []
+    return [t.action for t in TRANSITIONS if may(user, case, t.action)]
+
+
+def actions_in_state(case: Case) -> list[str]:
+    """The actions the case's state admits for someone (the 409 answer lists them)."""
+    return [t.action for t in TRANSITIONS if case.state in t.sources and _extra_condition(t.action, case)]
