@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -109,9 +111,9 @@ def sign_in(*, username: str, password: str, ip: str | None = None, request=None
     """Check credentials with throttling. Raises ``Throttled`` (429) while locked, else a 401 error."""
     username = (username or "").strip()
     if not username:
-        raise DomainError("required", "请输入用户名", "username")
+        raise DomainError("required", _("请输入用户名"), "username")
     if not password:
-        raise DomainError("required", "请输入密码", "password")
+        raise DomainError("required", _("请输入密码"), "password")
     now = timezone.now()
     limit = settings.LOGIN_FAILURE_LIMIT
     by_name, by_ip = _recent_failures(username, ip, now)
@@ -119,14 +121,14 @@ def sign_in(*, username: str, password: str, ip: str | None = None, request=None
         minutes = max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)
         raise Throttled(
             "too_many_attempts",
-            f"登录失败次数过多，请 {minutes} 分钟后再试",
+            _("登录失败次数过多，请 %(minutes)s 分钟后再试") % {"minutes": minutes},
             "password",
             extra={"retry_after": settings.LOGIN_FAILURE_WINDOW_SECONDS},
         )
     user = authenticate(request, username=username, password=password)
     if user is None:
         LoginFailure.objects.create(username=username, ip=ip, at=now)
-        raise DomainError("invalid_credentials", "用户名或密码不正确", "password", status=401)
+        raise DomainError("invalid_credentials", _("用户名或密码不正确"), "password", status=401)
     LoginFailure.objects.filter(Q(username=username)).delete()
     return user
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -77,7 +79,7 @@ def _loc_field(loc) -> str | None:
 def on_validation_error(request, exc: NinjaValidationError):
     first = exc.errors[0] if exc.errors else {}
     field = _loc_field(first.get("loc", ()))
-    message = first.get("msg", "输入无效")
+    message = first.get("msg", str(_("输入无效")))
     return api.create_response(
         request,
         error_body(
@@ -92,12 +94,12 @@ def on_validation_error(request, exc: NinjaValidationError):
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):  # noqa: ARG001
-    return api.create_response(request, error_body("unauthenticated", "需要登录或有效的访问令牌"), status=401)
+    return api.create_response(request, error_body("unauthenticated", str(_("需要登录或有效的访问令牌"))), status=401)
 
 
 @api.exception_handler(Http404)
 def on_404(request, exc):  # noqa: ARG001
-    return api.create_response(request, error_body("not_found", "不存在或不在您的管辖范围内"), status=404)
+    return api.create_response(request, error_body("not_found", str(_("不存在或不在您的管辖范围内"))), status=404)
 
 
 @api.exception_handler(HttpError)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     """A refusal with a machine-readable ``code``, a human ``message`` and the ``field`` at fault.
@@ -36,7 +38,8 @@ class DomainError(Exception):
 class NotFound(DomainError):
     status = 404
 
-    def __init__(self, message: str = "不存在或不在您的管辖范围内", field: str | None = None) -> None:
+    def __init__(self, message: str | None = None, field: str | None = None) -> None:
+        message = message or str(_("不存在或不在您的管辖范围内"))
         super().__init__("not_found", message, field)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -42,8 +43,8 @@ def _reset_connections():
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None
-    app.backend.__dict__.pop("client", None)
-    app.__dict__.pop("backend", None)
+    app.amqp._producer_pool = None
+    app._local = threading.local()  # the result backend is cached per thread
 
 
 @pytest.mark.django_db(transaction=True)
