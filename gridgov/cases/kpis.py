@@ -23,6 +23,7 @@ from gridgov.areas.selectors import area_get_visible, area_scope_roots
 from gridgov.cases.models import Category, Rating, Sla, State, WhistleCall
 from gridgov.cases.selectors import cases_visible_to
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.scope import scope_q
 
 GROUPINGS = ("child", "unit", "category")
 MAX_YEARS = 3
@@ -64,7 +65,9 @@ def case_conditions(cutoff: datetime) -> dict[str, Q | None]:
         "rated": counted & ~Q(rating=""),
         "satisfied": counted & Q(rating__in=[Rating.SATISFIED, Rating.BASIC]),
         "due": counted & Q(resolution_due__isnull=False) & (Q(resolution_due__lt=cutoff) | closed),
-        "closed_on_time": counted & closed & Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due")),
+        "closed_on_time": counted
+        & closed
+        & Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due")),
         "closed": counted & closed,
         "reworked": counted & Q(rework_count__gt=0),
         "extended": counted & Q(extension_count__gt=0),
@@ -94,8 +97,10 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     if end >= _add_years(start, MAX_YEARS):
         raise DomainError("period_too_long", f"统计期间最长 {MAX_YEARS} 年", "end")
     tz = timezone.get_default_timezone()
-    return (datetime.combine(start, time.min, tzinfo=tz),
-            datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz))
+    return (
+        datetime.combine(start, time.min, tzinfo=tz),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
+    )
 
 
 def _check_role(user) -> None:
@@ -123,16 +128,13 @@ def _roots(user, area: str | None) -> list[Area]:
 
 
 def _prefix_q(field: str, prefix: str) -> Q:
-    """``field`` starts with ``prefix``. Area codes are digits, so the same set is the range
-    [prefix, prefix + 1): the range lets PostgreSQL walk the (area_code, reported_at) index whatever the
-    collation; the LIKE keeps the answer exact."""
-    q = Q(**{f"{field}__startswith": prefix})
-    if prefix.isdigit():
-        upper = str(int(prefix) + 1).zfill(len(prefix))
-        q &= Q(**{f"{field}__gte": prefix})
-        if len(upper) == len(prefix):
-            q &= Q(**{f"{field}__lt": upper})
-    return q
+    """``field`` starts with ``prefix``. Area codes are digits, so this is the range [prefix, prefix + 1),
+    which PostgreSQL walks on the (area_code, reported_at) index whatever the database collation (a LIKE
+    uses that index only under the C collation)."""
+    upper = str(int(prefix) + 1).zfill(len(prefix)) if prefix.isdigit() else ""
+    if len(upper) != len(prefix):
+        return Q(**{f"{field}__startswith": prefix})
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
 
 
 def _child_key(field: str, roots: list[Area]):
@@ -140,16 +142,21 @@ def _child_key(field: str, roots: list[Area]):
     at the root itself)."""
     if len(roots) == 1:
         return Substr(field, 1, len(roots[0].code) + 3)
-    return SqlCase(*[When(**{f"{field}__startswith": r.code}, then=Substr(field, 1, len(r.code) + 3))
-                     for r in roots], output_field=CharField())
+    return SqlCase(
+        *[When(**{f"{field}__startswith": r.code}, then=Substr(field, 1, len(r.code) + 3)) for r in roots],
+        output_field=CharField(),
+    )
 
 
 # ---------------------------------------------------------------- output
 
 
 def _rate(numerator: int, denominator: int) -> dict:
-    return {"numerator": numerator, "denominator": denominator,
-            "rate": round(numerator / denominator, 4) if denominator else None}
+    return {
+        "numerator": numerator,
+        "denominator": denominator,
+        "rate": round(numerator / denominator, 4) if denominator else None,
+    }
 
 
 def kpi_block(counts: dict[str, int]) -> dict:
@@ -163,12 +170,16 @@ def kpi_block(counts: dict[str, int]) -> dict:
 def _names(group_by: str, keys: list, roots: list[Area]) -> dict:
     """key → (public key, name, sort key), in one query."""
     if group_by == "child":
-        rows = Area.objects.filter(Q(code__in=[k for k in keys if k]) |
-                                   Q(parent_id__in=[r.pk for r in roots], is_active=True))
+        rows = Area.objects.filter(
+            Q(code__in=[k for k in keys if k]) | Q(parent_id__in=[r.pk for r in roots], is_active=True)
+        )
         return {code: (code, name, (0, code)) for code, name in rows.values_list("code", "name")}
     ids = [k for k in keys if k is not None]
     if group_by == "unit":
-        named = {pk: (pk, name, (0, name)) for pk, name in Unit.objects.filter(pk__in=ids).values_list("pk", "name")}
+        named = {
+            pk: (pk, name, (0, name))
+            for pk, name in Unit.objects.filter(pk__in=ids).values_list("pk", "name")
+        }
         named[None] = (None, NO_UNIT_NAME, (1, ""))
         return named
     rows = Category.objects.filter(pk__in=ids).values_list("pk", "code", "name", "sort")
@@ -178,8 +189,16 @@ def _names(group_by: str, keys: list, roots: list[Area]) -> dict:
 # ---------------------------------------------------------------- the computation
 
 
-def case_kpis(user, *, area: str | None, start: date, end: date, group_by: str | None = None,
-              category: str | None = None, now: datetime | None = None) -> dict:
+def case_kpis(
+    user,
+    *,
+    area: str | None,
+    start: date,
+    end: date,
+    group_by: str | None = None,
+    category: str | None = None,
+    now: datetime | None = None,
+) -> dict:
     """KPIs of the cases reported in [start, end] (local dates) under ``area`` (default: the user's scope
     roots), optionally for one category and grouped by ``child`` area, lead ``unit`` or ``category``.
 
@@ -198,18 +217,28 @@ def case_kpis(user, *, area: str | None, start: date, end: date, group_by: str |
             raise DomainError("invalid_category", f"事项分类「{category}」不存在", "category")
     roots = _roots(user, area)
 
-    in_area = Q()
-    for root in roots:
-        in_area |= _prefix_q("area_code", root.code)
-    period = cases_visible_to(user).filter(in_area, reported_at__gte=begin, reported_at__lt=finish)
-    if category_id is not None:
-        period = period.filter(category_id=category_id)
-    cases, calls = period, WhistleCall.objects.filter(
-        missed_at__isnull=False, whistle__case__in=period.exclude(state__in=EXCLUDED_STATES).values("pk"))
-    if user.role == Role.UNIT and not user.is_admin:
+    def of_period(path: str = "") -> Q:
+        q = Q(**{f"{path}reported_at__gte": begin, f"{path}reported_at__lt": finish})
+        in_area = Q()
+        for root in roots:
+            in_area |= _prefix_q(f"{path}area_code", root.code)
+        return q & in_area & (Q(**{f"{path}category_id": category_id}) if category_id is not None else Q())
+
+    unit_only = user.role == Role.UNIT and not user.is_admin
+    cases = cases_visible_to(user).filter(of_period())
+    # Missed report-ins are few: they are counted from the calls side, checking each call's case (the same
+    # period, area and category; rejected and merged cases left out). A report-in is missed after its case
+    # was reported, so calls missed before the period (less a day's margin) are skipped unread.
+    calls = WhistleCall.objects.filter(
+        of_period("whistle__case__"),
+        ~Q(whistle__case__state__in=EXCLUDED_STATES),
+        missed_at__gte=begin - timedelta(days=1),
+    )
+    if unit_only:  # a unit handler: the cases its unit leads, and its own missed report-ins
         cases = cases.filter(lead_unit_id=user.unit_id)
         calls = calls.filter(unit_id=user.unit_id)
-
+    else:
+        calls = calls.filter(scope_q(user, "whistle__case__area_code"))
     rows = _aggregate(cases, calls, group_by, roots, min(finish, now))
 
     groups: dict = {}
@@ -245,8 +274,9 @@ def case_kpis(user, *, area: str | None, start: date, end: date, group_by: str |
     }
 
 
-def _aggregate(cases: QuerySet, calls: QuerySet, group_by: str | None, roots: list[Area],
-               cutoff: datetime) -> list[dict]:
+def _aggregate(
+    cases: QuerySet, calls: QuerySet, group_by: str | None, roots: list[Area], cutoff: datetime
+) -> list[dict]:
     """One statement: the case counts per key, UNION ALL the missed report-ins per key."""
     if group_by == "child":
         case_key, call_key = _child_key("area_code", roots), _child_key("whistle__case__area_code", roots)
@@ -257,8 +287,11 @@ def _aggregate(cases: QuerySet, calls: QuerySet, group_by: str | None, roots: li
     else:
         case_key = call_key = Value("", output_field=CharField())
     conditions = case_conditions(cutoff)
-    case_counts = {name: Count("pk", filter=q) if q is not None else Count("pk") for name, q in conditions.items()}
-    by_case = cases.order_by().values(key=case_key).annotate(**case_counts, whistle_missed=Value(0))
-    by_call = calls.order_by().values(key=call_key).annotate(**{name: Value(0) for name in conditions},
-                                                             whistle_missed=Count("pk"))
+    counts = {name: Count("pk", filter=q) if q is not None else Count("pk") for name, q in conditions.items()}
+    by_case = cases.order_by().values(key=case_key).annotate(**counts, whistle_missed=Value(0))
+    by_call = (
+        calls.order_by()
+        .values(key=call_key)
+        .annotate(**{name: Value(0) for name in conditions}, whistle_missed=Count("pk"))
+    )
     return list(by_case.union(by_call, all=True))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
-
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -94,12 +93,16 @@ def on_validation_error(request, exc: NinjaValidationError):
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):  # noqa: ARG001
-    return api.create_response(request, error_body("unauthenticated", str(_("需要登录或有效的访问令牌"))), status=401)
+    return api.create_response(
+        request, error_body("unauthenticated", str(_("需要登录或有效的访问令牌"))), status=401
+    )
 
 
 @api.exception_handler(Http404)
 def on_404(request, exc):  # noqa: ARG001
-    return api.create_response(request, error_body("not_found", str(_("不存在或不在您的管辖范围内"))), status=404)
+    return api.create_response(
+        request, error_body("not_found", str(_("不存在或不在您的管辖范围内"))), status=404
+    )
 
 
 @api.exception_handler(HttpError)
@@ -113,6 +116,7 @@ def register_routers() -> None:
     from gridgov.cases.api import categories as categories_router
     from gridgov.cases.api import public as public_router
     from gridgov.cases.api import router as cases_router
+    from gridgov.cases.kpi_api import router as kpi_router
     from gridgov.notify.api import router as inbox_router
 
     api.add_router("/", accounts_router)
@@ -121,6 +125,7 @@ def register_routers() -> None:
     api.add_router("/categories", categories_router)
     api.add_router("/public", public_router)
     api.add_router("/inbox", inbox_router)
+    api.add_router("/kpis", kpi_router)
 
 
 register_routers()
