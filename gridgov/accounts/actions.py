@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
-
 import hashlib
 import secrets
 from datetime import timedelta
@@ -15,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import ROLE_AREA_LEVELS, ApiToken, LoginFailure, Role, Unit, User
 from gridgov.areas.models import Area

@@ -398,7 +398,10 @@ def case_report(
     from gridgov.cases.selectors import duplicate_candidates
 
     return Intake(
-        case=case, created=True, rate_token=token, duplicates=[c.ref for c in duplicate_candidates(case)]
+        case=case,
+        created=True,
+        rate_token=token,
+        duplicates=[c.ref for c in duplicate_candidates(case, user)],
     )
 
 
@@ -1064,7 +1067,7 @@ def case_report_in(*, ref: str, by, note: str = "") -> Case:
             call.reported_at, call.reported_by = now, by
             call.save(update_fields=["reported_at", "reported_by"])
         late = any(now > c.whistle.report_due for c in calls)
-        _event(case, by, "report", before, note, data={"unit": by.unit.name, "late": late})
+        _event(case, by, "report_in", before, note, data={"unit": by.unit.name, "late": late})
     return case
 
 

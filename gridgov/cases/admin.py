@@ -16,8 +16,18 @@ class RoutingRuleInline(admin.TabularInline):
 
 @admin.register(Category)
 class CategoryAdmin(AuditedAdmin):
-    list_display = ["name", "code", "parent", "response_limit", "response_unit", "resolution_limit",
-                    "resolution_unit", "warning_ratio", "anonymous_allowed", "is_active"]
+    list_display = [
+        "name",
+        "code",
+        "parent",
+        "response_limit",
+        "response_unit",
+        "resolution_limit",
+        "resolution_unit",
+        "warning_ratio",
+        "anonymous_allowed",
+        "is_active",
+    ]
     list_filter = ["parent", "response_unit", "resolution_unit", "anonymous_allowed", "is_active"]
     search_fields = ["name", "code"]
     inlines = [RoutingRuleInline]

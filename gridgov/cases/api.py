@@ -226,7 +226,7 @@ def _detail(user, case: Case) -> Case:
     case = selectors.case_get_visible(user, case.ref) if user is not None else case
     case.allowed_actions = allowed_actions(user, case)
     case.possible_duplicates = (
-        [c.ref for c in selectors.duplicate_candidates(case)]
+        [c.ref for c in selectors.duplicate_candidates(case, user)]
         if case.state in ("reported", "accepted")
         else []
     )

@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import Exists, F, OuterRef, QuerySet, When
 
 from gridgov.accounts.models import AREA_ROLES, Role
-from gridgov.cases.models import OPEN_STATES, Case, CaseReporter, Category, Dispatch, WhistleCall
+from gridgov.cases.models import OPEN_STATES, Case, CaseReporter, Category, Dispatch, State, WhistleCall
 from gridgov.core.errors import NotFound
 from gridgov.core.scope import scope_q
 
@@ -74,19 +75,31 @@ def case_list(
     return qs
 
 
-def worklist(user) -> QuerySet[Case]:
-    """Open cases in scope, those with the nearest deadline first (no deadline yet: oldest report first)."""
-    from django.db.models import F
-    from django.db.models.functions import Coalesce
-
+def worklist(
+    user, *, state: str | None = None, category: str | None = None, overdue: bool = False
+) -> QuerySet[Case]:
+    """Open cases in scope, the nearest running deadline first (the response limit until claimed, then the
+    resolution limit; cases without one last, oldest report first). For a unit: its pending claims first."""
     qs = cases_visible_to(user).filter(state__in=OPEN_STATES).select_related("category", "area", "lead_unit")
-    if user.role == Role.UNIT:
-        qs = qs.filter(
-            Q(lead_unit_id=user.unit_id)
-            | Q(dispatches__unit_id=user.unit_id, dispatches__state=Dispatch.DState.PENDING)
-        ).distinct()
-    due = Coalesce(F("response_due"), F("resolution_due"))
-    return qs.annotate(due=due).order_by(F("due").asc(nulls_last=True), "reported_at")
+    if state in OPEN_STATES:
+        qs = qs.filter(state=state)
+    if category:
+        qs = qs.filter(category__code=category)
+    if overdue:
+        qs = qs.filter(sla="overdue")
+    due = DbCase(
+        When(state=State.DISPATCHED, then=F("response_due")),
+        When(state__in=[State.CLAIMED, State.IN_PROGRESS], then=F("resolution_due")),
+        default=None,
+    )
+    order = [F("due").asc(nulls_last=True), "reported_at"]
+    if user.role == Role.UNIT and user.unit_id:
+        pending = Dispatch.objects.filter(
+            case=OuterRef("pk"), unit_id=user.unit_id, state=Dispatch.DState.PENDING
+        )
+        qs = qs.annotate(pending_claim=Exists(pending.exclude(role=Dispatch.Role.ASSIST)))
+        order.insert(0, "-pending_claim")
+    return qs.annotate(due=due).order_by(*order)
 
 
 def timeline(case: Case):
@@ -140,8 +153,9 @@ def _metres(lat1, lng1, lat2, lng2) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def duplicate_candidates(case: Case, radius_m: float = 100, days: int = 7) -> list[Case]:
-    """Open cases of the same category within ``radius_m`` metres and ``days`` days (suggested merges)."""
+def duplicate_candidates(case: Case, user, radius_m: float = 100, days: int = 7) -> list[Case]:
+    """Open cases of the same category within ``radius_m`` metres and ``days`` days that ``user`` can see
+    (suggested merges)."""
     if case.lat is None or case.lng is None:
         return []
     dlat = radius_m / 111_000

@@ -18,21 +18,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.accounts.models import Role
 from gridgov.areas.models import Area, Level
 from gridgov.cases import actions, selectors, uploads, workflow
 from gridgov.cases.api import PUBLIC_NOTE_ACTIONS
-from gridgov.cases.models import OPEN_STATES, Attachment, Dispatch, Rating, Sla, State
+from gridgov.cases.models import OPEN_STATES, Attachment, Rating, State
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.notify.actions import notification_mark_read
 from gridgov.notify.selectors import inbox_for
@@ -68,6 +68,7 @@ EVENT_LABELS = {
     "warning": gettext_lazy("时限预警"),
     "overdue": gettext_lazy("超时"),
     "report_missed": gettext_lazy("未按时报到"),
+    "report_in": gettext_lazy("报到"),
 }
 # Actions taken with one click (nothing to fill in); every other one opens its form first.
 DIRECT_ACTIONS = {"claim", "start"}
@@ -100,7 +101,7 @@ REPORT_FIELDS = {
     "reporter_phone",
     "anonymous",
 }
-FIELD_ALIASES = {"lat": "location", "lng": "location", "grid": "location", "token": "token"}
+FIELD_ALIASES = {"lat": "location", "lng": "location", "grid": "location"}
 # How many rating codes of this browser's recent reports are kept, so a double submit still shows the code.
 KEPT_TOKENS = 3
 
@@ -118,6 +119,11 @@ def _errors(exc: DomainError, known: set[str]) -> dict[str, str]:
 
 def _status(exc: DomainError) -> int:
     return exc.status if exc.status in (400, 403, 409, 429) else 400
+
+
+def _partial(request) -> bool:
+    """An htmx request for a fragment (a history restore after a cache miss wants the whole page)."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
 
 
 def _user(request):
@@ -311,9 +317,16 @@ def report_map(request):
 
 
 def _event_label(event) -> str:
-    if event.action == "report" and not event.from_state:
+    if event.action == "report":
         return EVENT_LABELS["intake"]
     return ACTION_LABELS.get(event.action) or EVENT_LABELS.get(event.action) or event.action
+
+
+def _new_state(event) -> str:
+    """The state an event moved the case to; empty when it kept the state (rating, extension, …)."""
+    if event.to_state == event.from_state or event.to_state not in State.values:
+        return ""
+    return State(event.to_state).label
 
 
 def _public_events(case) -> list[dict]:
@@ -321,7 +334,7 @@ def _public_events(case) -> list[dict]:
         {
             "at": e.at,
             "label": _event_label(e),
-            "state": State(e.to_state).label if e.to_state in State.values else "",
+            "state": _new_state(e),
             # staff reasons and results are shown; names and phones never are
             "note": e.note if e.action in PUBLIC_NOTE_ACTIONS else "",
         }
@@ -424,23 +437,10 @@ def track_reopen(request, ref: str):
 def worklist(request):
     """工作台: open cases in scope, nearest deadline first; a unit's pending claims come first."""
     user = request.user
-    cases = selectors.worklist(user)
     state = request.GET.get("state", "")
     category = request.GET.get("category", "")
     overdue = request.GET.get("overdue") == "1"
-    if state in OPEN_STATES:
-        cases = cases.filter(state=state)
-    if category:
-        cases = cases.filter(category__code=category)
-    if overdue:
-        cases = cases.filter(sla=Sla.OVERDUE)
-    if user.role == Role.UNIT and user.unit_id:
-        pending = Dispatch.objects.filter(
-            case=OuterRef("pk"), unit_id=user.unit_id, state=Dispatch.DState.PENDING
-        )
-        cases = cases.annotate(pending_claim=Exists(pending.exclude(role=Dispatch.Role.ASSIST))).order_by(
-            "-pending_claim", F("due").asc(nulls_last=True), "reported_at"
-        )
+    cases = selectors.worklist(user, state=state, category=category, overdue=overdue)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -453,7 +453,7 @@ def worklist(request):
         "query": query.urlencode(),
         "resident": _is_resident(user),
     }
-    template = "cases/_worklist.html" if request.headers.get("HX-Request") else "cases/worklist.html"
+    template = "cases/_worklist.html" if _partial(request) else "cases/worklist.html"
     response = render(request, template, context)
     response["Vary"] = "HX-Request"
     return response
@@ -469,6 +469,10 @@ def _visible(user, ref: str):
         raise Http404(exc.message) from exc
 
 
+def _list(names) -> str:
+    return pgettext("列举", "、").join(names)
+
+
 def _event_detail(event) -> str:
     data = event.data or {}
     if event.action == "dispatch":
@@ -476,14 +480,14 @@ def _event_detail(event) -> str:
         if data.get("lead_unit"):
             parts.append(_("主办：%(units)s") % {"units": data["lead_unit"]})
         if data.get("candidate_units"):
-            parts.append(_("候选主办：%(units)s") % {"units": "、".join(data["candidate_units"])})
+            parts.append(_("候选主办：%(units)s") % {"units": _list(data["candidate_units"])})
         if data.get("assist_units"):
-            parts.append(_("协办：%(units)s") % {"units": "、".join(data["assist_units"])})
-        return "；".join(parts)
+            parts.append(_("协办：%(units)s") % {"units": _list(data["assist_units"])})
+        return pgettext("分句", "；").join(parts)
     if event.action == "whistle":
         return _("牵头：%(lead)s；召集：%(units)s") % {
             "lead": data.get("lead_unit", ""),
-            "units": "、".join(data.get("units", [])),
+            "units": _list(data.get("units", [])),
         }
     if event.action == "merge":
         if data.get("into"):
@@ -492,8 +496,8 @@ def _event_detail(event) -> str:
             return _("%(ref)s 合并到本事件") % {"ref": data["merged"]}
     if event.action == "rate" and data.get("rating") in Rating.values:
         return str(Rating(data["rating"]).label)
-    if event.action in ("claim", "report") and data.get("unit"):
-        return data["unit"]
+    if event.action == "report_in" and data.get("late"):
+        return _("迟到")
     return ""
 
 
@@ -502,7 +506,7 @@ def _timeline(case) -> list[dict]:
         {
             "event": e,
             "label": _event_label(e),
-            "state": State(e.to_state).label if e.to_state in State.values else "",
+            "state": _new_state(e),
             "detail": _event_detail(e),
         }
         for e in selectors.timeline(case)
@@ -545,22 +549,17 @@ def _form_context(user, case, action: str, values) -> dict:
 
 
 def _duplicates(user, case) -> list:
-    """Suggested merges the user can see (the candidates themselves are found regardless of scope)."""
+    """Suggested merges the user can see."""
     if case.state not in (State.REPORTED, State.ACCEPTED):
         return []
-    refs = [c.ref for c in selectors.duplicate_candidates(case)]
-    if not refs:
-        return []
-    return list(
-        selectors.cases_visible_to(user).filter(ref__in=refs).select_related("area").order_by("reported_at")
-    )
+    return selectors.duplicate_candidates(case, user)
 
 
 def _detail_context(request, case, *, open_action: str = "", values=None, errors: dict | None = None) -> dict:
     user = request.user
     allowed = [a for a in workflow.allowed_actions(user, case) if a in ACTION_FIELDS]
-    if open_action not in ACTION_FIELDS or open_action in DIRECT_ACTIONS:
-        open_action = ""
+    if open_action in DIRECT_ACTIONS or open_action not in (allowed if not errors else ACTION_FIELDS):
+        open_action = ""  # a form is offered for an allowed action, or shown again with its error
     attachments = list(case.attachments.all())
     point = [case.lng, case.lat] if case.lng is not None and case.lat is not None else None
     return {
@@ -589,12 +588,17 @@ def detail(request, ref: str):
         return redirect(_track_url(ref))
     case = _visible(request.user, ref)
     action = request.GET.get("act", "")
-    if request.headers.get("HX-Request") and action:
+    if _partial(request) and action:
         if action not in workflow.allowed_actions(request.user, case) or action not in ACTION_FIELDS:
-            return render(request, "cases/_action_unavailable.html", {"case": case})
-        context = {"case": case, "form": _form_context(request.user, case, action, None), "errors": {}}
-        return render(request, "cases/_action_form.html", context)
-    return render(request, "cases/detail.html", _detail_context(request, case, open_action=action))
+            response = render(request, "cases/_action_unavailable.html", {"case": case})
+        else:
+            context = {"case": case, "form": _form_context(request.user, case, action, None), "errors": {}}
+            response = render(request, "cases/_action_form.html", context)
+        response["Vary"] = "HX-Request"
+        return response
+    response = render(request, "cases/detail.html", _detail_context(request, case, open_action=action))
+    response["Vary"] = "HX-Request"
+    return response
 
 
 def _run(action: str, ref: str, user, post, files):
@@ -673,7 +677,7 @@ def act(request, ref: str, action: str):
         else:
             context = _detail_context(request, case, open_action=action, values=request.POST, errors=errors)
         return render(request, "cases/detail.html", context, status=_status(exc))
-    messages.success(request, _("已%(action)s") % {"action": ACTION_LABELS[action]})
+    messages.success(request, _("已完成「%(action)s」") % {"action": ACTION_LABELS[action]})
     return redirect("cases:detail", ref=ref)
 
 

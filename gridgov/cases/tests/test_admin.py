@@ -33,11 +33,23 @@ def test_category_edit_in_admin_is_audited(world):
     client = admin_client(world)
     assert client.get("/admin/cases/category/").status_code == 200
     cat = world.category
-    response = client.post(f"/admin/cases/category/{cat.pk}/change/", {
-        "code": cat.code, "name": "垃圾乱堆", "response_limit": "3", "response_unit": "working_hours",
-        "resolution_limit": "2", "resolution_unit": "working_days", "warning_ratio": "0.80",
-        "reopen_window_days": "7", "sort": "0", "is_active": "on",
-        "rules-TOTAL_FORMS": "0", "rules-INITIAL_FORMS": "0"})
+    response = client.post(
+        f"/admin/cases/category/{cat.pk}/change/",
+        {
+            "code": cat.code,
+            "name": "垃圾乱堆",
+            "response_limit": "3",
+            "response_unit": "working_hours",
+            "resolution_limit": "2",
+            "resolution_unit": "working_days",
+            "warning_ratio": "0.80",
+            "reopen_window_days": "7",
+            "sort": "0",
+            "is_active": "on",
+            "rules-TOTAL_FORMS": "0",
+            "rules-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 302, response.content[:2000]
     cat.refresh_from_db()
     assert cat.name == "垃圾乱堆" and cat.response_unit == "working_hours"
