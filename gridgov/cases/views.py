@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -28,11 +28,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gridgov.accounts.models import Role
+from gridgov.accounts.models import STAFF_ROLES, Role
 from gridgov.areas.models import Area, Level
 from gridgov.cases import actions, selectors, uploads, workflow
 from gridgov.cases.api import PUBLIC_NOTE_ACTIONS
-from gridgov.cases.models import OPEN_STATES, Attachment, Rating, State
+from gridgov.cases.models import OPEN_STATES, Attachment, Channel, Rating, State
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.notify.actions import notification_mark_read
 from gridgov.notify.selectors import inbox_for
@@ -100,6 +100,8 @@ REPORT_FIELDS = {
     "reporter_name",
     "reporter_phone",
     "anonymous",
+    "channel",
+    "reported_at",
 }
 FIELD_ALIASES = {"lat": "location", "lng": "location", "grid": "location"}
 # How many rating codes of this browser's recent reports are kept, so a double submit still shows the code.
@@ -206,8 +208,30 @@ def _category_groups(categories) -> list[tuple[str | None, list]]:
     return result
 
 
+def _is_staff(user) -> bool:
+    return user is not None and (user.is_admin or user.role in STAFF_ROLES)
+
+
+def _local_datetime(value: str, field: str):
+    """``2026-11-22T20:15`` from a datetime-local input, in the site's time zone."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise DomainError("invalid", _("时间格式不正确"), field) from exc
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
 def _report_context(request, values: dict, errors: dict | None = None) -> dict:
     return {
+        # staff enter reports on behalf of residents: from the field (网格员) or from a hotline record
+        "staff_entry": _is_staff(_user(request)),
+        "channels": [
+            (Channel.GRID_WORKER, Channel.GRID_WORKER.label),
+            (Channel.HOTLINE, Channel.HOTLINE.label),
+        ],
         "groups": _category_groups(selectors.categories()),
         "values": values,
         "errors": errors or {},
@@ -251,15 +275,20 @@ def report(request):
             "reporter_name",
             "reporter_phone",
             "idempotency_key",
+            "channel",
+            "reported_at",
         )
     }
     values["anonymous"] = bool(post.get("anonymous"))
     if not values["idempotency_key"]:
         values["idempotency_key"] = uuid.uuid4().hex
     photos = request.FILES.getlist("photos")
+    staff = _is_staff(user)
     try:
         intake = actions.case_report(
             by=user,
+            channel=(values["channel"] or Channel.GRID_WORKER) if staff else None,
+            reported_at=_local_datetime(values["reported_at"], "reported_at") if staff else None,
             category_code=values["category"],
             description=values["description"],
             lng=_float(values["lng"], "lng"),

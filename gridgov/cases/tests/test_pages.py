@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from gridgov.accounts.models import Unit, User
 from gridgov.cases import actions
@@ -661,3 +662,42 @@ def test_calendar_warnings_in_the_layout(client, world, monkeypatch):
 def test_home_links_to_the_worklist(client, world):
     body = text(as_user(client, world.dispatcher).get("/"))
     assert '<a class="tile" href="/cases/">' in body
+
+
+@pytest.mark.django_db
+def test_hotline_entry_on_behalf_of_a_resident(client):
+    from gridgov.cases.models import Case, Category
+    from gridgov.testing.factories import make_tree, make_user
+
+    tree = make_tree()
+    Category.objects.create(
+        code="noise", name="噪音", response_unit="urgent_hours", resolution_unit="urgent_hours"
+    )
+    make_user(tree.admin, "gw", "grid_worker", area=tree["610302001001001"])
+    assert client.login(username="gw", password="correct-horse-battery")
+    form = {
+        "category": "noise",
+        "description": "夜间施工噪音扰民",
+        "lng": "107.01",
+        "lat": "34.01",
+        "reporter_name": "周女士",
+        "reporter_phone": "13700001234",
+        "idempotency_key": "k1",
+        "channel": "hotline",
+        "reported_at": "2026-11-20T21:40",
+    }
+    page = client.get("/report/")
+    assert "代居民录入" in page.content.decode()
+    response = client.post("/report/", form)
+    assert response.status_code == 200, response.content.decode()[:500]
+    case = Case.objects.get()
+    assert case.channel == "hotline" and case.entered_by.username == "gw" and case.reporter is None
+    assert case.reporter_phone == "13700001234"
+    assert timezone_local(case.reported_at) == "2026-11-20 21:40"
+    bad = client.post("/report/", {**form, "idempotency_key": "k2", "reported_at": "2099-01-01T10:00"})
+    assert bad.status_code == 400 and "上报时间不能晚于现在" in bad.content.decode()
+    assert Case.objects.count() == 1
+
+
+def timezone_local(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
