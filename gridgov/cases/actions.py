@@ -224,6 +224,27 @@ def _next_ref(district: str, day) -> str:
     return f"{district}-{day:%Y%m%d}-{last:06d}"
 
 
+def _attach(
+    case: Case, event: CaseEvent, kind: str, checked: list, by, at: datetime, stored: list[str]
+) -> None:
+    """Store checked uploads and their rows; ``stored`` collects the paths so a failed transaction's caller
+    can remove the files again."""
+    for f, content_type, ext in checked:
+        path, size, digest = uploads.store(f, ext)
+        stored.append(path)
+        Attachment.objects.create(
+            case=case,
+            event=event,
+            kind=kind,
+            path=path,
+            content_type=content_type,
+            size=size,
+            sha256=digest,
+            uploaded_by=by,
+            uploaded_at=at,
+        )
+
+
 # ---------------------------------------------------------------- intake
 
 
@@ -372,20 +393,7 @@ def case_report(
                 phone_hash=case.reporter_phone_hash,
             )
             event = _event(case, user, "report", "", data={"channel": channel}, at=now)
-            for f, content_type, ext in checked:
-                path, size, digest = uploads.store(f, ext)
-                stored.append(path)
-                Attachment.objects.create(
-                    case=case,
-                    event=event,
-                    kind=Attachment.Kind.PHOTO,
-                    path=path,
-                    content_type=content_type,
-                    size=size,
-                    sha256=digest,
-                    uploaded_by=user,
-                    uploaded_at=now,
-                )
+            _attach(case, event, Attachment.Kind.PHOTO, checked, user, now, stored)
     except IntegrityError:
         uploads.remove(stored)
         existing = Case.objects.filter(idempotency_key=key).first() if key else None
@@ -427,20 +435,7 @@ def case_add_photos(*, ref: str, by, photos: list) -> int:
                 raise DomainError("forbidden", "只有上报人和网格、社区工作人员可以补充照片", status=403)
             now = _now()
             event = _event(case, by, "add_photos", case.state, data={"count": len(checked)}, at=now)
-            for f, content_type, ext in checked:
-                path, size, digest = uploads.store(f, ext)
-                stored.append(path)
-                Attachment.objects.create(
-                    case=case,
-                    event=event,
-                    kind=Attachment.Kind.PHOTO,
-                    path=path,
-                    content_type=content_type,
-                    size=size,
-                    sha256=digest,
-                    uploaded_by=by,
-                    uploaded_at=now,
-                )
+            _attach(case, event, Attachment.Kind.PHOTO, checked, by, now, stored)
     except BaseException:
         uploads.remove(stored)
         raise
@@ -740,20 +735,7 @@ def case_resolve(*, ref: str, by, result: str, evidence: list | None = None) -> 
         event = _event(case, by, "resolve", before, result, data={"on_time": now <= case.resolution_due})
         stored: list[str] = []
         try:
-            for f, content_type, ext in checked:
-                path, size, digest = uploads.store(f, ext)
-                stored.append(path)
-                Attachment.objects.create(
-                    case=case,
-                    event=event,
-                    kind=Attachment.Kind.EVIDENCE,
-                    path=path,
-                    content_type=content_type,
-                    size=size,
-                    sha256=digest,
-                    uploaded_by=by,
-                    uploaded_at=now,
-                )
+            _attach(case, event, Attachment.Kind.EVIDENCE, checked, by, now, stored)
         except BaseException:
             uploads.remove(stored)
             raise

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from gridgov.accounts.models import Unit, User
 from gridgov.areas.models import Area
+from gridgov.cases import actions
 from gridgov.cases.models import Case, Category, RoutingRule
 
 WH, WD, UH = "working_hours", "working_days", "urgent_hours"
@@ -105,6 +106,30 @@ SAMPLES = [
 ]
 
 
+def _steps():
+    # each step: (ref, dispatcher, unit handler, unit id) → the next state
+    return [
+        lambda ref, staff, unit, uid: actions.case_accept(ref=ref, by=staff),
+        lambda ref, staff, unit, uid: actions.case_dispatch(ref=ref, by=staff, lead_unit_id=uid),
+        lambda ref, staff, unit, uid: actions.case_claim(ref=ref, by=unit),
+        lambda ref, staff, unit, uid: actions.case_start(ref=ref, by=unit),
+        lambda ref, staff, unit, uid: actions.case_resolve(ref=ref, by=unit, result="已现场处置完毕"),
+        lambda ref, staff, unit, uid: actions.case_verify(ref=ref, by=staff, note="现场核实，已解决"),
+        lambda ref, staff, unit, uid: actions.case_close(ref=ref, by=staff),
+    ]
+
+
+STOPS = {
+    "reported": 0,
+    "accepted": 1,
+    "dispatched": 2,
+    "claimed": 3,
+    "in_progress": 4,
+    "resolved": 5,
+    "closed": 7,
+}
+
+
 def load_sample_cases(admin: User) -> int:
     """A few cases walked through the real actions to different states (only when there are none)."""
 
@@ -113,12 +138,11 @@ def load_sample_cases(admin: User) -> int:
     community = User.objects.get(username="community")
     handler = User.objects.get(username="unit")
     with transaction.atomic():
-        return _walk_samples(community, handler)
+        return _walk_samples(community, handler, _steps())
 
 
-def _walk_samples(community: User, handler: User) -> int:
-    from gridgov.cases import actions
-
+def _walk_samples(community: User, handler: User, steps: list) -> int:
+    unit_id = Unit.objects.get(name="渭滨区城市管理执法局").pk
     made = 0
     for cat, grid_code, (fx, fy), text, target in SAMPLES:
         grid = Area.objects.get(code=grid_code)
@@ -134,32 +158,8 @@ def _walk_samples(community: User, handler: User) -> int:
             reporter_phone="13900000000",
             channel="portal",
         ).case
-        steps = ["accept", "dispatch", "claim", "start", "resolve", "verify", "close"]
-        stop = {
-            "reported": 0,
-            "accepted": 1,
-            "dispatched": 2,
-            "claimed": 3,
-            "in_progress": 4,
-            "resolved": 5,
-            "closed": 7,
-        }[target]
-        unit_id = Unit.objects.get(name="渭滨区城市管理执法局").pk
+        stop = STOPS[target]
         for step in steps[:stop]:
-            ref = case.ref
-            if step == "accept":
-                actions.case_accept(ref=ref, by=community)
-            elif step == "dispatch":
-                actions.case_dispatch(ref=ref, by=community, lead_unit_id=unit_id)
-            elif step == "claim":
-                actions.case_claim(ref=ref, by=handler)
-            elif step == "start":
-                actions.case_start(ref=ref, by=handler)
-            elif step == "resolve":
-                actions.case_resolve(ref=ref, by=handler, result="已现场处置完毕")
-            elif step == "verify":
-                actions.case_verify(ref=ref, by=community, note="现场核实，已解决")
-            elif step == "close":
-                actions.case_close(ref=ref, by=community)
+            step(case.ref, community, handler, unit_id)
         made += 1
     return made
