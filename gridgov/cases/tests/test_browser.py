@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
+from playwright.sync_api import sync_playwright
 
 from gridgov.accounts.models import Unit, User
 from gridgov.cases.models import Case, Category, RoutingRule
@@ -69,11 +70,10 @@ def cast(transactional_db, settings, tmp_path) -> Cast:
 
 @pytest.fixture
 def browser(cast, live_server, monkeypatch):  # noqa: ARG001
-    sync_api = pytest.importorskip("playwright.sync_api")
     # Sync Playwright runs an event loop in this thread; the ORM calls made while it runs (the live
     # server's database teardown included) are still plain synchronous ones.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
         )
