@@ -153,6 +153,9 @@ def _metres(lat1, lng1, lat2, lng2) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
+MAX_DUPLICATES = 10
+
+
 def duplicate_candidates(case: Case, user, radius_m: float = 100, days: int = 7) -> list[Case]:
     """Open cases of the same category within ``radius_m`` metres and ``days`` days that ``user`` can see
     (suggested merges)."""
@@ -161,7 +164,8 @@ def duplicate_candidates(case: Case, user, radius_m: float = 100, days: int = 7)
     dlat = radius_m / 111_000
     dlng = radius_m / (111_000 * max(math.cos(math.radians(case.lat)), 0.01))
     near = (
-        Case.objects.filter(
+        cases_visible_to(user)
+        .filter(
             category=case.category,
             state__in=OPEN_STATES,
             merged_into__isnull=True,
@@ -171,9 +175,10 @@ def duplicate_candidates(case: Case, user, radius_m: float = 100, days: int = 7)
             lng__range=(case.lng - dlng, case.lng + dlng),
         )
         .exclude(pk=case.pk)
-        .order_by("reported_at")
+        .order_by("-reported_at")[: MAX_DUPLICATES * 4]
     )
-    return [c for c in near if _metres(case.lat, case.lng, c.lat, c.lng) <= radius_m]
+    close = [c for c in near if _metres(case.lat, case.lng, c.lat, c.lng) <= radius_m]
+    return sorted(close, key=lambda c: c.reported_at)[:MAX_DUPLICATES]
 
 
 def units_for_dispatch(case: Case):

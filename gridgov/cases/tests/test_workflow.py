@@ -194,10 +194,17 @@ def test_rework_counts_and_notifies(world):
 
 def test_merge_keeps_every_reporter_and_notifies(world):
     first = report(world, by=world.resident).case
+    # the grid worker enters the second report for a resident and is shown the likely duplicate
     other = report(
-        world, by=None, reporter_name="赵女士", reporter_phone="13700002222", point=(107.0101, 34.0101)
+        world,
+        by=world.worker,
+        reporter_name="赵女士",
+        reporter_phone="13700002222",
+        point=(107.0101, 34.0101),
     )
     assert other.duplicates == [first.ref]
+    # an anonymous reporter is shown nothing of other people's cases
+    assert report(world, by=None, point=(107.0102, 34.0102)).duplicates == []
     merged = actions.case_merge(ref=other.case.ref, by=world.worker, into=first.ref)
     assert merged.state == "merged" and merged.merged_into == first
     phones = sorted(r.phone for r in first.reporters.all())
