@@ -268,6 +268,8 @@ class Case(models.Model):
             models.Index(fields=["state", "response_warn_at"], name="case_state_rwarn"),
             models.Index(fields=["state", "resolution_warn_at"], name="case_state_swarn"),
             models.Index(fields=["category", "reported_at"], name="case_category_reported"),
+            # duplicate suggestions: same category, a small lat/lng box
+            models.Index(fields=["category", "lat", "lng"], name="case_category_lat_lng"),
             models.Index(fields=["lead_unit", "reported_at"], name="case_unit_reported"),
         ]
         constraints = [

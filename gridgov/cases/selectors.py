@@ -159,7 +159,7 @@ MAX_DUPLICATES = 10
 def duplicate_candidates(case: Case, user, radius_m: float = 100, days: int = 7) -> list[Case]:
     """Open cases of the same category within ``radius_m`` metres and ``days`` days that ``user`` can see
     (suggested merges)."""
-    if case.lat is None or case.lng is None:
+    if case.lat is None or case.lng is None or not getattr(user, "is_authenticated", False):
         return []
     dlat = radius_m / 111_000
     dlng = radius_m / (111_000 * max(math.cos(math.radians(case.lat)), 0.01))
