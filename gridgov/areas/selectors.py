@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from gridgov.areas.models import Area
+from gridgov.areas.models import Area, Level
 from gridgov.core.errors import NotFound
 from gridgov.core.scope import ALL, filter_in_scope, scope_prefixes
 
@@ -55,36 +55,34 @@ def grid_for_point_visible(user, lng: float, lat: float) -> Area:
     return Area.objects.select_related("parent").get(code=code)
 
 
+def _feature(area: Area, *, public: bool = False) -> dict:
+    props = {"code": area.code, "name": area.name, "level": area.level}
+    if not public:
+        props.update(kind=area.kind, grid_type=area.grid_type)
+    return {"type": "Feature", "geometry": area.boundary, "properties": props}
+
+
+def _collection(areas) -> dict:
+    return {"type": "FeatureCollection", "features": list(areas)}
+
+
 def area_children_feature_collection(user, code: str) -> dict:
-    """The active children of ``code`` as a GeoJSON FeatureCollection (the map's data)."""
+    """The active children of ``code`` as a GeoJSON FeatureCollection (the map's data); an area without
+    children shows itself."""
     parent = area_get_visible(user, code)
     children = areas_visible_to(user).filter(parent=parent, is_active=True, boundary__isnull=False)
-    features = [
-        {
-            "type": "Feature",
-            "geometry": a.boundary,
-            "properties": {
-                "code": a.code,
-                "name": a.name,
-                "level": a.level,
-                "kind": a.kind,
-                "grid_type": a.grid_type,
-            },
-        }
-        for a in children.order_by("code")
-    ]
+    features = [_feature(a) for a in children.order_by("code")]
     if not features and parent.boundary:
-        features = [
-            {
-                "type": "Feature",
-                "geometry": parent.boundary,
-                "properties": {
-                    "code": parent.code,
-                    "name": parent.name,
-                    "level": parent.level,
-                    "kind": parent.kind,
-                    "grid_type": parent.grid_type,
-                },
-            }
-        ]
-    return {"type": "FeatureCollection", "features": features}
+        features = [_feature(parent)]
+    return _collection(features)
+
+
+def public_grid_outlines() -> dict:
+    """The districts and their grids (code, name, level only) for the public report form's map. Grid names
+    and codes are public — they are posted on the grid workers' duty cards."""
+    areas = (
+        Area.objects.filter(is_active=True, level__in=[Level.DISTRICT, Level.GRID], boundary__isnull=False)
+        .only("code", "name", "level", "boundary")
+        .order_by("code")
+    )
+    return _collection(_feature(a, public=True) for a in areas)

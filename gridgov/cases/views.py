@@ -29,7 +29,8 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.accounts.models import STAFF_ROLES, Role
-from gridgov.areas.models import Area, Level
+from gridgov.areas.models import Level
+from gridgov.areas.selectors import public_grid_outlines
 from gridgov.cases import actions, selectors, uploads, workflow
 from gridgov.cases.api import PUBLIC_NOTE_ACTIONS
 from gridgov.cases.models import OPEN_STATES, Attachment, Channel, Rating, State
@@ -328,16 +329,7 @@ def report(request):
 def report_map(request):
     """The district outline and its grids as GeoJSON for the report form's map. Grid names and codes are
     public (posted on duty cards), so this needs no sign-in and carries nothing else."""
-    rows = (
-        Area.objects.filter(is_active=True, level__in=[Level.DISTRICT, Level.GRID], boundary__isnull=False)
-        .order_by("code")
-        .values_list("code", "name", "level", "boundary")
-    )
-    features = [
-        {"type": "Feature", "geometry": boundary, "properties": {"code": code, "name": name, "level": level}}
-        for code, name, level, boundary in rows
-    ]
-    response = JsonResponse({"type": "FeatureCollection", "features": features})
+    response = JsonResponse(public_grid_outlines())
     response["Cache-Control"] = "public, max-age=300"
     return response
 
