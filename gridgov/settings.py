@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "gridgov.accounts",
     "gridgov.notify",
     "gridgov.cases",
+    "gridgov.ledger",
+    "gridgov.visits",
     "gridgov.web",
 ]
 

@@ -82,3 +82,31 @@ def make_tree(admin: User | None = None) -> Tree:
                     grid_type="residential",
                 )
     return tree
+
+
+def make_ledger(admin: User, grid_code: str = "610302001001001", suffix: str = "A"):
+    """A building with one household of two residents (head + spouse) in ``grid_code``."""
+    from datetime import date
+
+    from gridgov.core.validators import synthetic_id_number
+    from gridgov.ledger.actions import building_create, household_create, resident_create
+
+    building = building_create(by=admin, code=f"B-{grid_code}-{suffix}", name=f"{suffix}号楼", grid=grid_code)
+    household = household_create(by=admin, building=building.code, unit="1", room="101")
+    head = resident_create(
+        by=admin,
+        household=household,
+        name="王建国",
+        id_number=synthetic_id_number("610302", date(1950, 3, 1), 11 + ord(suffix[0]) * 2),
+        phone="13912345678",
+        relation="head",
+    )
+    spouse = resident_create(
+        by=admin,
+        household=household,
+        name="李秀英",
+        id_number=synthetic_id_number("610302", date(1952, 6, 9), 22 + ord(suffix[0]) * 2),
+        relation="spouse",
+    )
+    household.refresh_from_db()
+    return building, household, head, spouse
