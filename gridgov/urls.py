@@ -12,5 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gridgov.cases.urls")),
+    path("ledger/", include("gridgov.ledger.urls")),
+    path("visits/", include("gridgov.visits.urls")),
     path("", include("gridgov.web.urls")),
 ]

@@ -117,7 +117,10 @@ def register_routers() -> None:
     from gridgov.cases.api import public as public_router
     from gridgov.cases.api import router as cases_router
     from gridgov.cases.kpi_api import router as kpi_router
+    from gridgov.ledger import api as ledger_api
+    from gridgov.ledger.import_api import exports, imports
     from gridgov.notify.api import router as inbox_router
+    from gridgov.visits.api import router as visits_router
 
     api.add_router("/", accounts_router)
     api.add_router("/areas", areas_router)
@@ -126,6 +129,14 @@ def register_routers() -> None:
     api.add_router("/public", public_router)
     api.add_router("/inbox", inbox_router)
     api.add_router("/kpis", kpi_router)
+    api.add_router("/buildings", ledger_api.buildings)
+    api.add_router("/households", ledger_api.households)
+    api.add_router("/residents", ledger_api.residents)
+    api.add_router("/organisations", ledger_api.organisations)
+    api.add_router("/ledger", ledger_api.ledger)
+    api.add_router("/imports", imports)
+    api.add_router("/exports", exports)
+    api.add_router("/visits", visits_router)
 
 
 register_routers()
