@@ -239,13 +239,12 @@ def _resident_data(raw: dict, *, partial: bool) -> dict[str, Any]:
     allowed = {k: v for k, v in raw.items() if k in RESIDENT_EDITABLE}
     columns = [c for c in rules.RESIDENT_COLUMNS if c.name in RESIDENT_EDITABLE]
     data = rules.clean_fields(columns, allowed, partial=partial)
-    personal = rules.personal_fields(
-        data.pop("id_number", None) if "id_number" in allowed else None,
-        data.pop("phone", None) if "phone" in allowed else None,
-    )
-    if "id_number" in allowed and not allowed.get("id_number"):
-        personal.update(id_number="", id_number_hash="", id_number_masked="")
-    data.update(personal)
+    id_value, phone_value = data.pop("id_number", None), data.pop("phone", None)
+    if not partial or "id_number" in allowed:
+        id_value = id_value or ""  # an empty value clears the number
+    if not partial or "phone" in allowed:
+        phone_value = phone_value or ""
+    data.update(rules.personal_fields(id_value, phone_value))
     return data
 
 

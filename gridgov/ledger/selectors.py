@@ -132,6 +132,10 @@ def organisation_list(user, *, area: str | None = None, q: str = "", kind: str =
     return qs
 
 
+def tag_assignments_visible_to(user) -> QuerySet[TagAssignment]:
+    return _scoped(TagAssignment.objects.select_related("tag", "resident", "household"), user)
+
+
 def tags_of_resident(resident: Resident):
     return TagAssignment.objects.filter(resident=resident).select_related("tag")
 
