@@ -70,6 +70,9 @@ class Command(BaseCommand):
             case_demo.load_rules()
         # Sample cases are reported after the transaction above so the lookup index sees the grids.
         sample_cases = case_demo.load_sample_cases(admin)
+        from gridgov.ledger.demo import load_demo_ledger
+
+        ledger = load_demo_ledger(admin)
         counts = {
             lvl: Area.objects.filter(level=lvl, is_active=True).count()
             for lvl in ("district", "street", "community", "grid")
@@ -80,6 +83,11 @@ class Command(BaseCommand):
         )
         if sample_cases:
             self.stdout.write(f"已生成 {sample_cases} 个演示事件")
+        if ledger:
+            self.stdout.write(
+                f"已生成演示台账：{ledger['buildings']} 栋楼、{ledger['households']} 户、{ledger['residents']} 位居民、"
+                f"{ledger['organisations']} 个组织、{ledger['tags']} 条重点人群标签"
+            )
         self.stdout.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
         for username, role, area_code, unit_name, display, _phone in demo.DEMO_USERS:
             where = area_code or unit_name or "—"
