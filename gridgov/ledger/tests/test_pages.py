@@ -1,0 +1,130 @@
+"""Ledger pages: scoped search, masks in every list, reveal through the page, member and tag forms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.test import Client
+
+from gridgov.core.models import AuditEntry
+from gridgov.core.validators import synthetic_id_number
+from gridgov.ledger.models import Resident, TagAssignment
+from gridgov.testing.factories import PASSWORD
+
+
+def _client(username: str) -> Client:
+    client = Client()
+    assert client.login(username=username, password=PASSWORD)
+    return client
+
+
+def test_lists_show_only_masks_and_only_scope(lw):
+    client = _client("worker")
+    for kind in ("residents", "households", "buildings", "organisations"):
+        response = client.get(f"/ledger/?kind={kind}")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert lw.head.id_number not in html and "13912345678" not in html
+        assert f"/ledger/residents/{lw.other_head.pk}/" not in html and lw.other_head.id_number_masked not in html
+    html = client.get("/ledger/").content.decode()
+    assert lw.head.id_number_masked in html and "139****5678" in html and "王建国" in html
+
+
+def test_search_by_full_id_number_finds_by_hash(lw):
+    html = _client("secretary").get(f"/ledger/?q={lw.head.id_number}").content.decode()
+    assert "王建国" in html and "李秀英" not in html
+
+
+def test_units_and_residents_get_404(lw):
+    from gridgov.testing.factories import make_user
+
+    make_user(lw.admin, "someone", "resident")
+    client = _client("someone")
+    assert client.get("/ledger/").status_code == 404
+    assert client.get(f"/ledger/households/{lw.household.pk}/").status_code == 404
+
+
+def test_household_page_out_of_scope_is_404(lw):
+    assert _client("worker_b").get(f"/ledger/households/{lw.household.pk}/").status_code == 404
+    assert _client("worker_b").get(f"/ledger/residents/{lw.head.pk}/").status_code == 404
+
+
+def test_reveal_form_only_for_permitted_users_and_audited(lw):
+    page = _client("colleague").get(f"/ledger/households/{lw.household.pk}/").content.decode()
+    assert 'name="reason"' not in page.split("家庭成员")[1].split("登记成员")[0]
+    refused = _client("colleague").post(
+        "/ledger/reveal/", {"kind": "resident", "id": lw.head.pk, "field": "id_number", "reason": "核对"}
+    )
+    assert lw.head.id_number not in refused.content.decode()
+    secretary = _client("secretary")
+    page = secretary.get(f"/ledger/households/{lw.household.pk}/").content.decode()
+    assert "查看原因" in page
+    empty = secretary.post(
+        "/ledger/reveal/", {"kind": "resident", "id": lw.head.pk, "field": "id_number", "reason": ""}
+    )
+    assert lw.head.id_number not in empty.content.decode() and "原因" in empty.content.decode()
+    shown = secretary.post(
+        "/ledger/reveal/",
+        {"kind": "resident", "id": lw.head.pk, "field": "id_number", "reason": "办理高龄补贴"},
+    )
+    assert lw.head.id_number in shown.content.decode()
+    assert (
+        AuditEntry.objects.filter(
+            verb="ledger.reveal", reason="办理高龄补贴", actor__username="secretary"
+        ).count()
+        == 1
+    )
+
+
+def test_add_member_with_a_bad_id_number_shows_the_error_and_writes_nothing(lw):
+    client = _client("worker")
+    before = Resident.objects.count()
+    response = client.post(
+        f"/ledger/households/{lw.household.pk}/members/",
+        {"name": "王小红", "id_number": "110105194912310021", "relation": "child"},
+    )
+    assert response.status_code == 400
+    assert "校验位" in response.content.decode()
+    assert Resident.objects.count() == before
+    good = synthetic_id_number("610302", date(2015, 9, 1), 42)
+    response = client.post(
+        f"/ledger/households/{lw.household.pk}/members/",
+        {"name": "王小红", "id_number": good, "relation": "grandchild"},
+    )
+    assert response.status_code == 302
+    child = Resident.objects.get(name="王小红")
+    assert child.birth_date == date(2015, 9, 1) and child.gender == "F"
+
+
+def test_tag_forms_and_move_out(lw):
+    client = _client("worker")
+    response = client.post("/ledger/tags/", {"resident": lw.head.pk, "tag": "living_alone", "reason": "独居"})
+    assert response.status_code == 302
+    assignment = TagAssignment.objects.get(resident=lw.head)
+    assert "独居老人" in client.get(f"/ledger/households/{lw.household.pk}/").content.decode()
+    client.post(f"/ledger/tags/{assignment.pk}/remove/", {"reason": ""})
+    assert TagAssignment.objects.filter(pk=assignment.pk).exists()  # no reason, nothing removed
+    client.post(f"/ledger/tags/{assignment.pk}/remove/", {"reason": "女儿回来同住"})
+    assert not TagAssignment.objects.filter(pk=assignment.pk).exists()
+    response = client.post(f"/ledger/residents/{lw.spouse.pk}/move-out/", {"reason": "随子女迁往西安"})
+    assert response.status_code == 302
+    lw.spouse.refresh_from_db()
+    assert lw.spouse.is_active is False and lw.spouse.moved_out_at is not None
+
+
+def test_edit_keeps_stored_id_number_when_the_box_is_left_empty(lw):
+    client = _client("worker")
+    response = client.post(
+        f"/ledger/residents/{lw.head.pk}/",
+        {
+            "name": "王建国",
+            "relation": "head",
+            "residence_type": "registered",
+            "political_status": "party_member",
+            "workplace": "退休",
+        },
+    )
+    assert response.status_code == 302
+    head = Resident.objects.get(pk=lw.head.pk)
+    assert head.id_number == lw.head.id_number and head.phone == "13912345678"
+    assert head.political_status == "party_member" and head.workplace == "退休"
