@@ -128,3 +128,18 @@ def test_edit_keeps_stored_id_number_when_the_box_is_left_empty(lw):
     head = Resident.objects.get(pk=lw.head.pk)
     assert head.id_number == lw.head.id_number and head.phone == "13912345678"
     assert head.political_status == "party_member" and head.workplace == "退休"
+
+
+def test_admin_shows_residents_masked_and_read_only(lw):
+    lw.admin.is_staff = True
+    lw.admin.save(update_fields=["is_staff"])
+    client = _client("root")
+    listing = client.get("/admin/ledger/resident/").content.decode()
+    change = client.get(f"/admin/ledger/resident/{lw.head.pk}/change/")
+    assert change.status_code == 200
+    for html in (listing, change.content.decode()):
+        assert lw.head.id_number not in html and "13912345678" not in html
+    assert lw.head.id_number_masked in listing
+    response = client.post(f"/admin/ledger/resident/{lw.head.pk}/change/", {"name": "改名"})
+    assert response.status_code == 403
+    assert Resident.objects.get(pk=lw.head.pk).name == "王建国"
