@@ -57,10 +57,10 @@ def check_files(files: list, field: str = "photos") -> list[tuple[object, str, s
     return checked
 
 
-def store(f, ext: str) -> tuple[str, int, str]:
-    """Write ``f`` under MEDIA_ROOT/cases/YYYY/MM/ and return (relative path, size, sha256)."""
+def store(f, ext: str, folder: str = "cases") -> tuple[str, int, str]:
+    """Write ``f`` under MEDIA_ROOT/<folder>/YYYY/MM/ and return (relative path, size, sha256)."""
     now = timezone.localtime()
-    rel = Path("cases") / f"{now:%Y}" / f"{now:%m}" / f"{uuid.uuid4().hex}.{ext}"
+    rel = Path(folder) / f"{now:%Y}" / f"{now:%m}" / f"{uuid.uuid4().hex}.{ext}"
     target = Path(settings.MEDIA_ROOT) / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()

@@ -1,5 +1,390 @@
-"""``/api/v1/visits``: visit records, the worklist, coverage, must-visit rules."""
+"""``/api/v1/visits``: visit records, the worklist, coverage, must-visit rules, and turning a visit's
+finding into a case. Scoped like everything else: out of scope is 404, the wrong role 403."""
 
-from ninja import Router
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Field, File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+
+from gridgov.core.errors import DomainError
+from gridgov.ledger.selectors import get_visible, households_visible_to
+from gridgov.visits import actions, selectors
+from gridgov.visits.models import Visit, VisitRule
 
 router = Router(tags=["visits"])
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+
+
+class HouseholdRef(Schema):
+    id: int
+    label: str
+    area_code: str
+
+
+class CaseRef(Schema):
+    ref: str
+    state: str
+    state_label: str
+
+
+class VisitOut(Schema):
+    id: int
+    household: HouseholdRef
+    area_code: str
+    visited_at: datetime
+    duration_minutes: int
+    kind: str
+    kind_label: str
+    situation: str
+    needs: str
+    problems: str
+    skills: str
+    photo_url: str | None
+    recorded_by: PersonOut
+    visitors: list[PersonOut]
+    cases: list[CaseRef]
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_household(obj: Visit) -> dict:
+        return {"id": obj.household_id, "label": obj.household.label, "area_code": obj.household.area_code}
+
+    @staticmethod
+    def resolve_kind_label(obj: Visit) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_photo_url(obj: Visit) -> str | None:
+        return reverse("visits:photo", args=[obj.pk]) if obj.photo else None
+
+    @staticmethod
+    def resolve_recorded_by(obj: Visit) -> dict:
+        return {"id": obj.recorded_by_id, "name": str(obj.recorded_by)}
+
+    @staticmethod
+    def resolve_visitors(obj: Visit) -> list[dict]:
+        return [{"id": u.pk, "name": str(u)} for u in obj.visitors.all()]
+
+    @staticmethod
+    def resolve_cases(obj: Visit) -> list[dict]:
+        return [
+            {"ref": c.ref, "state": c.state, "state_label": str(c.get_state_display())}
+            for c in obj.cases.all()
+        ]
+
+
+class VisitIn(Schema):
+    household: int = Field(..., description="户 id")
+    visited_at: datetime = Field(..., description="走访时间（不晚于现在，不早于 90 天前）")
+    duration_minutes: int = Field(20, description="时长（分钟，1–600）")
+    kind: str = Field("routine", description="routine 日常走访 / must 必访 / special 专项走访")
+    situation: str = ""
+    needs: str = ""
+    problems: str = ""
+    skills: str = ""
+    visitors: list[int] = Field(default_factory=list, description="同行走访人账号 id（记录人自动计入）")
+
+
+class VisitPatch(Schema):
+    visited_at: datetime | None = None
+    duration_minutes: int | None = None
+    kind: str | None = None
+    situation: str | None = None
+    needs: str | None = None
+    problems: str | None = None
+    skills: str | None = None
+    visitors: list[int] | None = None
+
+
+class VisitFilters(Schema):
+    area: str | None = Field(None, description="区域编码（含下级）")
+    household: int | None = None
+    kind: str | None = None
+    start: date | None = Field(None, description="走访日期起（含）")
+    end: date | None = Field(None, description="走访日期止（含）")
+    recorded_by: int | None = Field(None, description="记录人账号 id")
+
+
+class ToCaseIn(Schema):
+    category: str = Field(..., description="事项分类代码")
+    description: str | None = Field(None, description="问题描述；省略时取走访的「问题与诉求」")
+    reporter_phone: str = Field("", description="联系电话；省略时取户主电话，户主无电话时取走访人电话")
+
+
+class ToCaseOut(Schema):
+    created: bool
+    case: CaseRef
+    visit: int
+
+
+class RuleOut(Schema):
+    id: int
+    district: str
+    tag: str | None
+    tag_name: str | None
+    interval_days: int
+    is_active: bool
+
+    @staticmethod
+    def resolve_district(obj: VisitRule) -> str:
+        return obj.district.code
+
+    @staticmethod
+    def resolve_tag(obj: VisitRule) -> str | None:
+        return obj.tag.code if obj.tag_id else None
+
+    @staticmethod
+    def resolve_tag_name(obj: VisitRule) -> str | None:
+        return obj.tag.name if obj.tag_id else None
+
+
+class RuleIn(Schema):
+    district: str = Field(..., description="区编码（6 位）")
+    tag: str | None = Field(None, description="标签代码或名称；省略表示全部住户")
+    interval_days: int
+    is_active: bool = True
+
+
+class RulePatch(Schema):
+    interval_days: int | None = None
+    is_active: bool | None = None
+
+
+class WorkItemOut(Schema):
+    household: HouseholdRef
+    due: date
+    overdue: bool
+    days_overdue: int
+    days_left: int
+    last_visit: date | None
+    since: date
+    rule: int
+    reason: str = Field(..., description="适用的规则：标签名称或「全部住户」")
+    tag: str | None
+    interval_days: int
+
+
+class PlanOut(Schema):
+    area: str
+    households: int = Field(..., description="目标户数")
+    period_days: int
+    start: date
+    end: date
+    visited: int = Field(..., description="本人本期已走访户数")
+
+
+class WorklistOut(Schema):
+    count: int
+    items: list[WorkItemOut]
+    plan: PlanOut | None = Field(..., description="本人的走访计划进度（只给本人看，不做排名）")
+
+
+class WorklistQuery(Schema):
+    days: int = Field(7, description="包含多少天内到期的户（另含全部已超期的户）")
+    area: str | None = None
+    page: int = Field(1, ge=1)
+    page_size: int = Field(50, ge=1, le=200)
+
+
+class CoverageQuery(Schema):
+    area: str | None = Field(None, description="区域编码；省略时为管辖范围的顶层区域")
+    start: date
+    end: date
+    group_by: str | None = Field(None, description="child：按下一级区域分组")
+
+
+class Figures(Schema):
+    households: int = Field(..., description="在册户数（期末前登记）")
+    visited: int = Field(..., description="期间内走访过的户数")
+    coverage: float | None = Field(..., description="走访覆盖率 = visited / households")
+    must_households: int = Field(..., description="必访户数（期末前已适用标签类必访规则）")
+    must_on_time: int = Field(..., description="期间内从未超期的必访户数")
+    must_on_time_rate: float | None = Field(..., description="必访按时率 = must_on_time / must_households")
+
+
+class CoverageGroup(Figures):
+    code: str
+    name: str
+
+
+class CoverageOut(Schema):
+    area: str
+    area_name: str
+    start: date
+    end: date
+    group_by: str | None
+    totals: Figures
+    groups: list[CoverageGroup]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _household(user, pk: int):
+    try:
+        return get_visible(households_visible_to(user), pk)
+    except DomainError as exc:
+        exc.field = "household"
+        raise
+
+
+def _item(item: selectors.WorkItem) -> dict:
+    d = item.due
+    return {
+        "household": {"id": item.household.pk, "label": item.household.label, "area_code": d.area_code},
+        "due": d.due,
+        "overdue": item.overdue,
+        "days_overdue": item.days_overdue,
+        "days_left": item.days_left,
+        "last_visit": d.last_visit,
+        "since": d.since,
+        "rule": d.rule.pk,
+        "reason": item.reason,
+        "tag": d.rule.tag.code if d.rule.tag_id else None,
+        "interval_days": d.rule.interval_days,
+    }
+
+
+# ---------------------------------------------------------------- worklist, coverage, rules (before /{id})
+
+
+@router.get(
+    "/worklist", response=WorklistOut, summary="我的走访任务（到期与超期的户，最近到期在前）与本人计划进度"
+)
+def worklist(request: HttpRequest, q: Query[WorklistQuery]):
+    user = request.auth
+    if not actions.may_edit_ledger(user):
+        raise DomainError("forbidden", "只有工作人员有走访任务", status=403)
+    items = selectors.worklist(user, days=q.days, area=q.area)
+    first = (q.page - 1) * q.page_size
+    progress = selectors.plan_progress(user)
+    plan = None
+    if progress is not None:
+        plan = {
+            "area": progress.plan.area.code,
+            "households": progress.target,
+            "period_days": progress.plan.period_days,
+            "start": progress.start,
+            "end": progress.end,
+            "visited": progress.visited,
+        }
+    return {
+        "count": len(items),
+        "items": [_item(i) for i in items[first : first + q.page_size]],
+        "plan": plan,
+    }
+
+
+@router.get(
+    "/coverage", response=CoverageOut, summary="走访覆盖率与必访按时率（按区域、期间，可按下一级分组）"
+)
+def coverage(request: HttpRequest, q: Query[CoverageQuery]):
+    return selectors.coverage(request.auth, area=q.area, start=q.start, end=q.end, group_by=q.group_by)
+
+
+@router.get("/rules", response=list[RuleOut], summary="必访规则（本区）")
+@paginate(PageNumberPagination, page_size=100)
+def list_rules(request: HttpRequest):
+    if not actions.may_edit_ledger(request.auth):
+        raise DomainError("forbidden", "只有工作人员可以查看必访规则", status=403)
+    return selectors.rules_visible_to(request.auth)
+
+
+@router.post("/rules", response={201: RuleOut}, summary="新建必访规则（区级工作人员、管理员）")
+def create_rule(request: HttpRequest, payload: RuleIn):
+    rule = actions.rule_create(by=request.auth, **payload.dict())
+    return Status(201, rule)
+
+
+@router.patch("/rules/{rule_id}", response=RuleOut, summary="修改必访规则的周期或停用")
+def update_rule(request: HttpRequest, rule_id: int, payload: RulePatch):
+    rule = selectors.rule_get_visible(request.auth, rule_id)
+    return actions.rule_update(by=request.auth, rule=rule, **payload.dict(exclude_unset=True))
+
+
+# ---------------------------------------------------------------- visits
+
+
+@router.get("", response=list[VisitOut], summary="走访记录（按管辖范围）")
+@paginate(PageNumberPagination, page_size=50)
+def list_visits(request: HttpRequest, q: Query[VisitFilters]):
+    if not actions.may_edit_ledger(request.auth):
+        raise DomainError("forbidden", "只有工作人员可以查看走访记录", status=403)
+    return selectors.visit_list(request.auth, **q.dict())
+
+
+@router.post("", response={201: VisitOut}, summary="记录一次入户走访")
+def create_visit(request: HttpRequest, payload: VisitIn):
+    user = request.auth
+    actions._require_staff(user)
+    data = payload.dict()
+    household = _household(user, data.pop("household"))
+    visit = actions.visit_record(by=user, household=household, **data)
+    return Status(201, selectors.visit_get_visible(user, visit.pk))
+
+
+@router.get("/{visit_id}", response=VisitOut, summary="走访记录详情")
+def get_visit(request: HttpRequest, visit_id: int):
+    return selectors.visit_get_visible(request.auth, visit_id)
+
+
+@router.patch("/{visit_id}", response=VisitOut, summary="修改走访记录（记录人或社区工作人员）")
+def update_visit(request: HttpRequest, visit_id: int, payload: VisitPatch):
+    visit = selectors.visit_get_visible(request.auth, visit_id)
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None or k == "visitors"}
+    if changes.get("visitors") is None:
+        changes.pop("visitors", None)
+    actions.visit_update(by=request.auth, visit=visit, **changes)
+    return selectors.visit_get_visible(request.auth, visit_id)
+
+
+@router.post("/{visit_id}/photo", response=VisitOut, summary="上传或更换走访照片（multipart，字段 photo）")
+def set_photo(request: HttpRequest, visit_id: int, photo: File[UploadedFile]):
+    visit = selectors.visit_get_visible(request.auth, visit_id)
+    actions.visit_update(by=request.auth, visit=visit, photo=photo)
+    return selectors.visit_get_visible(request.auth, visit_id)
+
+
+@router.delete(
+    "/{visit_id}", response={204: None}, summary="删除走访记录（记录人 24 小时内或管理员，须填原因）"
+)
+def delete_visit(request: HttpRequest, visit_id: int, reason: str = ""):
+    visit = selectors.visit_get_visible(request.auth, visit_id)
+    actions.visit_delete(by=request.auth, visit=visit, reason=reason)
+    return Status(204, None)
+
+
+@router.post(
+    "/{visit_id}/case",
+    response={201: ToCaseOut, 200: ToCaseOut},
+    summary="把走访发现的问题转为事件（一次点击，重复提交返回同一事件）",
+)
+def to_case(request: HttpRequest, visit_id: int, payload: ToCaseIn):
+    visit = selectors.visit_get_visible(request.auth, visit_id)
+    result = actions.visit_to_case(
+        by=request.auth,
+        visit=visit,
+        category_code=payload.category,
+        description=payload.description,
+        reporter_phone=payload.reporter_phone,
+    )
+    case = result.case
+    body = {
+        "created": result.created,
+        "case": {"ref": case.ref, "state": case.state, "state_label": str(case.get_state_display())},
+        "visit": visit.pk,
+    }
+    return Status(201 if result.created else 200, body)

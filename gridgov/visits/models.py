@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -85,7 +86,13 @@ class VisitRule(models.Model):
         verbose_name = _("必访规则")
         verbose_name_plural = _("必访规则")
         ordering = ["district_id", "interval_days"]
-        constraints = [models.UniqueConstraint(fields=["district", "tag"], name="visit_rule_once_per_tag")]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "tag"], name="visit_rule_once_per_tag"),
+            # NULLs are distinct in a unique constraint: the every-household rule needs its own.
+            models.UniqueConstraint(
+                fields=["district"], condition=Q(tag__isnull=True), name="visit_rule_once_for_all"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tag or _('全部住户')}：每 {self.interval_days} 天"

@@ -1,0 +1,464 @@
+"""Every write to the visits app: recording, correcting and removing a visit, turning its finding into a
+case (one click, never twice), and the must-visit rules and plans. Each action checks role (403) and scope
+(404), validates, runs in one transaction and writes the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gridgov.accounts.models import Role, User
+from gridgov.areas.models import Area, Level
+from gridgov.cases import uploads
+from gridgov.cases.models import Case, Channel
+from gridgov.core import audit
+from gridgov.core.errors import Conflict, DomainError, NotFound
+from gridgov.core.scope import in_scope
+from gridgov.ledger.actions import may_edit_ledger
+from gridgov.ledger.models import FocusTag, Household
+from gridgov.visits.models import Visit, VisitPlan, VisitRule
+
+# A visit is recorded at the door or soon after; older records would distort the worklist and coverage.
+MAX_AGE_DAYS = 90
+# Clocks of phones drift: a visit a few minutes "in the future" is still now.
+CLOCK_SKEW = timedelta(minutes=5)
+# The recorder may take back a visit recorded by mistake within this window; admins at any time.
+DELETE_WINDOW = timedelta(hours=24)
+TEXT_FIELDS = ("situation", "needs", "problems", "skills")
+MAX_TEXT = 2000
+PHOTO_FOLDER = "visits"
+# Roles that look after other people's visits (and may correct them): the community and above.
+SUPERVISOR_ROLES = frozenset({Role.DISTRICT, Role.STREET, Role.COMMUNITY, Role.GRID_CHIEF})
+SNAPSHOT_FIELDS = ("visited_at", "duration_minutes", "kind", *TEXT_FIELDS, "photo")
+
+
+def _require_staff(by) -> None:
+    if not may_edit_ledger(by):
+        raise DomainError("forbidden", "只有工作人员可以记录走访", status=403)
+
+
+def _snapshot(visit: Visit) -> dict:
+    out: dict = {}
+    for name in SNAPSHOT_FIELDS:
+        value = getattr(visit, name)
+        out[name] = value.isoformat() if isinstance(value, datetime) else value
+    out["visitors"] = sorted(visit.visitors.values_list("pk", flat=True)) if visit.pk else []
+    return out
+
+
+def _clean_when(value, now: datetime) -> datetime:
+    if value is None:
+        raise DomainError("required", "请填写走访时间", "visited_at")
+    if not isinstance(value, datetime):
+        raise DomainError("invalid", "走访时间格式不正确", "visited_at")
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if value > now + CLOCK_SKEW:
+        raise DomainError("invalid_date", "走访时间不能晚于现在", "visited_at")
+    if value < now - timedelta(days=MAX_AGE_DAYS):
+        raise DomainError("invalid_date", f"只能补录 {MAX_AGE_DAYS} 天以内的走访", "visited_at")
+    return value
+
+
+def _clean_duration(value) -> int:
+    try:
+        minutes = int(value)
+    except (TypeError, ValueError):
+        raise DomainError("invalid", "走访时长请填写分钟数", "duration_minutes") from None
+    if not 1 <= minutes <= 600:
+        raise DomainError("invalid", "走访时长应在 1 到 600 分钟之间", "duration_minutes")
+    return minutes
+
+
+def _clean_kind(value) -> str:
+    value = (value or Visit.Kind.ROUTINE).strip()
+    if value not in Visit.Kind.values:
+        raise DomainError("invalid", f"走访类型「{value}」无效", "kind")
+    return value
+
+
+def _clean_texts(values: dict[str, str]) -> dict[str, str]:
+    out = {}
+    for name in TEXT_FIELDS:
+        text = (values.get(name) or "").strip()
+        if len(text) > MAX_TEXT:
+            raise DomainError("too_long", f"每项内容不能超过 {MAX_TEXT} 字", name)
+        out[name] = text
+    if not any(out.values()):
+        raise DomainError("required", "请至少填写家庭情况、需求、问题与诉求、特长爱好中的一项", "situation")
+    return out
+
+
+def _clean_visitors(by, household: Household, visitors) -> list[User]:
+    """The people who went along: active staff whose scope holds the household. The recorder is always
+    one of them."""
+    ids: set[int] = set()
+    for v in visitors or []:
+        pk = getattr(v, "pk", v)
+        try:
+            ids.add(int(pk))
+        except (TypeError, ValueError):
+            raise DomainError("invalid_visitor", "走访人无效", "visitors") from None
+    found = {u.pk: u for u in User.objects.filter(pk__in=ids).select_related("area")}
+    people = [by]
+    for pk in sorted(ids - {by.pk}):
+        user = found.get(pk)
+        if user is None or not may_edit_ledger(user) or not in_scope(user, household.area_code):
+            raise DomainError("invalid_visitor", "走访人必须是负责该户的工作人员", "visitors")
+        people.append(user)
+    return people
+
+
+def _check_photo(photo) -> tuple | None:
+    if photo is None:
+        return None
+    return uploads.check_files([photo], "photo")[0]
+
+
+def _household_in_scope(by, household: Household) -> Household:
+    if household is None or not in_scope(by, household.area_code):
+        raise NotFound(field="household")
+    if not household.is_active:
+        raise Conflict("invalid_state", "该户已注销，不能记录走访", "household")
+    return household
+
+
+def visit_record(
+    *,
+    by,
+    household: Household,
+    visited_at: datetime,
+    duration_minutes: int = 20,
+    kind: str = Visit.Kind.ROUTINE,
+    situation: str = "",
+    needs: str = "",
+    problems: str = "",
+    skills: str = "",
+    visitors=(),
+    photo=None,
+) -> Visit:
+    """入户走访: record one visit to one household in the recorder's scope."""
+    _require_staff(by)
+    _household_in_scope(by, household)
+    now = timezone.now()
+    when = _clean_when(visited_at, now)
+    minutes = _clean_duration(duration_minutes)
+    kind = _clean_kind(kind)
+    texts = _clean_texts({"situation": situation, "needs": needs, "problems": problems, "skills": skills})
+    people = _clean_visitors(by, household, visitors)
+    checked = _check_photo(photo)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            visit = Visit(
+                household=household,
+                area_code=household.area_code,
+                visited_at=when,
+                duration_minutes=minutes,
+                kind=kind,
+                recorded_by=by,
+                **texts,
+            )
+            if checked:
+                f, _content_type, ext = checked
+                visit.photo = uploads.store(f, ext, folder=PHOTO_FOLDER)[0]
+                stored.append(visit.photo)
+            visit.save()
+            visit.visitors.set(people)
+            audit.record(actor=by, verb="visits.visit.record", obj=visit, after=_snapshot(visit))
+    except BaseException:
+        uploads.remove(stored)
+        raise
+    return visit
+
+
+def may_change(user, visit: Visit) -> bool:
+    """The recorder, or supervising staff (grid chief, community and above) whose scope holds the visit."""
+    if not may_edit_ledger(user) or not in_scope(user, visit.area_code):
+        return False
+    return visit.recorded_by_id == user.pk or user.is_admin or user.role in SUPERVISOR_ROLES
+
+
+def may_delete(user, visit: Visit, now: datetime | None = None) -> bool:
+    if not may_edit_ledger(user) or not in_scope(user, visit.area_code):
+        return False
+    if user.is_admin:
+        return True
+    now = now or timezone.now()
+    return visit.recorded_by_id == user.pk and now - visit.created_at <= DELETE_WINDOW
+
+
+def _visible_visit(by, visit: Visit) -> Visit:
+    if visit is None or not may_edit_ledger(by) or not in_scope(by, visit.area_code):
+        raise NotFound(field="visit")
+    return visit
+
+
+def visit_update(*, by, visit: Visit, photo=None, remove_photo: bool = False, **changes) -> Visit:
+    """Correct a visit (the recorder, or supervising staff in scope). Only the given fields change."""
+    _require_staff(by)
+    _visible_visit(by, visit)
+    if not may_change(by, visit):
+        raise DomainError("forbidden", "只有记录人或社区工作人员可以修改走访记录", status=403)
+    unknown = set(changes) - {"visited_at", "duration_minutes", "kind", "visitors", *TEXT_FIELDS}
+    if unknown:
+        raise DomainError("invalid", f"不能修改：{', '.join(sorted(unknown))}", sorted(unknown)[0])
+    now = timezone.now()
+    data: dict = {}
+    if "visited_at" in changes:
+        data["visited_at"] = _clean_when(changes["visited_at"], now)
+    if "duration_minutes" in changes:
+        data["duration_minutes"] = _clean_duration(changes["duration_minutes"])
+    if "kind" in changes:
+        data["kind"] = _clean_kind(changes["kind"])
+    texts = {name: changes.get(name, getattr(visit, name)) for name in TEXT_FIELDS}
+    if any(name in changes for name in TEXT_FIELDS):
+        data.update(_clean_texts(texts))
+    people = None
+    if "visitors" in changes:
+        people = _clean_visitors(visit.recorded_by, visit.household, changes["visitors"])
+    checked = _check_photo(photo)
+    before = _snapshot(visit)
+    old_photo = visit.photo
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            for name, value in data.items():
+                setattr(visit, name, value)
+            if checked:
+                f, _content_type, ext = checked
+                visit.photo = uploads.store(f, ext, folder=PHOTO_FOLDER)[0]
+                stored.append(visit.photo)
+            elif remove_photo:
+                visit.photo = ""
+            visit.save()
+            if people is not None:
+                visit.visitors.set(people)
+            audit.record(
+                actor=by, verb="visits.visit.update", obj=visit, before=before, after=_snapshot(visit)
+            )
+            if old_photo and old_photo != visit.photo:
+                transaction.on_commit(lambda: uploads.remove([old_photo]))
+    except BaseException:
+        uploads.remove(stored)
+        raise
+    return visit
+
+
+def visit_delete(*, by, visit: Visit, reason: str) -> None:
+    """Take back a visit recorded by mistake: the recorder within 24 hours, an admin at any time. A visit
+    that became a case stays (the case points at it). The audit entry keeps what was deleted."""
+    _require_staff(by)
+    _visible_visit(by, visit)
+    if not may_delete(by, visit):
+        raise DomainError(
+            "forbidden", "只有记录人在录入后 24 小时内（或系统管理员）可以删除走访记录", status=403
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("required", "请填写删除原因", "reason")
+    if visit.cases.exists():
+        raise Conflict("has_case", "该走访已转为事件，不能删除", "visit")
+    with transaction.atomic():
+        snapshot = _snapshot(visit)
+        snapshot["household"] = visit.household_id
+        audit.record(actor=by, verb="visits.visit.delete", obj=visit, before=snapshot, reason=reason)
+        photo = visit.photo
+        visit.delete()
+        if photo:
+            transaction.on_commit(lambda: uploads.remove([photo]))
+
+
+# ---------------------------------------------------------------- visit → case
+
+
+@dataclass
+class VisitCase:
+    case: Case
+    created: bool
+
+
+def _case_place(household: Household) -> dict:
+    """The case's location: the building's point when it lies in the building's own grid, else its grid."""
+    building = household.building
+    grid = building.area
+    if building.lng is not None and building.lat is not None:
+        from gridgov.areas.lookup import get_index
+
+        code = get_index().lookup(building.lng, building.lat)
+        grid_code = grid.parent.code if grid.level == Level.MICROGRID else grid.code
+        if code == grid_code:
+            return {"lng": building.lng, "lat": building.lat}
+    return {"grid_code": grid.code}
+
+
+def _address(household: Household) -> str:
+    building = household.building
+    return f"{building.address} {household.label}".strip()[:200]
+
+
+def visit_to_case(
+    *,
+    by,
+    visit: Visit,
+    category_code: str,
+    description: str | None = None,
+    reporter_phone: str = "",
+) -> VisitCase:
+    """转为事件: one click makes a case of a visit's finding (channel 网格员上报), pre-filled from the visit
+    and the ledger: description from the problems, location from the building, address from building and
+    room, contact from the head of household (their phone, or else the visiting worker's so the case can be
+    followed up). A visit makes at most one case: a second call (a double click, a colleague at the same
+    time) returns the first one."""
+    _require_staff(by)
+    _visible_visit(by, visit)
+    with transaction.atomic():
+        locked = (
+            Visit.objects.select_for_update().select_related("household__building__area").get(pk=visit.pk)
+        )
+        existing = locked.cases.order_by("pk").first()
+        if existing is not None:
+            return VisitCase(case=existing, created=False)
+        household = locked.household
+        head = household.head if household.head_id and household.head.is_active else None
+        phone = (reporter_phone or "").strip() or (head.phone if head else "") or by.phone
+        text = locked.problems if description is None else description
+        photos = []
+        if locked.photo and uploads.absolute(locked.photo).exists():
+            path = uploads.absolute(locked.photo)
+            photos.append(File(open(path, "rb"), name=Path(locked.photo).name))  # noqa: SIM115
+        try:
+            from gridgov.cases.actions import case_report
+
+            intake = case_report(
+                by=by,
+                category_code=category_code,
+                description=text,
+                address=_address(household),
+                reporter_name=head.name if head else "",
+                reporter_phone=phone,
+                channel=Channel.GRID_WORKER,
+                photos=photos,
+                idempotency_key=f"visit:{locked.pk}",
+                **_case_place(household),
+            )
+        finally:
+            for f in photos:
+                f.close()
+        locked.cases.add(intake.case)
+        audit.record(
+            actor=by,
+            verb="visits.visit.to_case",
+            obj=locked,
+            after={"case": intake.case.ref, "category": category_code},
+        )
+    return VisitCase(case=intake.case, created=intake.created)
+
+
+# ---------------------------------------------------------------- rules and plans
+
+
+def may_configure(user, district: Area) -> bool:
+    """District staff for their district, admins everywhere."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_admin:
+        return True
+    return user.role == Role.DISTRICT and user.area_id is not None and user.area.code == district.code
+
+
+def _district(by, code: str) -> Area:
+    area = Area.objects.filter(code=(code or "").strip(), level=Level.DISTRICT, is_active=True).first()
+    if area is None or not in_scope(by, area.code):
+        raise NotFound("区不存在或不在您的管辖范围内", field="district")
+    if not may_configure(by, area):
+        raise DomainError("forbidden", "只有区级工作人员可以设置必访规则", status=403)
+    return area
+
+
+def _interval(value) -> int:
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        raise DomainError("invalid", "走访周期请填写天数", "interval_days") from None
+    if not 1 <= days <= 730:
+        raise DomainError("invalid", "走访周期应在 1 到 730 天之间", "interval_days")
+    return days
+
+
+def _rule_snapshot(rule: VisitRule) -> dict:
+    return {
+        "district": rule.district.code,
+        "tag": rule.tag.code if rule.tag_id else None,
+        "interval_days": rule.interval_days,
+        "is_active": rule.is_active,
+    }
+
+
+def rule_create(
+    *, by, district: str, tag: str | None, interval_days: int, is_active: bool = True
+) -> VisitRule:
+    area = _district(by, district)
+    found = None
+    if tag:
+        found = FocusTag.objects.filter(code=tag.strip()).first() or FocusTag.objects.filter(name=tag).first()
+        if found is None:
+            raise DomainError("invalid_tag", f"标签「{tag}」不存在", "tag")
+    days = _interval(interval_days)
+    try:
+        with transaction.atomic():
+            rule = VisitRule.objects.create(district=area, tag=found, interval_days=days, is_active=is_active)
+            audit.record(actor=by, verb="visits.rule.create", obj=rule, after=_rule_snapshot(rule))
+    except IntegrityError:
+        raise Conflict("duplicate", "该区已有这个标签的必访规则", "tag") from None
+    return rule
+
+
+def rule_update(
+    *, by, rule: VisitRule, interval_days: int | None = None, is_active: bool | None = None
+) -> VisitRule:
+    if rule is None or not in_scope(by, rule.district.code):
+        raise NotFound(field="rule")
+    _district(by, rule.district.code)
+    before = _rule_snapshot(rule)
+    with transaction.atomic():
+        if interval_days is not None:
+            rule.interval_days = _interval(interval_days)
+        if is_active is not None:
+            rule.is_active = bool(is_active)
+        rule.save(update_fields=["interval_days", "is_active"])
+        audit.record(actor=by, verb="visits.rule.update", obj=rule, before=before, after=_rule_snapshot(rule))
+    return rule
+
+
+def plan_set(*, by, area: Area, households: int, period_days: int = 7) -> VisitPlan:
+    """Set the visit target (e.g. ≥10 households a week) for everyone working under ``area``."""
+    if area is None or not in_scope(by, area.code):
+        raise NotFound(field="area")
+    district = Area.objects.get(code=area.code[:6])
+    if not may_configure(by, district):
+        raise DomainError("forbidden", "只有区级工作人员可以设置走访计划", status=403)
+    try:
+        households, period_days = int(households), int(period_days)
+    except (TypeError, ValueError):
+        raise DomainError("invalid", "请填写整数", "households") from None
+    if not 1 <= households <= 1000:
+        raise DomainError("invalid", "走访户数应在 1 到 1000 之间", "households")
+    if not 1 <= period_days <= 366:
+        raise DomainError("invalid", "周期应在 1 到 366 天之间", "period_days")
+    with transaction.atomic():
+        plan, created = VisitPlan.objects.update_or_create(
+            area=area, defaults={"households": households, "period_days": period_days}
+        )
+        audit.record(
+            actor=by,
+            verb="visits.plan.set",
+            obj=plan,
+            after={"area": area.code, "households": households, "period_days": period_days},
+        )
+    return plan

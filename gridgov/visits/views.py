@@ -1,0 +1,345 @@
+"""Visit pages: the worker's worklist with their own plan progress, the (mobile) visit form, the visit
+detail with its one-click "转为事件" form, the coverage table, and the household's visit history partial.
+
+Views stay thin: parse, call one selector or action, render. A ``DomainError`` is shown next to its field.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gridgov.cases import uploads
+from gridgov.cases.selectors import categories as case_categories
+from gridgov.cases.views import _category_groups
+from gridgov.core.errors import DomainError, NotFound
+from gridgov.ledger.actions import may_edit_ledger
+from gridgov.ledger.selectors import get_visible, household_list, households_visible_to
+from gridgov.visits import actions, selectors
+from gridgov.visits.models import Visit
+
+VISIT_FIELDS = {
+    "household",
+    "visited_at",
+    "duration_minutes",
+    "kind",
+    "photo",
+    "visitors",
+    *actions.TEXT_FIELDS,
+}
+CASE_FIELDS = {"category", "description", "reporter_phone"}
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+def _field(exc: DomainError, known: set[str]) -> str:
+    name = (exc.field or "").split("[", 1)[0]
+    return name if name in known else "form"
+
+
+def _status(exc: DomainError) -> int:
+    return exc.status if exc.status in (400, 403, 409, 429) else 400
+
+
+def _staff_only(request) -> None:
+    if not may_edit_ledger(request.user):
+        raise Http404(_("只有工作人员可以使用走访功能"))
+
+
+def _visit(user, pk) -> Visit:
+    try:
+        return selectors.visit_get_visible(user, pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _household(user, pk):
+    try:
+        return get_visible(households_visible_to(user), pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _partial(request) -> bool:
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
+
+
+# ---------------------------------------------------------------- worklist
+
+
+@login_required
+@require_GET
+def worklist(request):
+    """走访任务: households due within the chosen days or overdue, nearest due first; own plan progress."""
+    _staff_only(request)
+    try:
+        days = int(request.GET.get("days", 7))
+    except ValueError:
+        days = 7
+    days = min(max(days, 0), 366)
+    items = selectors.worklist(request.user, days=days)
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "items": page.object_list,
+        "days": days,
+        "day_choices": [0, 7, 30, 90],
+        "overdue_count": sum(1 for i in items if i.overdue),
+        "progress": selectors.plan_progress(request.user),
+    }
+    template = "visits/_worklist.html" if _partial(request) else "visits/worklist.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+@login_required
+@require_GET
+def visit_list(request):
+    """走访记录: the visits in scope, newest first."""
+    _staff_only(request)
+    visits = selectors.visit_list(request.user, kind=request.GET.get("kind") or None)
+    page = Paginator(visits, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "visits/list.html",
+        {
+            "page": page,
+            "visits": page.object_list,
+            "kinds": Visit.Kind.choices,
+            "kind": request.GET.get("kind", ""),
+        },
+    )
+
+
+# ---------------------------------------------------------------- the visit form
+
+
+def _now_local() -> str:
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
+def _parse_when(value: str) -> datetime | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise DomainError("invalid", _("时间格式不正确"), "visited_at") from exc
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _form_context(request, household, values: dict, errors: dict | None = None) -> dict:
+    due = selectors.due_dates(households_visible_to(request.user).filter(pk=household.pk)).get(household.pk)
+    return {
+        "household": household,
+        "due": due,
+        "values": values,
+        "errors": errors or {},
+        "kinds": Visit.Kind.choices,
+        "colleagues": selectors.visitor_choices(request.user, household),
+        "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
+        "history": selectors.visits_of_household(request.user, household)[:3],
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record(request):
+    """记录走访 (mobile): the household comes from the worklist (``?household=``); without one, a search."""
+    _staff_only(request)
+    pk = request.GET.get("household") or request.POST.get("household")
+    if not pk:
+        q = (request.GET.get("q") or "").strip()
+        found = household_list(request.user, q=q)[:30] if q else []
+        return render(request, "visits/choose_household.html", {"q": q, "households": found})
+    household = _household(request.user, pk)
+    if request.method == "GET":
+        due = selectors.due_dates(households_visible_to(request.user).filter(pk=household.pk)).get(
+            household.pk
+        )
+        values = {
+            "visited_at": _now_local(),
+            "duration_minutes": "20",
+            "kind": Visit.Kind.MUST if due is not None and due.rule.tag_id else Visit.Kind.ROUTINE,
+            "visitors": set(),
+        }
+        return render(request, "visits/form.html", _form_context(request, household, values))
+    post = request.POST
+    values = {
+        name: post.get(name, "") for name in ("visited_at", "duration_minutes", "kind", *actions.TEXT_FIELDS)
+    }
+    values["visitors"] = set(post.getlist("visitors"))
+    photo = request.FILES.get("photo")
+    try:
+        visit = actions.visit_record(
+            by=request.user,
+            household=household,
+            visited_at=_parse_when(values["visited_at"]),
+            duration_minutes=values["duration_minutes"] or 20,
+            kind=values["kind"],
+            situation=values["situation"],
+            needs=values["needs"],
+            problems=values["problems"],
+            skills=values["skills"],
+            visitors=list(values["visitors"]),
+            photo=photo,
+        )
+    except DomainError as exc:
+        context = _form_context(request, household, values, {_field(exc, VISIT_FIELDS): exc.message})
+        context["photo_dropped"] = bool(photo)
+        return render(request, "visits/form.html", context, status=_status(exc))
+    messages.success(request, _("走访记录已保存。"))
+    return redirect("visits:detail", visit.pk)
+
+
+# ---------------------------------------------------------------- detail and visit → case
+
+
+def _case_form(request, visit: Visit, values: dict | None = None) -> dict:
+    groups = _category_groups(case_categories())
+    leaves = [c for _group, cats in groups for c in cats]
+    if values is None:
+        values = {
+            "category": selectors.suggest_category(visit.problems, leaves),
+            "description": visit.problems,
+            "reporter_phone": "",
+        }
+    return {"groups": groups, "values": values}
+
+
+def _detail_context(request, visit: Visit, *, case_values=None, case_errors=None) -> dict:
+    return {
+        "visit": visit,
+        "visitors": list(visit.visitors.all()),
+        "cases": list(visit.cases.all()),
+        "case_form": _case_form(request, visit, case_values),
+        "case_errors": case_errors or {},
+        "may_change": actions.may_change(request.user, visit),
+        "may_delete": actions.may_delete(request.user, visit),
+    }
+
+
+@login_required
+@require_GET
+def detail(request, pk: int):
+    """走访详情, with the one-click form that turns its finding into a case."""
+    _staff_only(request)
+    visit = _visit(request.user, pk)
+    return render(request, "visits/detail.html", _detail_context(request, visit))
+
+
+@login_required
+@require_POST
+def to_case(request, pk: int):
+    """转为事件: one case per visit; a second click lands on the same case."""
+    _staff_only(request)
+    visit = _visit(request.user, pk)
+    values = {name: request.POST.get(name, "") for name in CASE_FIELDS}
+    try:
+        result = actions.visit_to_case(
+            by=request.user,
+            visit=visit,
+            category_code=values["category"],
+            description=values["description"],
+            reporter_phone=values["reporter_phone"],
+        )
+    except DomainError as exc:
+        visit = _visit(request.user, pk)
+        context = _detail_context(
+            request, visit, case_values=values, case_errors={_field(exc, CASE_FIELDS): exc.message}
+        )
+        return render(request, "visits/detail.html", context, status=_status(exc))
+    if result.created:
+        messages.success(request, _("已转为事件 %(ref)s。") % {"ref": result.case.ref})
+    else:
+        messages.info(request, _("该走访已转为事件 %(ref)s。") % {"ref": result.case.ref})
+    return redirect("visits:detail", visit.pk)
+
+
+@login_required
+@require_POST
+def delete(request, pk: int):
+    _staff_only(request)
+    visit = _visit(request.user, pk)
+    try:
+        actions.visit_delete(by=request.user, visit=visit, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("visits:detail", visit.pk)
+    messages.success(request, _("走访记录已删除。"))
+    return redirect("visits:worklist")
+
+
+@login_required
+@require_GET
+def photo(request, pk: int):
+    """The visit's photo, for accounts that can see the visit."""
+    _staff_only(request)
+    visit = _visit(request.user, pk)
+    if not visit.photo:
+        raise Http404
+    media = Path(settings.MEDIA_ROOT).resolve()
+    path = uploads.absolute(visit.photo).resolve()
+    if not path.is_relative_to(media) or not path.is_file():
+        raise Http404
+    content_type = CONTENT_TYPES.get(path.suffix.lstrip("."), "application/octet-stream")
+    response = FileResponse(path.open("rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# ---------------------------------------------------------------- household history and coverage
+
+
+@login_required
+@require_GET
+def household_visits(request, household_id: int):
+    """The household's visit history as a fragment (for the household page, htmx)."""
+    _staff_only(request)
+    household = _household(request.user, household_id)
+    visits = selectors.visits_of_household(request.user, household)[:20]
+    return render(request, "visits/_household_visits.html", {"household": household, "visits": visits})
+
+
+def _date(value: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+@login_required
+@require_GET
+def coverage(request):
+    """走访覆盖率 by the next level of areas under the chosen area, for a period."""
+    _staff_only(request)
+    today = timezone.localdate()
+    start = _date(request.GET.get("start"), today.replace(day=1))
+    end = _date(request.GET.get("end"), today)
+    area = (request.GET.get("area") or "").strip() or None
+    context = {"start": start, "end": end, "area": area or "", "errors": {}}
+    try:
+        context["result"] = selectors.coverage(
+            request.user, area=area, start=start, end=end, group_by="child"
+        )
+    except DomainError as exc:
+        context["errors"] = {exc.field or "form": exc.message}
+        return render(
+            request, "visits/coverage.html", context, status=_status(exc) if exc.status != 404 else 404
+        )
+    context["last_month"] = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return render(request, "visits/coverage.html", context)
