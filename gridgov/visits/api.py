@@ -1,8 +1,6 @@
 """``/api/v1/visits``: visit records, the worklist, coverage, must-visit rules, and turning a visit's
 finding into a case. Scoped like everything else: out of scope is 404, the wrong role 403."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 
 from django.http import HttpRequest
