@@ -321,7 +321,7 @@ def error_report_bytes(errors: list[dict]) -> bytes:
         ws.column_dimensions[letter].width = width
     ws.append(["行号", "列", "内容", "原因"])
     for e in errors:
-        ws.append([e["row"], e["column"], _safe_cell(e["value"]), e["reason"]])
+        ws.append([e["row"], e["column"], safe_cell(e["value"]), e["reason"]])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -339,13 +339,13 @@ def rejected_rows_bytes(kind: str, rows: list[tuple[int, tuple, str]]) -> bytes:
     ws.column_dimensions[get_column_letter(len(columns) + 2)].width = 60
     ws.append([c.header for c in columns] + ["原行号", "错误原因"])
     for number, values, reason in rows:
-        ws.append([_safe_cell(v) for v in values] + [number, reason])
+        ws.append([safe_cell(v) for v in values] + [number, reason])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def _safe_cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     """Written back as text, never as a formula (a rejected ``=cmd|...`` cell stays inert)."""
     if isinstance(value, str):
         value = value[:MAX_CELL]
