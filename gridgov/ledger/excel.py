@@ -290,6 +290,9 @@ def open_sheet(path: str | Path, kind: str) -> Sheet:
             )
         positions = [seen[c.header] for c in columns]
         declared = max((ws.max_row or 1) - 1, 0)
+        # The sheet's <dimension> is only a claim: too small, openpyxl would stop early and rows would be
+        # lost; too large, it is harmless (blank rows are skipped). Read to the real end.
+        ws.reset_dimensions()
         return Sheet(columns, positions, max(positions) + 1, declared, wb, ws)
     except BaseException:
         wb.close()

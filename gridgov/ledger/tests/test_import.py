@@ -84,7 +84,7 @@ def xlsx(kind: str, rows: list[dict], headers: list[str] | None = None) -> io.By
     columns = rules.COLUMNS[kind]
     wb = Workbook()
     ws = wb.active
-    ws.append(headers or [c.header for c in columns])
+    ws.append(headers if headers is not None else [c.header for c in columns])
     for row in rows:
         ws.append([row.get(c.name) for c in columns])
     out = io.BytesIO()
