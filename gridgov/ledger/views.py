@@ -117,20 +117,10 @@ def _household_context(user, household: Household) -> dict:
 
 
 def _visits_context(user, household: Household) -> dict:
-    """The household's visits and the cases its visits turned into (from the visits app)."""
-    try:
-        from gridgov.visits import selectors as visit_selectors
-    except ImportError:  # pragma: no cover - the visits app is part of the product
-        return {}
-    if not hasattr(visit_selectors, "visits_of_household"):
-        return {}
-    visits = visit_selectors.visits_of_household(user, household)
-    cases = (
-        visit_selectors.cases_of_household(user, household)
-        if hasattr(visit_selectors, "cases_of_household")
-        else []
-    )
-    return {"visits": visits, "linked_cases": cases}
+    """The household's visit history with the cases its findings became (visits app, scoped)."""
+    from gridgov.visits.selectors import visits_of_household
+
+    return {"visits": list(visits_of_household(user, household)[:20])}
 
 
 @login_required

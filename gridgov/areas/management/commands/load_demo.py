@@ -73,6 +73,9 @@ class Command(BaseCommand):
         from gridgov.ledger.demo import load_demo_ledger
 
         ledger = load_demo_ledger(admin)
+        from gridgov.visits.demo import load_demo_visits
+
+        visits = load_demo_visits(admin)
         counts = {
             lvl: Area.objects.filter(level=lvl, is_active=True).count()
             for lvl in ("district", "street", "community", "grid")
@@ -88,6 +91,8 @@ class Command(BaseCommand):
                 f"已生成演示台账：{ledger['buildings']} 栋楼、{ledger['households']} 户、{ledger['residents']} 位居民、"
                 f"{ledger['organisations']} 个组织、{ledger['tags']} 条重点人群标签"
             )
+        if visits:
+            self.stdout.write(f"已生成 {visits} 条演示走访记录")
         self.stdout.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
         for username, role, area_code, unit_name, display, _phone in demo.DEMO_USERS:
             where = area_code or unit_name or "—"
