@@ -177,7 +177,9 @@ def child_import(path: str) -> dict:
     from gridgov.ledger.models import Household, Resident, TagAssignment
 
     t0 = time.perf_counter()
-    job = ledger_import_create(by=None, kind="residents", area=DISTRICT, file=path, filename=Path(path).name)
+    job = ledger_import_create(
+        by=None, kind="residents", area=DISTRICT, file=path, filename=Path(path).name, start=False
+    )
     ledger_import_run(job_id=job.pk)
     seconds = time.perf_counter() - t0
     job.refresh_from_db()

@@ -28,5 +28,9 @@ app.conf.beat_schedule = {
         "task": "gridgov.cases.sla_sweep",
         "schedule": 60.0 * int(os.environ.get("GRIDGOV_SLA_SWEEP_MINUTES", "5")),
     },
+    "ledger-import-recover": {
+        "task": "gridgov.ledger.import_recover",
+        "schedule": 300.0,
+    },
 }
 app.autodiscover_tasks()

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.http import FileResponse, HttpRequest
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -103,7 +103,7 @@ def create_import(
     job = ledger_imports.ledger_import_create(
         by=request.auth, kind=kind, area=area, mode=mode, file=file, filename=file.name or ""
     )
-    return 201, ImportJob.objects.select_related("area", "created_by").get(pk=job.pk)
+    return Status(201, ImportJob.objects.select_related("area", "created_by").get(pk=job.pk))
 
 
 @imports.get("", response=list[ImportJobOut], summary="导入任务列表")

@@ -79,10 +79,19 @@ def _media(rel: str) -> Path:
 
 
 def ledger_import_create(
-    *, by, kind: str, area: str, file, filename: str = "", mode: str = Mode.ALL_OR_NOTHING
+    *,
+    by,
+    kind: str,
+    area: str,
+    file,
+    filename: str = "",
+    mode: str = Mode.ALL_OR_NOTHING,
+    start: bool = True,
 ) -> ImportJob:
     """Store an uploaded workbook and queue its job. ``file`` is an uploaded file (``chunks()``) or a path.
-    Refusals: 403 not staff, 404 area not in scope, 400 bad kind/mode/file (the file is not kept)."""
+    Refusals: 403 not staff, 404 area not in scope, 400 bad kind/mode/file (the file is not kept).
+    With ``start`` (the default) the job is handed to the job runner after the commit; the command line
+    passes ``False`` and runs it itself."""
     _require_importer(by)
     excel.columns_for(kind)
     mode = mode or Mode.ALL_OR_NOTHING
@@ -105,6 +114,8 @@ def ledger_import_create(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    if not start:
+        return job
     if _inline():
         ledger_import_run(job_id=job.pk)
         job.refresh_from_db()

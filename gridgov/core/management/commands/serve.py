@@ -23,12 +23,19 @@ log = logging.getLogger("gridgov.serve")
 
 def run_jobs_forever(stop: threading.Event, minutes: int) -> None:
     from gridgov.cases.sla import sla_sweep
+    from gridgov.ledger.imports import ledger_import_recover
 
     while True:
         try:
             sla_sweep()
         except Exception:  # a failed sweep is retried next round; the next sweep picks up everything missed
             log.exception("deadline sweep failed")
+        finally:
+            close_old_connections()
+        try:
+            ledger_import_recover()  # imports left running by a dead process, and queued ones, run again
+        except Exception:
+            log.exception("ledger import recovery failed")
         finally:
             close_old_connections()
         if stop.wait(minutes * 60):

@@ -38,13 +38,18 @@ class Command(BaseCommand):
         mode = ImportJob.Mode.VALID_ROWS if options["valid_rows"] else ImportJob.Mode.ALL_OR_NOTHING
         try:
             job = ledger_import_create(
-                by=by, kind=options["kind"], area=options["area"], file=path, filename=path.name, mode=mode
+                by=by,
+                kind=options["kind"],
+                area=options["area"],
+                file=path,
+                filename=path.name,
+                mode=mode,
+                start=False,
             )
         except DomainError as exc:
             self.stderr.write(f"无法导入：{exc.message}")
             sys.exit(2)
-        if job.state == ImportJob.State.QUEUED:  # not already run inline
-            ledger_import_run(job_id=job.pk, on_progress=self._progress)
+        ledger_import_run(job_id=job.pk, on_progress=self._progress)
         job.refresh_from_db()
         self._summary(job, options["errors"])
         if job.state == ImportJob.State.DONE:
