@@ -651,6 +651,7 @@ class ResidentRecord:
     tag_reason: str
     pk: int | None = None
     household_id: int | None = None
+    id_hash: str = ""
 
 
 RESIDENT_PLAIN = ("name", "relation", "residence_type", "ethnicity", "political_status", "workplace", "note")
@@ -710,9 +711,14 @@ class ResidentImporter(_Importer):
         for chunk in _chunks(with_id, 1_000):
             by_hash: dict[str, ResidentRecord] = {}
             for r in chunk:
-                for h in blind_indexes(r.id_value):
+                hashes = blind_indexes(r.id_value)
+                r.id_hash = hashes[0]  # under the newest key: what is stored
+                for h in hashes:
                     by_hash[h] = r
-            for row in Resident.objects.filter(id_number_hash__in=list(by_hash)).values(*fields):
+            # The exclude repeats the partial unique index's condition so PostgreSQL can use that index
+            # (it cannot infer it from an IN list of more than 100 values).
+            found = Resident.objects.filter(id_number_hash__in=list(by_hash)).exclude(id_number_hash="")
+            for row in found.values(*fields):
                 r = by_hash[row["id_number_hash"]]
                 if not row["area_code"].startswith(self.prefix):
                     self.drop(
@@ -745,18 +751,20 @@ class ResidentImporter(_Importer):
     def write(self) -> Outcome:
         out = Outcome()
         # Households first ("enter once": a resident's room becomes a household if it is not one yet).
-        new_households: dict[tuple[int, str, str], Household] = {}
+        new_households: dict[tuple[int, str, str], dict] = {}
         for r in self.records:
             key = (r.building_id, r.unit, r.room)
             if key not in self.households and key not in new_households:
-                new_households[key] = Household(
-                    building_id=r.building_id, unit=r.unit, room=r.room, area_code=r.area_code
-                )
-        objs = list(new_households.values())
-        for chunk in _chunks(objs, BATCH):
-            Household.objects.bulk_create(chunk)
-        for key, h in new_households.items():
-            self.households[key] = h.pk
+                new_households[key] = {
+                    "building_id": r.building_id,
+                    "unit": r.unit,
+                    "room": r.room,
+                    "area_code": r.area_code,
+                }
+        keys = list(new_households)
+        for part in _chunks(keys, BATCH):
+            ids = fast_insert(Household, [new_households[k] for k in part])
+            self.households.update(zip(part, ids, strict=True))
         touched: set[int] = set()
         moved: dict[str, list[int]] = defaultdict(list)
         # Batch by batch, so at most BATCH model instances and pending updates exist at a time.
@@ -766,7 +774,7 @@ class ResidentImporter(_Importer):
             for r in chunk:
                 r.household_id = self.households[(r.building_id, r.unit, r.room)]
                 touched.add(r.household_id)
-                id_hash = blind_index(r.id_value) if r.id_value else ""
+                id_hash = r.id_hash
                 phone_hash = blind_index(r.phone) if r.phone else ""
                 if r.pk is None:
                     data = dict(r.data)
