@@ -160,6 +160,11 @@ NINJA_PAGINATION_PER_PAGE = 50
 # Cases (M5)
 UPLOAD_MAX_BYTES = int(os.environ.get("GRIDGOV_UPLOAD_MAX_MB", "5")) * 1024 * 1024
 UPLOAD_MAX_FILES = 9
+# Ledger spreadsheets (台账导入): the upload limit, the limit of their unzipped size (zip bombs), and
+# whether imports run in the request (tests) instead of a background thread / Celery worker.
+LEDGER_IMPORT_MAX_BYTES = int(os.environ.get("GRIDGOV_LEDGER_IMPORT_MAX_MB", "20")) * 1024 * 1024
+LEDGER_IMPORT_MAX_UNCOMPRESSED = 400 * 1024 * 1024
+LEDGER_JOBS_INLINE = False
 WHISTLE_REPORT_HOURS = os.environ.get("GRIDGOV_WHISTLE_REPORT_HOURS", "2")
 # Minutes between deadline sweeps (Celery beat in production; a thread of `gridgov serve` when embedded).
 SLA_SWEEP_MINUTES = int(os.environ.get("GRIDGOV_SLA_SWEEP_MINUTES", "5"))

@@ -25,7 +25,10 @@ def test_lists_show_only_masks_and_only_scope(lw):
         assert response.status_code == 200
         html = response.content.decode()
         assert lw.head.id_number not in html and "13912345678" not in html
-        assert f"/ledger/residents/{lw.other_head.pk}/" not in html and lw.other_head.id_number_masked not in html
+        assert (
+            f"/ledger/residents/{lw.other_head.pk}/" not in html
+            and lw.other_head.id_number_masked not in html
+        )
     html = client.get("/ledger/").content.decode()
     assert lw.head.id_number_masked in html and "139****5678" in html and "王建国" in html
 
@@ -143,3 +146,25 @@ def test_admin_shows_residents_masked_and_read_only(lw):
     response = client.post(f"/admin/ledger/resident/{lw.head.pk}/change/", {"name": "改名"})
     assert response.status_code == 403
     assert Resident.objects.get(pk=lw.head.pk).name == "王建国"
+
+
+def test_export_from_the_list_page_keeps_the_filters_and_masks(lw):
+    import io
+
+    import openpyxl
+
+    client = _client("worker")
+    page = client.get("/ledger/?kind=residents&q=王建国").content.decode()
+    assert "/ledger/export/residents/?q=" in page
+    assert "导出完整身份证号和电话" not in page  # the worker may not reveal
+    response = client.get("/ledger/export/residents/?q=王建国")
+    assert response.status_code == 200
+    rows = list(
+        openpyxl.load_workbook(
+            io.BytesIO(b"".join(response.streaming_content)), read_only=True
+        ).active.iter_rows(values_only=True)
+    )
+    text = repr(rows)
+    assert "王建国" in text and "李秀英" not in text
+    assert lw.head.id_number not in text and lw.head.id_number_masked in text
+    assert "导出完整身份证号和电话" in _client("secretary").get("/ledger/").content.decode()
