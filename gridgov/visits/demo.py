@@ -37,15 +37,19 @@ STANDARD_RULES = [
 ]
 PLAN = (10, 7)  # households, days
 
-SITUATIONS = [
-    "老人身体状况稳定，子女每周回来一次",
-    "家中两位老人，老伴腿脚不便，日常由老人照顾",
+# What a visitor notes depends on who lives there: the tag of the household's strictest rule picks the pool.
+SITUATIONS_BY_TAG = {
+    "living_alone": ["老人独居，能自理，每天在楼下活动", "独居老人，子女在外地，每周电话联系"],
+    "needy": ["家庭收入主要靠低保，老人有慢性病需长期服药", "低保户，孩子上初中，母亲打零工"],
+    "old_party_member": ["老党员，经常参加社区活动，身体硬朗"],
+    "representative": ["居民代表，热心楼道事务，常反映邻里意见"],
+    "petitioner": ["对小区停车问题有意见，已多次反映"],
+    "empty_nest": ["家中两位老人，老伴腿脚不便，日常由老人照顾", "老人身体状况稳定，子女每周回来一次"],
+}
+GENERAL_SITUATIONS = [
     "一家三口，孩子上小学，家庭和睦",
     "租户，夫妻二人在附近做生意",
-    "老人独居，能自理，每天在楼下活动",
-    "家庭收入主要靠低保，老人有慢性病需长期服药",
     "刚搬来不久，对社区情况还不熟悉",
-    "老党员，经常参加社区活动，身体硬朗",
 ]
 NEEDS = [
     "希望社区食堂能送餐上门",
@@ -141,9 +145,11 @@ def load_demo_visits(admin) -> int:
     for pk, code in rows:
         subject = subjects.get(pk)
         interval, since = None, start
+        pool = GENERAL_SITUATIONS
         if subject is not None:
             rule, since = min(subject.rules.values(), key=lambda pair: pair[0].interval_days)
             interval = rule.interval_days
+            pool = SITUATIONS_BY_TAG.get(rule.tag.code if rule.tag_id else "", GENERAL_SITUATIONS)
         by = recorders.get(code, fallback)
         for day in _visit_days(rng, interval, since, start, today):
             problem = rng.choice(PROBLEMS) if rng.random() < 0.12 else ""
@@ -154,7 +160,7 @@ def load_demo_visits(admin) -> int:
                     visited_at=_at(day, rng),
                     duration_minutes=rng.choice((10, 15, 20, 20, 30, 45)),
                     kind=Visit.Kind.MUST if interval else Visit.Kind.ROUTINE,
-                    situation=rng.choice(SITUATIONS),
+                    situation=rng.choice(pool),
                     needs=rng.choice(NEEDS),
                     problems=problem,
                     skills=rng.choice(SKILLS) if rng.random() < 0.2 else "",
