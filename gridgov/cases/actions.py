@@ -287,6 +287,16 @@ def _place(by, lng, lat, grid_code: str | None) -> Area:
     return districts[0]
 
 
+def _case_with_idempotency_key(key: str) -> Case | None:
+    """The case an earlier attempt with this key made. Almost every intake finds none, so the probe is a
+    one-column read on the unique index (a queryset costs ten times its CPU to build); the case itself is
+    loaded only when there is one."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {Case._meta.db_table} WHERE idempotency_key = %s", [key])
+        row = cursor.fetchone()
+    return Case.objects.get(pk=row[0]) if row else None
+
+
 def case_report(
     *,
     by,
@@ -313,7 +323,7 @@ def case_report(
         if len(idempotency_key) > 100:
             raise DomainError("invalid", "幂等键不能超过 100 个字符", "idempotency_key")
         key = f"{user.pk if user else 'anon'}:{idempotency_key}"
-        existing = Case.objects.filter(idempotency_key=key).first()
+        existing = _case_with_idempotency_key(key)
         if existing is not None:
             return Intake(case=existing, created=False)
 
@@ -398,7 +408,7 @@ def case_report(
             _attach(case, event, Attachment.Kind.PHOTO, checked, user, now, stored)
     except IntegrityError:
         uploads.remove(stored)
-        existing = Case.objects.filter(idempotency_key=key).first() if key else None
+        existing = _case_with_idempotency_key(key) if key else None
         if existing is None:
             raise
         return Intake(case=existing, created=False)
