@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from gridgov.accounts.models import Role, Unit, User
 from gridgov.areas.models import Area, Level
-from gridgov.cases import uploads
+from gridgov.cases import category_cache, uploads
 from gridgov.cases.models import (
     NEXT_LEVEL,
     OPEN_STATES,
@@ -24,7 +24,6 @@ from gridgov.cases.models import (
     Case,
     CaseEvent,
     CaseReporter,
-    Category,
     Channel,
     Dispatch,
     LimitUnit,
@@ -327,7 +326,7 @@ def case_report(
         if existing is not None:
             return Intake(case=existing, created=False)
 
-    category = Category.objects.filter(code=category_code, is_active=True).first()
+    category = category_cache.active_category(category_code)
     if category is None:
         raise DomainError("invalid_category", f"事项分类「{category_code}」不存在", "category")
     description = (description or "").strip()
