@@ -260,17 +260,17 @@ STAFF_CHANNELS = {Channel.GRID_WORKER, Channel.HOTLINE}
 
 
 def _place(by, lng, lat, grid_code: str | None) -> Area:
-    from gridgov.areas.lookup import get_index
+    from gridgov.areas.lookup import grid_at
 
     if lng is not None or lat is not None:
         if lng is None or lat is None:
             raise DomainError("required", "经度和纬度必须同时提供", "lng" if lng is None else "lat")
         if not (-180 <= lng <= 180 and -90 <= lat <= 90):
             raise DomainError("invalid_location", "坐标超出经纬度范围", "lat")
-        code = get_index().lookup(lng, lat)
-        if code is None:
+        grid = grid_at(lng, lat)
+        if grid is None:
             raise DomainError("outside_district", "该位置不在本区任何网格内，请重新选择位置", "lat")
-        return Area.objects.get(code=code)
+        return grid
     if grid_code:
         area = Area.objects.filter(code=grid_code, is_active=True).first()
         if (
