@@ -18,3 +18,13 @@ def _fresh_lookup_index():
     lookup.invalidate()
     yield
     lookup.invalidate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_category_cache():
+    # A test's categories are rolled back with it; the next test must not find them in this process's copy.
+    from gridgov.cases import category_cache
+
+    category_cache.invalidate()
+    yield
+    category_cache.invalidate()

@@ -205,7 +205,7 @@ def area_update(*, by, code: str, name: str | None = None, boundary: Any = None,
         audit.record(
             actor=by, verb=f"area.{kind}", obj=area, before=before, after=_snapshot(area), reason=reason
         )
-        if "boundary" in fields:
+        if "boundary" in fields or area.level == Level.GRID:  # the index holds grids' names too
             lookup.bump_version()
     return area
 

@@ -1,15 +1,18 @@
 """Point → grid lookup on a shapely STRtree over the active grids' boundaries.
 
-One index per process. It is rebuilt lazily: an action that changes a boundary drops this process's
-index and moves ``GeometryVersion``; other processes notice the new version on their next lookup
-after ``RECHECK_SECONDS`` (one cheap primary-key read, at most once per interval).
+One index per process. It is rebuilt lazily: an action that changes a boundary, or a grid's name, drops
+this process's index and moves ``GeometryVersion``; other processes notice the new version on their next
+lookup after ``RECHECK_SECONDS`` (one cheap primary-key read, at most once per interval).
+
+The index also keeps each grid's row (id, code, name, level, parent), so intake places a report in its
+grid without reading the ``Area`` (:func:`grid_at`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -18,19 +21,31 @@ from shapely.geometry import shape
 RECHECK_SECONDS = 1.0
 
 
+GRID_FIELDS = ["id", "code", "name", "level", "parent_id"]
+
+
 @dataclass
 class GridIndex:
     codes: list[str]
     geoms: np.ndarray
     tree: shapely.STRtree
     version: int
+    grids: dict[str, tuple] = field(default_factory=dict)  # code → the values of GRID_FIELDS
 
     @classmethod
-    def build(cls, rows: list[tuple[str, dict]], version: int = 0) -> GridIndex:
+    def build(
+        cls, rows: list[tuple[str, dict]], version: int = 0, grids: dict[str, tuple] | None = None
+    ) -> GridIndex:
         rows = sorted(rows, key=lambda r: r[0])  # tree index order == code order: ties go to the lower code
         geoms = np.array([shape(b) for _, b in rows], dtype=object)
         shapely.prepare(geoms)
-        return cls(codes=[c for c, _ in rows], geoms=geoms, tree=shapely.STRtree(geoms), version=version)
+        return cls(
+            codes=[c for c, _ in rows],
+            geoms=geoms,
+            tree=shapely.STRtree(geoms),
+            version=version,
+            grids=grids or {},
+        )
 
     def lookup(self, lng: float, lat: float) -> str | None:
         hits = self.tree.query(shapely.Point(lng, lat), predicate="intersects")
@@ -67,10 +82,13 @@ def _build_from_db(version: int) -> GridIndex:
 
     rows = list(
         Area.objects.filter(level=Level.GRID, is_active=True, boundary__isnull=False).values_list(
-            "code", "boundary"
+            "boundary", *GRID_FIELDS
         )
     )
-    return GridIndex.build(rows, version)
+    code = GRID_FIELDS.index("code")
+    return GridIndex.build(
+        [(r[1 + code], r[0]) for r in rows], version, grids={r[1 + code]: r[1:] for r in rows}
+    )
 
 
 def get_index() -> GridIndex:
@@ -85,6 +103,16 @@ def get_index() -> GridIndex:
             _index = _build_from_db(version)
         _checked_at = now
         return _index
+
+
+def grid_at(lng: float, lat: float):
+    """The active grid containing the point, or None: a fresh ``Area`` with the fields of ``GRID_FIELDS``
+    loaded from the index (the others, the boundary among them, load on first access)."""
+    from gridgov.areas.models import Area
+
+    index = get_index()
+    code = index.lookup(lng, lat)
+    return Area.from_db("default", GRID_FIELDS, index.grids[code]) if code is not None else None
 
 
 def invalidate() -> None:

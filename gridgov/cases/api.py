@@ -9,9 +9,11 @@ from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from gridgov.cases import actions, selectors
-from gridgov.cases.models import Case, CaseEvent
+from gridgov.cases.models import Case, CaseEvent, State
 from gridgov.cases.workflow import allowed_actions
 from gridgov.core.api import BearerToken, SessionCookie
+
+STATE_LABELS = dict(State.choices)
 
 router = Router(tags=["cases"])
 public = Router(tags=["public"])
@@ -105,7 +107,8 @@ class CaseOut(Schema):
 
     @staticmethod
     def resolve_state_label(obj: Case) -> str:
-        return str(obj.get_state_display())
+        # get_state_display() builds a dict of every state, translating each label to hash it
+        return str(STATE_LABELS.get(obj.state, obj.state))
 
     @staticmethod
     def resolve_category(obj: Case) -> str:

@@ -75,6 +75,20 @@ class Category(models.Model):
         return chain
 
 
+class CategoryVersion(models.Model):
+    """A single row whose counter moves whenever a category is saved or deleted; the per-process copies of
+    the categories (gridgov/cases/category_cache.py) compare it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("分类版本")
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
+
 class RoutingRule(models.Model):
     """派单规则: category + area → lead unit and assist units. The most specific area wins; a rule on a
     parent category applies to its children when they have none of their own."""

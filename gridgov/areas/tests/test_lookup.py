@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from gridgov.areas import lookup
 from gridgov.areas.actions import Part, area_update, grid_split
 from gridgov.areas.lookup import GridIndex
+from gridgov.areas.models import Area, GeometryVersion
 from gridgov.testing.factories import make_tree, rect
 
 pytestmark = pytest.mark.django_db
@@ -51,3 +55,41 @@ def test_index_rebuilt_after_split_and_redraw():
     index = lookup.get_index()
     assert index.version > version
     assert index.lookup(107.04, 34.045) is None
+
+
+def test_grid_at_gives_the_grid_row_without_reading_it():
+    tree = make_tree()
+    lookup.get_index()
+    with CaptureQueriesContext(connection) as queries:
+        grid = lookup.grid_at(107.01, 34.01)
+    assert not queries.captured_queries
+    row = tree["610302001001001"]
+    assert (grid.pk, grid.code, grid.name, grid.level, grid.parent_id) == (
+        row.pk,
+        row.code,
+        row.name,
+        "grid",
+        row.parent_id,
+    )
+    assert grid.boundary == row.boundary  # the other fields load when asked for
+    assert lookup.grid_at(107.5, 34.5) is None
+    assert lookup.grid_at(107.01, 34.01) is not lookup.grid_at(107.01, 34.01)  # a fresh instance each time
+
+
+def test_grid_renamed_here_or_in_another_process_is_named_anew():
+    tree = make_tree()
+    assert lookup.grid_at(107.01, 34.01).name == tree["610302001001001"].name
+    area_update(by=tree.admin, code="610302001001001", name="银杏网格")
+    assert lookup.grid_at(107.01, 34.01).name == "银杏网格"
+    # another process renames it: the row and the version change, this process's index does not
+    Area.objects.filter(code="610302001001001").update(name="梧桐网格")
+    GeometryVersion.objects.filter(pk=1).update(version=F("version") + 1)
+    lookup._checked_at -= lookup.RECHECK_SECONDS  # as if the recheck interval had passed
+    assert lookup.grid_at(107.01, 34.01).name == "梧桐网格"
+
+
+def test_renaming_a_street_keeps_the_index():
+    tree = make_tree()
+    index = lookup.get_index()
+    area_update(by=tree.admin, code="610302001", name="新街道")
+    assert lookup.get_index() is index

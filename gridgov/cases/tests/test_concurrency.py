@@ -80,3 +80,16 @@ def test_retried_intake_at_the_same_moment_makes_one_case(world):
     assert sorted(r.status_code for r in responses) == [200, 200, 201]
     assert len({r.json()["ref"] for r in responses}) == 1
     assert Case.objects.count() == 1
+
+
+def test_simultaneous_intakes_get_consecutive_distinct_numbers(world):
+    first = report(world).case.ref  # today's counter exists; the others race on the same row
+    results = race(*[lambda: report(world).case.ref for _ in range(4)])
+    day = first.rsplit("-", 1)[0]
+    assert sorted(results) == [f"{day}-{n:06d}" for n in (2, 3, 4, 5)]
+    assert Case.objects.count() == 5
+
+
+def test_first_intakes_of_a_day_racing_to_create_the_counter_get_distinct_numbers(world):
+    results = race(*[lambda: report(world).case.ref for _ in range(3)])
+    assert sorted(r.rsplit("-", 1)[1] for r in results) == ["000001", "000002", "000003"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import struct
 import zlib
+from datetime import date, datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
 from django.test import Client
 
 from gridgov.cases import actions
@@ -17,7 +19,7 @@ from gridgov.core.errors import DomainError
 from gridgov.testing.api import ApiClient
 from gridgov.testing.factories import PASSWORD
 
-from .conftest import IN_GRID_111, IN_GRID_221, report
+from .conftest import IN_GRID_111, IN_GRID_221, TZ, report
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +67,31 @@ def test_intake_places_point_in_grid_and_answers_public_fields(world):
     data = response.json()
     assert data["grid"] == "610302002002002" and data["state"] == "reported" and data["level"] == "grid"
     assert data["ref"].startswith("610302-20261123-")
+
+
+def test_reference_numbers_count_up_per_district_and_local_day(world, clock):
+    refs = [report(world).case.ref for _ in range(3)]
+    assert refs == [f"610302-20261123-{n:06d}" for n in (1, 2, 3)]
+    clock.move_to(datetime(2026, 11, 23, 23, 59, tzinfo=TZ))
+    assert report(world).case.ref == "610302-20261123-000004"
+    clock.move_to(datetime(2026, 11, 24, 0, 1, tzinfo=TZ))  # a new day in Shanghai (still the 23rd in UTC)
+    assert report(world).case.ref == "610302-20261124-000001"
+    assert report(world).case.ref == "610302-20261124-000002"
+    assert actions._next_ref("610303", date(2026, 11, 24)) == "610303-20261124-000001"  # another district
+    assert report(world).case.ref == "610302-20261124-000003"
+
+
+def test_refused_intake_takes_no_number_and_a_failed_one_is_not_reissued(world):
+    assert report(world).case.ref.endswith("-000001")
+    with pytest.raises(DomainError):
+        report(world, description="短")  # refused before a number is taken
+    second = report(world).case
+    assert second.ref.endswith("-000002")
+    Case.objects.filter(pk=second.pk).update(ref=second.ref.replace("-000002", "-000003"))
+    with pytest.raises(IntegrityError):
+        report(world)  # takes 000003, which is already in use: the insert fails after the number was taken
+    assert report(world).case.ref.endswith("-000004")  # a gap, never a number issued twice
+    assert Case.objects.count() == 3
 
 
 @pytest.mark.parametrize(
