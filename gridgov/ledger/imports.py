@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -343,7 +344,7 @@ def rejected_rows_path(job: ImportJob) -> Path | None:
 
 
 @dataclass
-class _Importer:
+class _Importer(ABC):
     """Checks rows one by one against preloaded maps, then writes the valid records."""
 
     job: ImportJob
@@ -364,8 +365,8 @@ class _Importer:
         self.now = timezone.now()
         self.preload()
 
-    def preload(self) -> None:
-        pass
+    def preload(self) -> None:  # noqa: B027 - an optional hook: kinds that need maps of the area load them here
+        """Load the maps a kind checks its rows against (none by default)."""
 
     # -- phase 1
 
@@ -405,8 +406,9 @@ class _Importer:
             self.errors.append((number, self.headers.get(name, name), value, reason))
         self.rejected[number] = values
 
+    @abstractmethod
     def check(self, number: int, cleaned: dict, bad: list) -> Any:
-        raise NotImplementedError
+        """The kind's own checks of one cleaned row; returns its compact record, or adds to ``bad``."""
 
     def error(self, bad: list, name: str, value: Any, reason: str) -> None:
         bad.append((name, value, reason))
@@ -441,8 +443,8 @@ class _Importer:
 
     # -- phase 1½: checks needing the database for the whole file
 
-    def resolve(self) -> None:
-        pass
+    def resolve(self) -> None:  # noqa: B027 - an optional hook: kinds with whole-file checks override it
+        """Checks that need the whole file, such as duplicates across rows (none by default)."""
 
     def drop(self, record, name: str, value: Any, reason: str) -> None:
         """Move a kept record to the rejected rows (found by a check on the whole file)."""
@@ -480,8 +482,9 @@ class _Importer:
 
     # -- phase 2
 
+    @abstractmethod
     def write(self) -> Outcome:
-        raise NotImplementedError
+        """Phase 2: create and update the kind's rows from the kept records, in the job's transaction."""
 
     def add_tags(self, pairs: list[tuple[int, int, str, str]], target: str) -> None:
         """``(tag id, target id, area code, reason)``: added where missing, never removed."""
