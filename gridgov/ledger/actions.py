@@ -75,6 +75,23 @@ def _snapshot(obj, names) -> dict[str, Any]:
     return out
 
 
+def _save_changes(*, by, obj, data: dict[str, Any], fields, verb: str, duplicate: Conflict | None = None):
+    """Set the cleaned ``data`` on ``obj``, save it and audit before/after (masks only) in one transaction;
+    a unique-constraint clash becomes ``duplicate``. Call inside the caller's transaction for extra writes."""
+    before = _snapshot(obj, fields)
+    try:
+        with transaction.atomic():
+            for name, value in data.items():
+                setattr(obj, name, value)
+            obj.save()
+            audit.record(actor=by, verb=verb, obj=obj, before=before, after=_snapshot(obj, fields))
+    except IntegrityError:
+        if duplicate is None:
+            raise
+        raise duplicate from None
+    return obj
+
+
 # ---------------------------------------------------------------- buildings
 
 BUILDING_FIELDS = ("code", "name", "address", "kind", "units", "floors", "lng", "lat", "note")
@@ -100,25 +117,17 @@ def building_update(*, by, building: Building, **raw) -> Building:
     _require_scope(by, building.area_code)
     raw.pop("code", None)  # the code is the building's identity for re-imports; it does not change
     data = rules.clean_fields(rules.BUILDING_COLUMNS, raw, partial=True)
-    before = _snapshot(building, BUILDING_FIELDS)
+    if data.get("units", 0) is None:
+        data["units"] = 1
     with transaction.atomic():
         if "grid" in data:
             grid = _grid(by, data.pop("grid"))
-            building.area, building.area_code = grid, grid.code
+            data.update(area=grid, area_code=grid.code)
             Household.objects.filter(building=building).update(area_code=grid.code)
             Resident.objects.filter(household__building=building).update(area_code=grid.code)
             TagAssignment.objects.filter(household__building=building).update(area_code=grid.code)
             TagAssignment.objects.filter(resident__household__building=building).update(area_code=grid.code)
-        for name, value in data.items():
-            setattr(building, name, 1 if name == "units" and value is None else value)
-        building.save()
-        audit.record(
-            actor=by,
-            verb="ledger.building.update",
-            obj=building,
-            before=before,
-            after=_snapshot(building, BUILDING_FIELDS),
-        )
+        _save_changes(by=by, obj=building, data=data, fields=BUILDING_FIELDS, verb="ledger.building.update")
     return building
 
 
@@ -159,21 +168,14 @@ def household_update(*, by, household: Household, **raw) -> Household:
     _require_scope(by, household.area_code)
     allowed = {k: v for k, v in raw.items() if k in ("unit", "room", "occupancy", "note")}
     data = rules.clean_fields(rules.HOUSEHOLD_COLUMNS, allowed, partial=True)
-    before = _snapshot(household, HOUSEHOLD_FIELDS)
-    try:
-        with transaction.atomic():
-            for name, value in data.items():
-                setattr(household, name, value)
-            household.save()
-            audit.record(
-                actor=by,
-                verb="ledger.household.update",
-                obj=household,
-                before=before,
-                after=_snapshot(household, HOUSEHOLD_FIELDS),
-            )
-    except IntegrityError:
-        raise Conflict("duplicate", "该房间已登记为另一户", "room") from None
+    _save_changes(
+        by=by,
+        obj=household,
+        data=data,
+        fields=HOUSEHOLD_FIELDS,
+        verb="ledger.household.update",
+        duplicate=Conflict("duplicate", "该房间已登记为另一户", "room"),
+    )
     return household
 
 
@@ -291,21 +293,14 @@ def resident_update(*, by, resident: Resident, **raw) -> Resident:
     _require_scope(by, resident.area_code)
     data = _resident_data(raw, partial=True)
     _check_id_unique(data, exclude_pk=resident.pk)
-    before = _snapshot(resident, RESIDENT_FIELDS)
-    try:
-        with transaction.atomic():
-            for name, value in data.items():
-                setattr(resident, name, value)
-            resident.save()
-            audit.record(
-                actor=by,
-                verb="ledger.resident.update",
-                obj=resident,
-                before=before,
-                after=_snapshot(resident, RESIDENT_FIELDS),
-            )
-    except IntegrityError:
-        raise Conflict("duplicate", "该身份证号已登记", "id_number") from None
+    _save_changes(
+        by=by,
+        obj=resident,
+        data=data,
+        fields=RESIDENT_FIELDS,
+        verb="ledger.resident.update",
+        duplicate=Conflict("duplicate", "该身份证号已登记", "id_number"),
+    )
     return resident
 
 
@@ -418,18 +413,9 @@ def organisation_update(*, by, organisation: Organisation, **raw) -> Organisatio
         and Organisation.objects.filter(credit_code=data["credit_code"]).exclude(pk=organisation.pk).exists()
     ):
         raise Conflict("duplicate", f"统一社会信用代码「{data['credit_code']}」已登记", "credit_code")
-    before = _snapshot(organisation, ORGANISATION_FIELDS)
-    with transaction.atomic():
-        for name, value in data.items():
-            setattr(organisation, name, value)
-        organisation.save()
-        audit.record(
-            actor=by,
-            verb="ledger.organisation.update",
-            obj=organisation,
-            before=before,
-            after=_snapshot(organisation, ORGANISATION_FIELDS),
-        )
+    _save_changes(
+        by=by, obj=organisation, data=data, fields=ORGANISATION_FIELDS, verb="ledger.organisation.update"
+    )
     return organisation
 
 
