@@ -25,7 +25,7 @@ app.conf.update(
 )
 app.conf.beat_schedule = {
     "sla-sweep": {
-        "task": "gridgov.cases.sla_sweep",
+        "task": "gridgov.core.deadline_sweep",
         "schedule": 60.0 * int(os.environ.get("GRIDGOV_SLA_SWEEP_MINUTES", "5")),
     },
     "ledger-import-recover": {

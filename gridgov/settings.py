@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "gridgov.cases",
     "gridgov.ledger",
     "gridgov.visits",
+    "gridgov.orders",
+    "gridgov.wishes",
+    "gridgov.projects",
+    "gridgov.points",
     "gridgov.web",
 ]
 

@@ -14,5 +14,9 @@ urlpatterns = [
     path("", include("gridgov.cases.urls")),
     path("ledger/", include("gridgov.ledger.urls")),
     path("visits/", include("gridgov.visits.urls")),
+    path("orders/", include("gridgov.orders.urls")),
+    path("wishes/", include("gridgov.wishes.urls")),
+    path("lists/", include("gridgov.projects.urls")),
+    path("volunteer/", include("gridgov.points.urls")),
     path("", include("gridgov.web.urls")),
 ]

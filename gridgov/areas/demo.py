@@ -225,4 +225,6 @@ DEMO_USERS = [
     ("gridworker", "grid_worker", JIANGTAN_WEST + "001", None, "王网格员", "13800000005"),
     ("unit", "unit", None, "渭滨区城市管理执法局", "区城管执法局经办人", "13800000006"),
     ("resident", "resident", None, None, "李居民", "13800000007"),
+    ("volunteer", "volunteer", None, None, "张党员", "13800000008"),
+    ("lawyer", "unit", None, "宝鸡市律师协会", "律师协会值班律师", "13800000009"),
 ]

@@ -35,10 +35,11 @@ from gridgov.cases.models import (
     Whistle,
     WhistleCall,
 )
-from gridgov.cases.workflow import BY_ACTION, actions_in_state, may
+from gridgov.cases.workflow import MACHINE, actions_in_state
 from gridgov.core import audit
-from gridgov.core.calendar import add_limit, working_seconds_between
+from gridgov.core.calendar import add_limit
 from gridgov.core.crypto import blind_index
+from gridgov.core.deadlines import due_with_warning, warn_moment
 from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.scope import in_scope
 from gridgov.core.validators import normalise_phone
@@ -142,54 +143,11 @@ def _lock(ref: str, by) -> Case:
 
 
 def _require(by, case: Case, action: str, reason: str | None = None) -> str:
-    t = BY_ACTION[action]
-    if case.state not in t.sources:
-        raise Conflict(
-            "wrong_state",
-            f"事件当前状态为「{case.get_state_display()}」，不能{t.label}",
-            "state",
-            extra={"state": case.state, "allowed_actions": actions_in_state(case)},
-        )
-    if not may(by, case, action):
-        # Visible but not theirs to do: the state fits, the role or a condition does not.
-        from gridgov.cases.workflow import ACTORS, _extra_condition
-
-        if not _extra_condition(action, case):
-            raise Conflict(
-                "not_allowed_now",
-                _condition_message(action, case),
-                "state",
-                extra={"state": case.state, "allowed_actions": actions_in_state(case)},
-            )
-        if by is not None and ACTORS[t.actor](by, case) is False:
-            raise DomainError("forbidden", f"您不能对该事件执行「{t.label}」", status=403)
-    reason = (reason or "").strip()
-    if t.needs_reason and not reason:
-        raise DomainError("required", f"{t.label}必须填写原因", "reason")
-    return case.state
-
-
-def _condition_message(action: str, case: Case) -> str:
-    if action == "escalate":
-        return "事件已在区级处置，不能再上报"
-    if action == "rate":
-        return "事件已评价"
-    if action == "reopen":
-        return "只有评价为不满意的事件才能重办"
-    return "现在不能执行此操作"
+    return MACHINE.require(by, case, action, reason)
 
 
 def _ancestor(case: Case, level: str) -> Area:
     return Area.objects.get(code=case.area_code[: CODE_LEN[level]])
-
-
-def _warn_at(start: datetime, due: datetime, ratio: Decimal, unit: str) -> datetime:
-    if unit == LimitUnit.URGENT_HOURS:
-        return start + (due - start) * float(ratio)
-    seconds = working_seconds_between(start, due) * float(ratio)
-    if seconds <= 0:
-        return start
-    return add_limit(start, Decimal(seconds) / Decimal(3600), LimitUnit.WORKING_HOURS).due
 
 
 def set_deadlines(case: Case, start: datetime, *, response: bool = True) -> None:
@@ -198,12 +156,10 @@ def set_deadlines(case: Case, start: datetime, *, response: bool = True) -> None
     cat = case.category
     provisional = False
     if response:
-        d = add_limit(start, cat.response_limit, cat.response_unit)
-        case.response_due, provisional = d.due, d.provisional
-        case.response_warn_at = _warn_at(start, d.due, cat.warning_ratio, cat.response_unit)
-    d = add_limit(start, cat.resolution_limit, cat.resolution_unit)
-    case.resolution_due = d.due
-    case.resolution_warn_at = _warn_at(start, d.due, cat.warning_ratio, cat.resolution_unit)
+        d = due_with_warning(start, cat.response_limit, cat.response_unit, cat.warning_ratio)
+        case.response_due, case.response_warn_at, provisional = d.due, d.warn_at, d.provisional
+    d = due_with_warning(start, cat.resolution_limit, cat.resolution_unit, cat.warning_ratio)
+    case.resolution_due, case.resolution_warn_at = d.due, d.warn_at
     case.deadline_provisional = provisional or d.provisional
 
 
@@ -1079,7 +1035,9 @@ def case_extend(*, ref: str, by, amount: Decimal | float | int, reason: str) -> 
         old_due = case.resolution_due
         d = add_limit(old_due, amount, cat.resolution_unit)
         case.resolution_due = d.due
-        case.resolution_warn_at = _warn_at(case.dispatched_at, d.due, cat.warning_ratio, cat.resolution_unit)
+        case.resolution_warn_at = warn_moment(
+            case.dispatched_at, d.due, cat.warning_ratio, cat.resolution_unit
+        )
         case.deadline_provisional = case.deadline_provisional or d.provisional
         case.extension_count += 1
         case.resolution_warned_at = case.resolution_overdue_at = None
@@ -1130,7 +1088,7 @@ def recompute_provisional_deadlines(year: int) -> int:
                 d = add_limit(case.resolution_due, Decimal(ext.data["amount"]), ext.data["unit"])
                 case.resolution_due = d.due
                 case.deadline_provisional = case.deadline_provisional or d.provisional
-            case.resolution_warn_at = _warn_at(
+            case.resolution_warn_at = warn_moment(
                 case.dispatched_at,
                 case.resolution_due,
                 case.category.warning_ratio,

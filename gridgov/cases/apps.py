@@ -8,4 +8,7 @@ class CasesConfig(AppConfig):
     verbose_name = _("事件办理")
 
     def ready(self) -> None:
-        from gridgov.cases import receivers  # noqa: F401  (connects the calendar signal)
+        from gridgov.cases import (
+            receivers,  # noqa: F401  (connects the calendar signal)
+            sla,  # noqa: F401  (registers the case deadline sweep)
+        )

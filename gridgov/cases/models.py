@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gridgov.core.calendar import LimitUnit
 from gridgov.core.crypto import EncryptedTextField, mask_phone
+from gridgov.core.workflow import Rating  # noqa: F401  (re-exported: cases.models.Rating)
 
 
 class Category(models.Model):
@@ -165,12 +166,6 @@ class Sla(models.TextChoices):
     NORMAL = "normal", _("正常")
     WARNING = "warning", _("预警")
     OVERDUE = "overdue", _("超时")
-
-
-class Rating(models.TextChoices):
-    SATISFIED = "satisfied", _("满意")
-    BASIC = "basic", _("基本满意")
-    UNSATISFIED = "unsatisfied", _("不满意")
 
 
 class Case(models.Model):

@@ -15,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from gridgov.cases.actions import _event, _tell, area_staff, escalate, unit_handlers
-from gridgov.cases.models import NEXT_LEVEL, Case, Sla, State, WhistleCall
+from gridgov.cases.models import NEXT_LEVEL, Case, State, WhistleCall
+from gridgov.core.deadlines import Phase, register_sweep, sweep_phases
 from gridgov.notify.models import Kind
 
 SWEEP_REASON = "超时未办结，自动升级至上级指挥中心"
@@ -32,26 +33,17 @@ class SweepResult:
         return asdict(self)
 
 
-# (state, deadline field, warn-at field, warned mark, overdue mark, what is late)
 PHASES = (
-    (
-        State.DISPATCHED,
+    Phase(
+        (State.DISPATCHED,),
         "response_due",
         "response_warn_at",
         "response_warned_at",
         "response_overdue_at",
         "签收",
     ),
-    (
-        State.CLAIMED,
-        "resolution_due",
-        "resolution_warn_at",
-        "resolution_warned_at",
-        "resolution_overdue_at",
-        "办结",
-    ),
-    (
-        State.IN_PROGRESS,
+    Phase(
+        (State.CLAIMED, State.IN_PROGRESS),
         "resolution_due",
         "resolution_warn_at",
         "resolution_warned_at",
@@ -67,58 +59,53 @@ def _handlers(case: Case):
     return unit_handlers(case.dispatches.filter(state="pending").values_list("unit_id", flat=True))
 
 
-def _locked(pk: int, **still) -> Case | None:
-    """Lock one case and re-check the condition it was picked for (another sweep may have got there)."""
-    qs = Case.objects.select_for_update(skip_locked=True).filter(pk=pk, **still)
-    return qs.select_related("category", "handling_area", "area").first()
+def _on_overdue(case: Case, phase: Phase, now: datetime) -> None:
+    _event(
+        case,
+        None,
+        "overdue",
+        case.state,
+        f"{phase.what}已超时",
+        data={"due": getattr(case, phase.due).isoformat()},
+        at=now,
+    )
+    supervisors = area_staff(case.handling_area.code)
+    _tell(_handlers(case) + supervisors, Kind.OVERDUE, case, f"{phase.what}已超时")
+    if case.auto_escalated_at is None and case.level in NEXT_LEVEL:
+        escalate(case, None, SWEEP_REASON, auto=True)
+        case._escalated_now = True
+
+
+def _on_warning(case: Case, phase: Phase, now: datetime) -> None:
+    due = timezone.localtime(getattr(case, phase.due))
+    _event(case, None, "warning", case.state, f"{phase.what}时限将至（{due:%m-%d %H:%M}）", at=now)
+    _tell(_handlers(case), Kind.WARNING, case, f"{phase.what}即将超时", f"时限：{due:%Y-%m-%d %H:%M}")
+
+
+@register_sweep("cases")
+def _sweep(now: datetime) -> dict:
+    return sla_sweep(now).as_dict()
 
 
 def sla_sweep(now: datetime | None = None) -> SweepResult:
     now = now or timezone.now()
     result = SweepResult()
-    for state, due_f, warn_f, warned_f, overdue_f, what in PHASES:
-        # overdue first: a case that went straight past its deadline is marked overdue, not warned
-        for pk in Case.objects.filter(
-            state=state, **{f"{due_f}__lte": now, f"{overdue_f}__isnull": True}
-        ).values_list("pk", flat=True):
-            with transaction.atomic():
-                case = _locked(pk, state=state, **{f"{overdue_f}__isnull": True})
-                if case is None:
-                    continue
-                setattr(case, overdue_f, now)
-                if getattr(case, warned_f) is None:
-                    setattr(case, warned_f, now)
-                case.sla = Sla.OVERDUE
-                case.save(update_fields=[overdue_f, warned_f, "sla"])
-                _event(
-                    case,
-                    None,
-                    "overdue",
-                    case.state,
-                    f"{what}已超时",
-                    data={"due": getattr(case, due_f).isoformat()},
-                    at=now,
-                )
-                supervisors = area_staff(case.handling_area.code)
-                _tell(_handlers(case) + supervisors, Kind.OVERDUE, case, f"{what}已超时")
-                result.overdue += 1
-                if case.auto_escalated_at is None and case.level in NEXT_LEVEL:
-                    escalate(case, None, SWEEP_REASON, auto=True)
-                    result.escalated += 1
-        for pk in Case.objects.filter(
-            state=state, **{f"{warn_f}__lte": now, f"{warned_f}__isnull": True}
-        ).values_list("pk", flat=True):
-            with transaction.atomic():
-                case = _locked(pk, state=state, **{f"{warned_f}__isnull": True})
-                if case is None:
-                    continue
-                setattr(case, warned_f, now)
-                case.sla = Sla.WARNING
-                case.save(update_fields=[warned_f, "sla"])
-                due = timezone.localtime(getattr(case, due_f))
-                _event(case, None, "warning", case.state, f"{what}时限将至（{due:%m-%d %H:%M}）", at=now)
-                _tell(_handlers(case), Kind.WARNING, case, f"{what}即将超时", f"时限：{due:%Y-%m-%d %H:%M}")
-                result.warned += 1
+    escalated: list[int] = []
+
+    def overdue(case, phase, at):
+        _on_overdue(case, phase, at)
+        if getattr(case, "_escalated_now", False):
+            escalated.append(case.pk)
+
+    counts = sweep_phases(
+        Case,
+        PHASES,
+        now,
+        on_overdue=overdue,
+        on_warning=_on_warning,
+        related=("category", "handling_area", "area"),
+    )
+    result.warned, result.overdue, result.escalated = counts.warned, counts.overdue, len(escalated)
     for call_id in WhistleCall.objects.filter(
         reported_at__isnull=True, missed_at__isnull=True, whistle__report_due__lte=now
     ).values_list("pk", flat=True):

@@ -1,4 +1,5 @@
-"""The case state machine as data: one row per action (from states, to state, who may act).
+"""The case state machine as data: one row per action (from states, to state, who may act), read by the
+shared :class:`gridgov.core.workflow.Machine`.
 
 Actions (``gridgov.cases.actions``) check a request against this table; pages and the API list the
 allowed actions from it. docs/architecture.md shows the same table.
@@ -6,25 +7,12 @@ allowed actions from it. docs/architecture.md shows the same table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from gridgov.accounts.models import STAFF_ROLES, Role
 from gridgov.cases.models import LEVEL_RANK, NEXT_LEVEL, OPEN_STATES, Case, Dispatch, Rating, State
 from gridgov.core.scope import in_scope
+from gridgov.core.workflow import SAME, Condition, Machine, Transition
 
 S = State
-SAME = None  # the action keeps the state
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    label: str
-    sources: tuple[str, ...]
-    target: str | None
-    actor: str  # who: see ACTORS
-    needs_reason: bool = False
-
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("accept", "受理", (S.REPORTED,), S.ACCEPTED, "dispatcher"),
@@ -124,28 +112,23 @@ ACTORS = {
 }
 
 
-def _extra_condition(action: str, case: Case) -> bool:
-    if action == "escalate":
-        return case.level in NEXT_LEVEL
-    if action == "rate":
-        return not case.rated_at
-    if action == "reopen":
-        return case.rating == Rating.UNSATISFIED
-    return True
+CONDITIONS = {
+    "escalate": Condition(lambda case: case.level in NEXT_LEVEL, "事件已在区级处置，不能再上报"),
+    "rate": Condition(lambda case: not case.rated_at, "事件已评价"),
+    "reopen": Condition(lambda case: case.rating == Rating.UNSATISFIED, "只有评价为不满意的事件才能重办"),
+}
+MACHINE = Machine("事件", TRANSITIONS, ACTORS, CONDITIONS)
 
 
 def may(user, case: Case, action: str) -> bool:
-    t = BY_ACTION[action]
-    return case.state in t.sources and _extra_condition(action, case) and ACTORS[t.actor](user, case)
+    return MACHINE.may(user, case, action)
 
 
 def allowed_actions(user, case: Case) -> list[str]:
     """The actions ``user`` may take on ``case`` now (what the UI shows as buttons)."""
-    if user is None:
-        return []
-    return [t.action for t in TRANSITIONS if may(user, case, t.action)]
+    return MACHINE.allowed_actions(user, case)
 
 
 def actions_in_state(case: Case) -> list[str]:
     """The actions the case's state admits for someone (the 409 answer lists them)."""
-    return [t.action for t in TRANSITIONS if case.state in t.sources and _extra_condition(t.action, case)]
+    return MACHINE.actions_in_state(case)

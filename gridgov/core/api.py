@@ -120,7 +120,11 @@ def register_routers() -> None:
     from gridgov.ledger import api as ledger_api
     from gridgov.ledger.import_api import exports, imports
     from gridgov.notify.api import router as inbox_router
+    from gridgov.orders import api as orders_api
+    from gridgov.points import api as points_api
+    from gridgov.projects import api as projects_api
     from gridgov.visits.api import router as visits_router
+    from gridgov.wishes.api import router as wishes_router
 
     api.add_router("/", accounts_router)
     api.add_router("/areas", areas_router)
@@ -137,6 +141,15 @@ def register_routers() -> None:
     api.add_router("/imports", imports)
     api.add_router("/exports", exports)
     api.add_router("/visits", visits_router)
+    api.add_router("/services", orders_api.catalogue)
+    api.add_router("/orders", orders_api.router)
+    api.add_router("/wishes", wishes_router)
+    api.add_router("/needs", projects_api.needs)
+    api.add_router("/resources", projects_api.resources)
+    api.add_router("/projects", projects_api.projects)
+    api.add_router("/tasks", points_api.tasks)
+    api.add_router("/points", points_api.points)
+    api.add_router("/rewards", points_api.rewards)
 
 
 register_routers()

@@ -164,3 +164,49 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class TimelineEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # noqa: ARG002
+        raise AppendOnlyError("timeline events are append-only")
+
+    def delete(self):
+        raise AppendOnlyError("timeline events are append-only")
+
+
+class TimelineEvent(models.Model):
+    """办理记录 of a service order, wish, project or volunteer task: one append-only row per step.
+
+    ``subject`` is the model label and ``subject_id`` the row's key, so every workflow shares this table
+    and :func:`gridgov.core.timeline.step` (cases keep their own ``CaseEvent``, which also carries
+    attachments and predates it).
+    """
+
+    subject = models.CharField(_("对象类型"), max_length=40)
+    subject_id = models.PositiveBigIntegerField(_("对象"))
+    at = models.DateTimeField(_("时间"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(_("操作人"), max_length=100, blank=True)
+    action = models.CharField(_("动作"), max_length=20)
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = TimelineEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["subject", "subject_id", "at"], name="timeline_subject_at")]
+
+    def __str__(self) -> str:
+        return f"{self.subject}#{self.subject_id} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("timeline events are append-only")
+        super().save(*args, **kwargs)

@@ -19,6 +19,13 @@ class Kind(models.TextChoices):
     REOPENED = "reopened", _("重办")
     RESOLVED = "resolved", _("已处置待核实")
     CLOSED = "closed", _("已结案")
+    ORDER = "order", _("服务单")
+    DECLINED = "declined", _("拒单")
+    WISH = "wish", _("微心愿")
+    RELEASED = "released", _("超时释放")
+    PROJECT = "project", _("项目")
+    TASK = "task", _("志愿任务")
+    POINTS = "points", _("积分")
 
 
 class Notification(models.Model):

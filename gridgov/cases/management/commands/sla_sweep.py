@@ -1,4 +1,5 @@
-"""``gridgov sla_sweep [--at ISO-TIME]``: run one deadline sweep as of now or of the given time."""
+"""``gridgov sla_sweep [--at ISO-TIME]``: run one deadline sweep of every workflow as of now or of
+the given time; prints one JSON object with a result per workflow."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from gridgov.cases.sla import sla_sweep
+from gridgov.core.deadlines import run_sweeps
 
 
 class Command(BaseCommand):
-    help = "执行一次事件时限巡查（预警、超时、自动升级、报到检查）"
+    help = "执行一次时限巡查：事件（预警、超时、自动升级、报到检查）以及服务单、心愿、志愿任务等各流程"
 
     def add_arguments(self, parser):
         parser.add_argument("--at", help="按此时间巡查（ISO 8601，如 2026-11-23T10:00:00+08:00）")
@@ -26,4 +27,4 @@ class Command(BaseCommand):
                 raise CommandError(f"--at：无法识别的时间「{options['at']}」，请用 ISO 8601 格式") from exc
             if timezone.is_naive(at):
                 at = timezone.make_aware(at)
-        self.stdout.write(json.dumps(sla_sweep(at).as_dict(), ensure_ascii=False))
+        self.stdout.write(json.dumps(run_sweeps(at), ensure_ascii=False))

@@ -22,12 +22,12 @@ log = logging.getLogger("gridgov.serve")
 
 
 def run_jobs_forever(stop: threading.Event, minutes: int) -> None:
-    from gridgov.cases.sla import sla_sweep
+    from gridgov.core.deadlines import run_sweeps
     from gridgov.ledger.imports import ledger_import_recover
 
     while True:
         try:
-            sla_sweep()
+            run_sweeps()  # every workflow's deadlines: cases, orders, wishes, volunteer tasks …
         except Exception:  # a failed sweep is retried next round; the next sweep picks up everything missed
             log.exception("deadline sweep failed")
         finally:

@@ -1,0 +1,14 @@
+"""Celery tasks of the shared machinery (thin wrappers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from gridgov.celery import app
+
+
+@app.task(name="gridgov.core.deadline_sweep")
+def deadline_sweep_task(at: str | None = None) -> dict:
+    from gridgov.core.deadlines import run_sweeps
+
+    return run_sweeps(datetime.fromisoformat(at) if at else None)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProjectsConfig(AppConfig):
+    name = "gridgov.projects"
+    label = "projects"
+    verbose_name = _("三张清单与项目")
