@@ -41,7 +41,17 @@ def test_load_demo_is_idempotent_and_creates_demo_accounts(capsys):
     assert Area.objects.filter(level="grid", kind="basic").count() == 365
     assert Area.objects.filter(level="community").count() == 68
     usernames = set(User.objects.values_list("username", flat=True))
-    assert usernames == {"admin", "district", "street", "community", "gridworker", "unit", "resident"}
+    assert usernames == {
+        "admin",
+        "district",
+        "street",
+        "community",
+        "gridworker",
+        "unit",
+        "resident",
+        "volunteer",
+        "lawyer",
+    }
     worker = User.objects.get(username="gridworker")
     assert worker.check_password(DEMO_PASSWORD) and worker.area.level == "grid"
     assert User.objects.get(username="unit").unit is not None
