@@ -6,3 +6,6 @@ class OrdersConfig(AppConfig):
     name = "gridgov.orders"
     label = "orders"
     verbose_name = _("服务点单")
+
+    def ready(self) -> None:
+        from gridgov.orders import sweep  # noqa: F401  (registers the order deadline sweep)
