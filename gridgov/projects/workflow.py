@@ -1,0 +1,101 @@
+"""The project (民生实事) and need workflows as data, read by :class:`gridgov.core.workflow.Machine`.
+
+Actions (``gridgov.projects.actions``) check every request against these tables after locking the row;
+pages and the API list the allowed actions from them. docs/projects.md shows the same tables.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from gridgov.accounts.models import STAFF_ROLES, Role
+from gridgov.core.scope import in_scope
+from gridgov.core.workflow import SAME, Condition, Machine, Transition
+from gridgov.projects.models import Need, Project
+
+# Residents evaluate a completed project during this period; staff close it afterwards.
+EVALUATION_DAYS = 30
+
+P = Project.State
+N = Need.State
+
+
+def is_list_staff(user) -> bool:
+    """Staff who keep the lists of their area: admins and the area roles."""
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.is_admin or (user.role in STAFF_ROLES and user.area_id))
+    )
+
+
+def is_staff_for(user, obj) -> bool:
+    return is_list_staff(user) and in_scope(user, obj.area_code)
+
+
+def is_unit_handler(user) -> bool:
+    return bool(user is not None and user.role == Role.UNIT and user.unit_id and user.unit.is_active)
+
+
+def may_claim(user, project: Project) -> bool:
+    """认领: a handler of an active unit whose service area holds the project (双报到 units first of all)."""
+    return is_unit_handler(user) and in_scope(user, project.area_code)
+
+
+def is_owner(user, project: Project) -> bool:
+    if project.owner_unit_id:
+        return is_unit_handler(user) and user.unit_id == project.owner_unit_id
+    return bool(project.owner_user_id and user.pk == project.owner_user_id)
+
+
+def is_owner_or_staff(user, project: Project) -> bool:
+    return is_owner(user, project) or is_staff_for(user, project)
+
+
+def is_evaluator(user, project: Project) -> bool:  # noqa: ARG001
+    """Residents (and party members/volunteers, who are residents too) have no area: any may evaluate."""
+    return user.role in (Role.RESIDENT, Role.VOLUNTEER)
+
+
+def evaluation_over(project: Project) -> bool:
+    return project.completed_at is not None and timezone.now() >= project.completed_at + timedelta(
+        days=EVALUATION_DAYS
+    )
+
+
+PROJECT_TRANSITIONS: tuple[Transition, ...] = (
+    Transition("publish", "发布", (P.DRAFT,), P.OPEN, "staff"),
+    Transition("claim", "认领", (P.OPEN,), P.IN_PROGRESS, "claimer"),
+    Transition("assign", "指派", (P.DRAFT, P.OPEN), P.IN_PROGRESS, "staff"),
+    Transition("return", "退回", (P.IN_PROGRESS,), P.OPEN, "owner", needs_reason=True),
+    Transition("withdraw", "撤回", (P.OPEN, P.IN_PROGRESS), P.DRAFT, "staff", needs_reason=True),
+    Transition("milestone", "完成节点", (P.IN_PROGRESS,), SAME, "owner_or_staff"),
+    Transition("complete", "完成", (P.IN_PROGRESS,), P.COMPLETED, "owner"),
+    Transition("evaluate", "评价", (P.COMPLETED,), SAME, "evaluator"),
+    Transition("close", "关闭", (P.COMPLETED,), P.CLOSED, "staff"),
+)
+
+PROJECT = Machine(
+    noun="项目",
+    transitions=PROJECT_TRANSITIONS,
+    actors={
+        "staff": is_staff_for,
+        "claimer": may_claim,
+        "owner": is_owner,
+        "owner_or_staff": is_owner_or_staff,
+        "evaluator": is_evaluator,
+    },
+    conditions={
+        "close": Condition(evaluation_over, f"项目完成后 {EVALUATION_DAYS} 天的居民评价期结束后才能关闭"),
+    },
+)
+
+NEED_TRANSITIONS: tuple[Transition, ...] = (
+    Transition("close", "关闭", (N.OPEN, N.PLANNED), N.CLOSED, "staff", needs_reason=True),
+    Transition("reopen", "重新打开", (N.CLOSED,), N.OPEN, "staff"),
+)
+
+NEED = Machine(noun="需求", transitions=NEED_TRANSITIONS, actors={"staff": is_staff_for})
