@@ -6,3 +6,6 @@ class PointsConfig(AppConfig):
     name = "gridgov.points"
     label = "points"
     verbose_name = _("志愿服务与积分")
+
+    def ready(self) -> None:
+        from gridgov.points import sweep  # noqa: F401  (registers the reminder and expiry sweep)

@@ -1,0 +1,71 @@
+"""The volunteer task's state machine as data (志愿服务任务流程), read by the shared
+:class:`gridgov.core.workflow.Machine`: actions check requests against it, pages list their buttons from it,
+docs/points.md shows the same table.
+
+``full`` is not an action: a sign-up that takes the last place moves the task to 已满员 and a withdrawal
+that frees one moves it back to 报名中 (both recorded on the timeline as the sign-up / withdrawal step).
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from gridgov.accounts.models import STAFF_ROLES, Role
+from gridgov.core.scope import in_scope
+from gridgov.core.workflow import SAME, Condition, Machine, Transition
+from gridgov.points.models import SignupState, TaskState, VolunteerTask
+
+S = TaskState
+VOLUNTEER_ROLES = frozenset({Role.VOLUNTEER, Role.RESIDENT})
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("publish", "发布", (S.DRAFT,), S.OPEN, "staff"),
+    Transition("signup", "报名", (S.OPEN, S.FULL), SAME, "volunteer"),
+    Transition("withdraw", "取消报名", (S.OPEN, S.FULL, S.CLOSED), SAME, "signed_up"),
+    Transition("close", "截止报名", (S.OPEN, S.FULL), S.CLOSED, "staff"),
+    Transition("attend", "确认参加情况", (S.OPEN, S.FULL, S.CLOSED, S.FINISHED), SAME, "staff"),
+    Transition("finish", "结束任务", (S.OPEN, S.FULL, S.CLOSED), S.FINISHED, "staff"),
+    Transition("cancel", "取消任务", (S.DRAFT, S.OPEN, S.FULL, S.CLOSED), S.CANCELLED, "staff", needs_reason=True),
+)
+
+STATE_LABELS = dict(TaskState.choices)
+
+
+def is_staff(user, task: VolunteerTask) -> bool:
+    """Staff whose scope holds the task's area (community or grid), and admins."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_admin:
+        return True
+    return user.role in STAFF_ROLES and in_scope(user, task.area_code)
+
+
+def is_volunteer(user, task: VolunteerTask) -> bool:  # noqa: ARG001
+    return getattr(user, "is_authenticated", False) and user.role in VOLUNTEER_ROLES
+
+
+def has_live_signup(user, task: VolunteerTask) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return task.signups.filter(volunteer=user, state=SignupState.SIGNED_UP).exists()
+
+
+def _signups_open(task: VolunteerTask) -> bool:
+    now = timezone.now()
+    return now < task.starts_at and (task.signup_due is None or now < task.signup_due)
+
+
+ACTORS = {"staff": is_staff, "volunteer": is_volunteer, "signed_up": has_live_signup}
+
+CONDITIONS = {
+    "signup": Condition(_signups_open, "报名已截止"),
+    "withdraw": Condition(lambda task: timezone.now() < task.starts_at, "任务已开始，不能取消报名"),
+    "attend": Condition(lambda task: timezone.now() >= task.starts_at, "任务尚未开始，不能确认参加情况"),
+    "finish": Condition(lambda task: timezone.now() >= task.ends_at, "任务尚未结束"),
+}
+
+MACHINE = Machine("志愿任务", TRANSITIONS, ACTORS, CONDITIONS)
+
+
+def allowed_actions(user, task: VolunteerTask) -> list[str]:
+    return MACHINE.allowed_actions(user, task)
