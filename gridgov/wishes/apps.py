@@ -6,3 +6,6 @@ class WishesConfig(AppConfig):
     name = "gridgov.wishes"
     label = "wishes"
     verbose_name = _("微心愿")
+
+    def ready(self) -> None:
+        from gridgov.wishes import sweep  # noqa: F401  registers the "wishes" deadline sweep

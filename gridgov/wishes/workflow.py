@@ -1,0 +1,105 @@
+"""The micro-wish state machine as data (清单制 + 认领制 + 时限制), read by the shared
+:class:`gridgov.core.workflow.Machine`: the actions check requests against it, pages and the API list the
+allowed actions from it, docs/wishes.md shows the same table.
+
+``claim`` moves the wish to 已认领 only when its last place is taken (it stays on the wall while places
+remain); ``fulfil`` moves it to 已完成 only when no claim is still active; ``withdraw`` frees a place.
+"""
+
+from __future__ import annotations
+
+from gridgov.accounts.models import STAFF_ROLES, Role
+from gridgov.core.scope import in_scope
+from gridgov.core.workflow import Condition, Machine, Transition
+from gridgov.wishes.models import ClaimState, Source, State, Wish
+
+S = State
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("publish", "发布", (S.SUBMITTED,), S.PUBLISHED, "vetter"),
+    Transition("reject", "不予发布", (S.SUBMITTED,), S.REJECTED, "vetter", needs_reason=True),
+    Transition("claim", "认领", (S.PUBLISHED,), S.CLAIMED, "claimer"),
+    Transition("withdraw", "放弃认领", (S.PUBLISHED, S.CLAIMED), S.PUBLISHED, "claimant", needs_reason=True),
+    Transition("fulfil", "完成心愿", (S.PUBLISHED, S.CLAIMED), S.FULFILLED, "claimant"),
+    Transition("confirm", "确认", (S.FULFILLED,), S.CLOSED, "confirmer"),
+    Transition(
+        "to_need", "转入需求清单", (S.SUBMITTED, S.PUBLISHED), S.TRANSFERRED, "vetter", needs_reason=True
+    ),
+)
+
+VETTING_ROLES = frozenset({Role.DISTRICT, Role.STREET, Role.COMMUNITY})
+
+
+def is_area_staff(user, wish: Wish) -> bool:
+    """Staff (any area role) whose scope holds the wish's area."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_admin:
+        return True
+    return user.role in STAFF_ROLES and bool(user.area_id) and in_scope(user, wish.area_code)
+
+
+def is_vetter(user, wish: Wish) -> bool:
+    """Community (or street, district) staff in scope vet, publish and transfer wishes."""
+    if not is_area_staff(user, wish):
+        return False
+    return user.is_admin or user.role in VETTING_ROLES
+
+
+def may_claim_wishes(user) -> bool:
+    """认领 is for party members and volunteers, and for unit handlers on behalf of their unit."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.role == Role.VOLUNTEER or (user.role == Role.UNIT and bool(user.unit_id))
+
+
+def claims_held_by(user, wish: Wish):
+    """The wish's claims that occupy a place and belong to ``user`` (or to ``user``'s unit)."""
+    from django.db.models import Q
+
+    q = Q(claimant_id=user.pk)
+    if user.role == Role.UNIT and user.unit_id:
+        q |= Q(unit_id=user.unit_id)
+    return wish.claims.filter(q, state__in=[ClaimState.ACTIVE, ClaimState.FULFILLED])
+
+
+def is_claimer(user, wish: Wish) -> bool:
+    return may_claim_wishes(user) and not claims_held_by(user, wish).exists()
+
+
+def is_claimant(user, wish: Wish) -> bool:
+    """Holds an active claim on the wish (the person, or a handler of the claiming unit)."""
+    if not may_claim_wishes(user):
+        return False
+    return claims_held_by(user, wish).filter(state=ClaimState.ACTIVE).exists()
+
+
+def is_confirmer(user, wish: Wish) -> bool:
+    """The wisher; for a wish from the wish box (no account), staff in scope confirm on their behalf."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if wish.wisher_id is not None:
+        return wish.wisher_id == user.pk
+    return wish.source == Source.BOX and is_area_staff(user, wish)
+
+
+ACTORS = {
+    "vetter": is_vetter,
+    "claimer": is_claimer,
+    "claimant": is_claimant,
+    "confirmer": is_confirmer,
+}
+
+CONDITIONS = {
+    "claim": Condition(lambda wish: wish.claimants_count < wish.max_claimants, "该心愿已被认领"),
+    "to_need": Condition(
+        lambda wish: not wish.claims.filter(state=ClaimState.ACTIVE).exists(),
+        "已有人认领的心愿不能转入需求清单",
+    ),
+}
+
+MACHINE = Machine("心愿", TRANSITIONS, ACTORS, CONDITIONS)
+
+
+def allowed_actions(user, wish: Wish) -> list[str]:
+    return MACHINE.allowed_actions(user, wish)
