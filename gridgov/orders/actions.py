@@ -128,7 +128,9 @@ def category_create(*, by, code: str, name: str, parent: str | None = None, sort
         cat = ServiceCategory.objects.create(code=code, name=name, parent=parent_obj, sort=sort or 0)
         from gridgov.core import audit
 
-        audit.record(actor=by, verb="servicecategory.create", obj=cat, object_id=cat.code, after={"name": name})
+        audit.record(
+            actor=by, verb="servicecategory.create", obj=cat, object_id=cat.code, after={"name": name}
+        )
     return cat
 
 
@@ -312,7 +314,11 @@ def item_create(*, by, **data) -> ServiceItem:
     ``{weekday, start, end, capacity}``."""
     if not (selectors.is_staff(by) and (by.is_admin or by.role in ("district", "street", "community"))):
         raise DomainError("forbidden", "只有区、街道、社区工作人员可以维护服务清单", status=403)
-    for field, message in (("category", "请选择服务类别"), ("name", "请填写服务名称"), ("area", "请选择提供区域")):
+    for field, message in (
+        ("category", "请选择服务类别"),
+        ("name", "请填写服务名称"),
+        ("area", "请选择提供区域"),
+    ):
         if not data.get(field):
             raise DomainError("required", message, field)
     item = ServiceItem()
@@ -444,8 +450,12 @@ def order_create(
         with transaction.atomic():
             if slot is not None and not take_place(ServiceSlot, slot.pk):
                 raise Conflict(
-                    "slot_full", f"{slot.date:%m月%d日} {slot.start:%H:%M} 的名额已约满，请选择其他时段", "slot"
+                    "slot_full",
+                    f"{slot.date:%m月%d日} {slot.start:%H:%M} 的名额已约满，请选择其他时段",
+                    "slot",
                 )
+            if slot is not None:
+                slot.refresh_from_db(fields=["taken"])
             order = Order.objects.create(
                 ref=_next_ref(timezone.localdate(now)),
                 item=item,
@@ -511,10 +521,22 @@ def order_dispatch(*, by, ref: str, provider_unit_id, note: str = "") -> Order:
         order.deadline_provisional = d.provisional
         order.sla = Sla.NORMAL
         order.save()
-        step(order, by, "dispatch", from_state, note=_text(note, "note", limit=500),
-             data={"provider": unit.name, "accept_due": due.isoformat()}, at=now)
-        _tell(unit_handlers([unit.pk]), Kind.ORDER, order, "新派服务单，请接单",
-              f"{item.name}；接单时限 {timezone.localtime(due):%Y-%m-%d %H:%M}")
+        step(
+            order,
+            by,
+            "dispatch",
+            from_state,
+            note=_text(note, "note", limit=500),
+            data={"provider": unit.name, "accept_due": due.isoformat()},
+            at=now,
+        )
+        _tell(
+            unit_handlers([unit.pk]),
+            Kind.ORDER,
+            order,
+            "新派服务单，请接单",
+            f"{item.name}；接单时限 {timezone.localtime(due):%Y-%m-%d %H:%M}",
+        )
     return order
 
 
@@ -540,10 +562,22 @@ def order_accept(*, by, ref: str, note: str = "") -> Order:
         order.deadline_provisional = provisional
         order.sla = Sla.NORMAL
         order.save()
-        step(order, by, "accept", from_state, note=_text(note, "note", limit=500),
-             data={"deliver_due": due.isoformat()}, at=now)
-        _tell([order.resident], Kind.ORDER, order, "服务单位已接单",
-              f"{order.provider_unit.name}已接单，将在 {timezone.localtime(due):%Y-%m-%d %H:%M} 前为您服务")
+        step(
+            order,
+            by,
+            "accept",
+            from_state,
+            note=_text(note, "note", limit=500),
+            data={"deliver_due": due.isoformat()},
+            at=now,
+        )
+        _tell(
+            [order.resident],
+            Kind.ORDER,
+            order,
+            "服务单位已接单",
+            f"{order.provider_unit.name}已接单，将在 {timezone.localtime(due):%Y-%m-%d %H:%M} 前为您服务",
+        )
     return order
 
 
@@ -597,8 +631,15 @@ def order_deliver(*, by, ref: str, notes: str, evidence: list | None = None) -> 
                     uploaded_by=by,
                     uploaded_at=now,
                 )
-            step(order, by, "deliver", from_state, note=notes,
-                 data={"on_time": order.delivered_on_time, "evidence": len(stored)}, at=now)
+            step(
+                order,
+                by,
+                "deliver",
+                from_state,
+                note=notes,
+                data={"on_time": order.delivered_on_time, "evidence": len(stored)},
+                at=now,
+            )
             _tell([order.resident], Kind.ORDER, order, "服务已完成，请评价", notes[:120])
     except BaseException:
         uploads.remove(stored)
@@ -630,6 +671,7 @@ def order_rate(*, by, ref: str, rating: str, comment: str = "") -> Order:
 def _release(order: Order) -> None:
     if order.slot_id:
         give_back_place(ServiceSlot, order.slot_id)
+        order.slot.refresh_from_db(fields=["taken"])
 
 
 def order_cancel(*, by, ref: str, reason: str = "") -> Order:

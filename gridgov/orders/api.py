@@ -1,4 +1,535 @@
-from ninja import Router
+"""``/api/v1/services`` (the catalogue: categories, items, free places) and ``/api/v1/orders`` (居民点单、
+社区派单、单位接单、中心结单). Scoped like everything else: an order out of scope is 404, the wrong role 403,
+the wrong state 409 with the actions the state admits."""
+
+import json
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from gridgov.core.errors import DomainError
+from gridgov.core.timeline import timeline_of
+from gridgov.orders import actions, selectors
+from gridgov.orders.models import Order, ServiceCategory, ServiceItem
+from gridgov.orders.workflow import allowed_actions
 
 router = Router(tags=["服务点单"])  # /orders
 catalogue = Router(tags=["服务点单"])  # /services: categories and catalogue items
+
+
+# ---------------------------------------------------------------- schemas: catalogue
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    parent: str | None
+    is_active: bool
+    sort: int
+
+    @staticmethod
+    def resolve_parent(obj: ServiceCategory) -> str | None:
+        return obj.parent.code if obj.parent_id else None
+
+
+class CategoryIn(Schema):
+    code: str = Field(..., description="代码（小写字母、数字、连字符）")
+    name: str
+    parent: str | None = Field(None, description="上级类别代码")
+    sort: int = 0
+
+
+class UnitRef(Schema):
+    id: int
+    name: str
+
+
+class ScheduleRow(Schema):
+    weekday: int = Field(..., description="0 星期一 … 6 星期日")
+    start: time
+    end: time
+    capacity: int = Field(1, description="每场名额")
+
+
+class ItemOut(Schema):
+    id: int
+    category: str
+    category_name: str
+    name: str
+    description: str
+    area: str
+    area_name: str
+    providers: list[UnitRef]
+    fee: str
+    fee_label: str
+    price: Decimal
+    accept_limit: Decimal
+    accept_unit: str
+    deliver_limit: Decimal
+    deliver_unit: str
+    warning_ratio: Decimal
+    is_active: bool
+    schedules: list[ScheduleRow]
+
+    @staticmethod
+    def resolve_category(obj: ServiceItem) -> str:
+        return obj.category.code
+
+    @staticmethod
+    def resolve_category_name(obj: ServiceItem) -> str:
+        return obj.category.name
+
+    @staticmethod
+    def resolve_area(obj: ServiceItem) -> str:
+        return obj.area_code
+
+    @staticmethod
+    def resolve_area_name(obj: ServiceItem) -> str:
+        return obj.area.name
+
+    @staticmethod
+    def resolve_providers(obj: ServiceItem) -> list[dict]:
+        return [{"id": u.pk, "name": u.name} for u in obj.providers.all()]
+
+    @staticmethod
+    def resolve_schedules(obj: ServiceItem) -> list[dict]:
+        return [
+            {"weekday": s.weekday, "start": s.start, "end": s.end, "capacity": s.capacity}
+            for s in obj.schedules.all()
+        ]
+
+
+class ItemIn(Schema):
+    category: str = Field(..., description="服务类别代码")
+    name: str
+    description: str = ""
+    area: str = Field(..., description="提供区域编码（区、街道或社区）")
+    providers: list[int] = Field(..., description="服务单位 id")
+    fee: str = Field("free", description="free 无偿 / low 低偿")
+    price: Decimal | None = Field(None, description="低偿服务的价格（元）")
+    accept_limit: Decimal = Decimal("1")
+    accept_unit: str = Field("working_days", description="urgent_hours / working_hours / working_days")
+    deliver_limit: Decimal = Decimal("5")
+    deliver_unit: str = "working_days"
+    warning_ratio: Decimal = Decimal("0.8")
+    is_active: bool = True
+    sort: int = 0
+    schedules: list[ScheduleRow] = Field(default_factory=list, description="每周服务时段（可空：无需预约）")
+
+
+class ItemPatch(Schema):
+    category: str | None = None
+    name: str | None = None
+    description: str | None = None
+    area: str | None = None
+    providers: list[int] | None = None
+    fee: str | None = None
+    price: Decimal | None = None
+    accept_limit: Decimal | None = None
+    accept_unit: str | None = None
+    deliver_limit: Decimal | None = None
+    deliver_unit: str | None = None
+    warning_ratio: Decimal | None = None
+    is_active: bool | None = None
+    sort: int | None = None
+    schedules: list[ScheduleRow] | None = None
+
+
+class ItemFilters(Schema):
+    category: str | None = None
+    area: str | None = Field(None, description="居民所在区域编码：列出该区域及其上级提供的服务")
+    q: str | None = None
+
+
+class SlotOut(Schema):
+    date: date
+    weekday: int
+    start: time
+    end: time
+    capacity: int
+    taken: int
+    free: int
+    key: str = Field(..., description="点单时 slot 字段的取值")
+
+
+class SlotQuery(Schema):
+    start: date | None = None
+    end: date | None = None
+
+
+# ---------------------------------------------------------------- schemas: orders
+
+
+class TimelineOut(Schema):
+    at: datetime
+    actor: str
+    action: str
+    from_state: str
+    to_state: str
+    note: str
+    data: dict
+
+
+class OrderOut(Schema):
+    ref: str
+    item: int
+    item_name: str
+    category: str
+    category_name: str
+    slot: str | None = Field(..., description="预约场次 YYYY-MM-DDTHH:MM")
+    slot_end: time | None
+    state: str
+    state_label: str
+    sla: str
+    area: str
+    area_name: str
+    contact_name: str
+    contact_phone: str = Field(..., description="脱敏电话")
+    note: str
+    provider: UnitRef | None
+    created_at: datetime
+    dispatched_at: datetime | None
+    accepted_at: datetime | None
+    delivered_at: datetime | None
+    closed_at: datetime | None
+    accept_due: datetime | None
+    deliver_due: datetime | None
+    due: datetime | None = Field(..., description="当前环节的时限")
+    delivered_note: str
+    delivered_on_time: bool | None
+    rating: str
+    rating_comment: str
+    decline_count: int
+
+    @staticmethod
+    def resolve_item(obj: Order) -> int:
+        return obj.item_id
+
+    @staticmethod
+    def resolve_item_name(obj: Order) -> str:
+        return obj.item.name
+
+    @staticmethod
+    def resolve_category(obj: Order) -> str:
+        return obj.item.category.code
+
+    @staticmethod
+    def resolve_category_name(obj: Order) -> str:
+        return obj.item.category.name
+
+    @staticmethod
+    def resolve_slot(obj: Order) -> str | None:
+        return f"{obj.slot.date:%Y-%m-%d}T{obj.slot.start:%H:%M}" if obj.slot_id else None
+
+    @staticmethod
+    def resolve_slot_end(obj: Order) -> time | None:
+        return obj.slot.end if obj.slot_id else None
+
+    @staticmethod
+    def resolve_state_label(obj: Order) -> str:
+        return str(obj.get_state_display())
+
+    @staticmethod
+    def resolve_area(obj: Order) -> str:
+        return obj.area_code
+
+    @staticmethod
+    def resolve_area_name(obj: Order) -> str:
+        return obj.area.name
+
+    @staticmethod
+    def resolve_contact_phone(obj: Order) -> str:
+        return obj.masked_phone
+
+    @staticmethod
+    def resolve_provider(obj: Order) -> dict | None:
+        return {"id": obj.provider_unit_id, "name": obj.provider_unit.name} if obj.provider_unit_id else None
+
+    @staticmethod
+    def resolve_due(obj: Order):
+        return obj.active_due
+
+
+class OrderDetailOut(OrderOut):
+    allowed_actions: list[str]
+    providers: list[UnitRef] = Field(..., description="可派的服务单位（该服务项目的服务单位）")
+    evidence_urls: list[str] = Field(..., description="服务佐证图片地址")
+    timeline: list[TimelineOut]
+    created: bool | None = None
+
+
+class OrderIn(Schema):
+    item: int = Field(..., description="服务项目 id")
+    slot: str | None = Field(None, description="预约场次（有服务时段的项目必填），如 2026-11-25T14:00")
+    grid: str | None = Field(None, description="所在社区或网格编码（选填，须在服务提供区域内）")
+    contact_name: str = ""
+    contact_phone: str = Field("", description="联系电话；省略时用账号的电话")
+    note: str = Field("", description="需求说明")
+    client_id: str | None = Field(None, description="客户端生成的幂等键（也可用 Idempotency-Key 头）")
+
+
+class OrderFilters(Schema):
+    state: str | None = Field(None, description="状态，可逗号分隔多个")
+    category: str | None = None
+    provider: int | None = Field(None, description="服务单位 id")
+    overdue: bool | None = Field(None, description="true：只看超时的")
+    area: str | None = None
+
+
+class DispatchIn(Schema):
+    provider_unit: int | None = Field(None, description="服务单位 id（必须是该服务项目的服务单位）")
+    note: str = ""
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class RateIn(Schema):
+    rating: str = Field("", description="satisfied 满意 / basic 基本满意 / unsatisfied 不满意")
+    comment: str = ""
+
+
+class StatsQuery(Schema):
+    area: str | None = Field(None, description="区域编码（含下级）；省略为管辖范围")
+    start: date
+    end: date
+    group_by: str = Field("category", description="category 按服务类别 / provider 按服务单位")
+
+
+class StatRowOut(Schema):
+    key: str
+    name: str
+    placed: int = Field(..., description="期间点单数")
+    orders: int = Field(..., description="服务人次（已服务、已结单）")
+    rated: int
+    satisfied: int
+    basic: int
+    unsatisfied: int
+    satisfaction_rate: float | None = Field(..., description="满意率 =（满意+基本满意）/ 已评价")
+    on_time: int
+    on_time_rate: float | None = Field(..., description="按时服务率 = 按时 / 服务人次")
+    declines: int
+    unserved: int
+    cancelled: int
+
+
+class StatsOut(Schema):
+    area: str | None
+    area_name: str
+    start: date
+    end: date
+    group_by: str
+    totals: StatRowOut
+    groups: list[StatRowOut]
+
+
+# ---------------------------------------------------------------- catalogue endpoints
+
+
+@catalogue.get("/categories", response=list[CategoryOut], summary="服务类别")
+def list_categories(request: HttpRequest, include_inactive: bool = False):
+    active_only = not (include_inactive and selectors.may_manage_categories(request.auth))
+    return list(selectors.categories(active_only=active_only).select_related("parent"))
+
+
+@catalogue.post("/categories", response={201: CategoryOut}, summary="新增服务类别（区级工作人员、管理员）")
+def create_category(request: HttpRequest, payload: CategoryIn):
+    return Status(201, actions.category_create(by=request.auth, **payload.dict()))
+
+
+@catalogue.get("/items", response=list[ItemOut], summary="服务清单（在用项目；管理人员另见本辖区停用项目）")
+@paginate(PageNumberPagination, page_size=50)
+def list_items(request: HttpRequest, q: Query[ItemFilters]):
+    return selectors.item_list(request.auth, **q.dict())
+
+
+def _rows(rows) -> list[dict] | None:
+    return None if rows is None else [r if isinstance(r, dict) else r.dict() for r in rows]
+
+
+@catalogue.post("/items", response={201: ItemOut}, summary="新增服务项目（区、街道、社区工作人员）")
+def create_item(request: HttpRequest, payload: ItemIn):
+    data = payload.dict()
+    data["schedules"] = _rows(data["schedules"])
+    item = actions.item_create(by=request.auth, **data)
+    return Status(201, selectors.item_get(request.auth, item.pk))
+
+
+@catalogue.get("/items/{item_id}", response=ItemOut, summary="服务项目详情")
+def get_item(request: HttpRequest, item_id: int):
+    return selectors.item_get(request.auth, item_id)
+
+
+@catalogue.patch("/items/{item_id}", response=ItemOut, summary="修改服务项目（含停用、调整时段）")
+def update_item(request: HttpRequest, item_id: int, payload: ItemPatch):
+    item = selectors.item_get(request.auth, item_id)
+    changes = payload.dict(exclude_unset=True)
+    if "schedules" in changes:
+        changes["schedules"] = _rows(changes["schedules"])
+    actions.item_update(by=request.auth, item=item, **changes)
+    return selectors.item_get(request.auth, item_id)
+
+
+@catalogue.get("/items/{item_id}/slots", response=list[SlotOut], summary="可预约场次与剩余名额")
+def list_slots(request: HttpRequest, item_id: int, q: Query[SlotQuery]):
+    item = selectors.item_get(request.auth, item_id)
+    return [
+        {
+            "date": s.date,
+            "weekday": s.weekday,
+            "start": s.start,
+            "end": s.end,
+            "capacity": s.capacity,
+            "taken": s.taken,
+            "free": s.free,
+            "key": s.key,
+        }
+        for s in selectors.slot_options(item, q.start, q.end)
+    ]
+
+
+# ---------------------------------------------------------------- orders
+
+
+def _detail(user, order: Order, created: bool | None = None) -> Order:
+    order = selectors.order_get_visible(user, order.ref)
+    order.allowed_actions = allowed_actions(user, order)
+    order.providers = [{"id": u.pk, "name": u.name} for u in order.item.providers.all() if u.is_active]
+    order.evidence_urls = [f"/orders/{order.ref}/evidence/{e.pk}" for e in order.evidence.all()]
+    order.timeline = [
+        {
+            "at": e.at,
+            "actor": e.actor_label,
+            "action": e.action,
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "note": e.note,
+            "data": e.data,
+        }
+        for e in timeline_of(order)
+    ]
+    order.created = created
+    return order
+
+
+def split_slot(value: str | None) -> tuple[str | None, str | None]:
+    if not value:
+        return None, None
+    value = value.strip().replace(" ", "T")
+    if "T" not in value:
+        raise DomainError("invalid", "预约场次格式应为 YYYY-MM-DDTHH:MM", "slot")
+    day, start = value.split("T", 1)
+    return day, start[:5]
+
+
+@router.post("", response={201: OrderDetailOut, 200: OrderDetailOut}, summary="居民点单")
+def create_order(request: HttpRequest, payload: OrderIn):
+    item = selectors.item_get(request.auth, payload.item)
+    day, start = split_slot(payload.slot)
+    placed = actions.order_create(
+        by=request.auth,
+        item=item,
+        slot_date=day,
+        slot_start=start,
+        grid=payload.grid,
+        contact_name=payload.contact_name,
+        contact_phone=payload.contact_phone,
+        note=payload.note,
+        idempotency_key=request.headers.get("Idempotency-Key") or payload.client_id,
+    )
+    return Status(201 if placed.created else 200, _detail(request.auth, placed.order, placed.created))
+
+
+@router.get(
+    "",
+    response=list[OrderOut],
+    summary="服务单列表（居民：本人的；工作人员：辖区的；服务单位：派给本单位的）",
+)
+@paginate(PageNumberPagination, page_size=50)
+def list_orders(request: HttpRequest, q: Query[OrderFilters]):
+    return selectors.order_list(request.auth, **q.dict())
+
+
+@router.get("/stats", response=StatsOut, summary="服务统计：按类别或服务单位的人次、满意率、按时率")
+def stats(request: HttpRequest, q: Query[StatsQuery]):
+    return selectors.order_stats(
+        request.auth, area=q.area, start=q.start, end=q.end, group_by=q.group_by
+    ).as_dict()
+
+
+@router.get("/{ref}", response=OrderDetailOut, summary="服务单详情（含可执行操作与办理记录）")
+def get_order(request: HttpRequest, ref: str):
+    return _detail(request.auth, selectors.order_get_visible(request.auth, ref))
+
+
+def _act(request, order: Order) -> Order:
+    return _detail(request.auth, order)
+
+
+@router.post("/{ref}/dispatch", response=OrderDetailOut, summary="派单（社区选择服务单位）")
+def dispatch(request: HttpRequest, ref: str, payload: DispatchIn):
+    return _act(
+        request,
+        actions.order_dispatch(
+            by=request.auth, ref=ref, provider_unit_id=payload.provider_unit, note=payload.note
+        ),
+    )
+
+
+@router.post("/{ref}/accept", response=OrderDetailOut, summary="接单（服务单位）")
+def accept(request: HttpRequest, ref: str, payload: NoteIn):
+    return _act(request, actions.order_accept(by=request.auth, ref=ref, note=payload.note))
+
+
+@router.post("/{ref}/decline", response=OrderDetailOut, summary="拒单（服务单位，须填原因）")
+def decline(request: HttpRequest, ref: str, payload: ReasonIn):
+    return _act(request, actions.order_decline(by=request.auth, ref=ref, reason=payload.reason))
+
+
+@router.post(
+    "/{ref}/deliver",
+    response=OrderDetailOut,
+    summary="服务完成（服务单位；JSON {notes}，或 multipart：notes + 佐证图片 evidence）",
+)
+def deliver(request: HttpRequest, ref: str):
+    if (request.content_type or "").startswith("application/json"):
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            raise DomainError("invalid", "请求体不是有效的 JSON", "notes") from None
+        notes, files = str((body or {}).get("notes") or ""), []
+    else:
+        notes, files = request.POST.get("notes", ""), request.FILES.getlist("evidence")
+    return _act(request, actions.order_deliver(by=request.auth, ref=ref, notes=notes, evidence=files))
+
+
+@router.post("/{ref}/rate", response=OrderDetailOut, summary="评价（点单居民；评价后结单）")
+def rate(request: HttpRequest, ref: str, payload: RateIn):
+    return _act(
+        request, actions.order_rate(by=request.auth, ref=ref, rating=payload.rating, comment=payload.comment)
+    )
+
+
+@router.post("/{ref}/cancel", response=OrderDetailOut, summary="取消（点单居民，接单前）")
+def cancel(request: HttpRequest, ref: str, payload: ReasonIn):
+    return _act(request, actions.order_cancel(by=request.auth, ref=ref, reason=payload.reason))
+
+
+@router.post("/{ref}/close", response=OrderDetailOut, summary="中心结单（居民逾期未评价）")
+def close(request: HttpRequest, ref: str, payload: NoteIn):
+    return _act(request, actions.order_close(by=request.auth, ref=ref, note=payload.note))
+
+
+@router.post(
+    "/{ref}/unservable", response=OrderDetailOut, summary="无法服务（工作人员，须填原因；记入需求清单）"
+)
+def unservable(request: HttpRequest, ref: str, payload: ReasonIn):
+    return _act(request, actions.order_unservable(by=request.auth, ref=ref, reason=payload.reason))

@@ -68,9 +68,7 @@ class ServiceItem(models.Model):
     accept_unit = models.CharField(
         _("接单时限单位"), max_length=16, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS
     )
-    deliver_limit = models.DecimalField(
-        _("服务时限"), max_digits=7, decimal_places=2, default=Decimal("5")
-    )
+    deliver_limit = models.DecimalField(_("服务时限"), max_digits=7, decimal_places=2, default=Decimal("5"))
     deliver_unit = models.CharField(
         _("服务时限单位"), max_length=16, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS
     )
@@ -299,7 +297,9 @@ class Order(models.Model):
 class Evidence(models.Model):
     """服务佐证: an image the provider attached when marking the order delivered."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("服务单"))
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("服务单")
+    )
     path = models.CharField(max_length=300)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()

@@ -16,7 +16,9 @@ from gridgov.orders.actions import _tell, community_staff
 from gridgov.orders.models import Order, State
 
 PHASES = (
-    Phase((State.DISPATCHED,), "accept_due", "accept_warn_at", "accept_warned_at", "accept_overdue_at", "接单"),
+    Phase(
+        (State.DISPATCHED,), "accept_due", "accept_warn_at", "accept_warned_at", "accept_overdue_at", "接单"
+    ),
     Phase(
         (State.ACCEPTED,), "deliver_due", "deliver_warn_at", "deliver_warned_at", "deliver_overdue_at", "服务"
     ),

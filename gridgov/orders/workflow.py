@@ -57,7 +57,9 @@ ACTORS = {"dispatcher": is_dispatcher, "provider": is_provider, "resident": is_r
 
 
 def _rating_window_passed(order: Order) -> bool:
-    return order.delivered_at is not None and timezone.now() >= order.delivered_at + timedelta(days=rate_days())
+    return order.delivered_at is not None and timezone.now() >= order.delivered_at + timedelta(
+        days=rate_days()
+    )
 
 
 CONDITIONS = {

@@ -8,209 +8,460 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_initial'),
-        ('areas', '0001_initial'),
-        ('orders', '0001_initial'),
+        ("accounts", "0002_initial"),
+        ("areas", "0001_initial"),
+        ("orders", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OrderRefCounter',
+            name="OrderRefCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(unique=True)),
-                ('last', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(unique=True)),
+                ("last", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ref', models.CharField(max_length=24, unique=True, verbose_name='服务单号')),
-                ('contact_name', models.CharField(max_length=50, verbose_name='联系人')),
-                ('contact_phone', gridgov.core.crypto.EncryptedTextField(verbose_name='联系电话')),
-                ('contact_phone_hash', models.CharField(db_index=True, editable=False, max_length=64)),
-                ('area_code', models.CharField(db_index=True, editable=False, max_length=18)),
-                ('note', models.TextField(blank=True, verbose_name='需求说明')),
-                ('state', models.CharField(choices=[('ordered', '已点单'), ('dispatched', '已派单'), ('accepted', '已接单'), ('delivered', '已服务'), ('closed', '已结单'), ('cancelled', '已取消'), ('unserved', '无法服务')], default='ordered', max_length=16, verbose_name='状态')),
-                ('dispatched_at', models.DateTimeField(blank=True, null=True, verbose_name='派单时间')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='接单时间')),
-                ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='服务完成时间')),
-                ('accept_due', models.DateTimeField(blank=True, null=True, verbose_name='接单时限')),
-                ('accept_warn_at', models.DateTimeField(blank=True, null=True)),
-                ('deliver_due', models.DateTimeField(blank=True, null=True, verbose_name='服务时限')),
-                ('deliver_warn_at', models.DateTimeField(blank=True, null=True)),
-                ('accept_warned_at', models.DateTimeField(blank=True, null=True)),
-                ('accept_overdue_at', models.DateTimeField(blank=True, null=True)),
-                ('deliver_warned_at', models.DateTimeField(blank=True, null=True)),
-                ('deliver_overdue_at', models.DateTimeField(blank=True, null=True)),
-                ('deadline_provisional', models.BooleanField(default=False)),
-                ('sla', models.CharField(choices=[('normal', '正常'), ('warning', '预警'), ('overdue', '超时')], default='normal', max_length=8, verbose_name='时限状态')),
-                ('delivered_note', models.TextField(blank=True, verbose_name='服务情况')),
-                ('delivered_on_time', models.BooleanField(blank=True, null=True, verbose_name='按时服务')),
-                ('rating', models.CharField(blank=True, choices=[('satisfied', '满意'), ('basic', '基本满意'), ('unsatisfied', '不满意')], max_length=12, verbose_name='评价')),
-                ('rating_comment', models.TextField(blank=True, verbose_name='评价意见')),
-                ('rated_at', models.DateTimeField(blank=True, null=True, verbose_name='评价时间')),
-                ('created_at', models.DateTimeField(verbose_name='点单时间')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='结单时间')),
-                ('decline_count', models.PositiveSmallIntegerField(default=0, verbose_name='拒单次数')),
-                ('idempotency_key', models.CharField(blank=True, editable=False, max_length=160, null=True, unique=True)),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='areas.area', verbose_name='所属区域')),
-                ('provider_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='accounts.unit', verbose_name='服务单位')),
-                ('resident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to=settings.AUTH_USER_MODEL, verbose_name='点单人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ref", models.CharField(max_length=24, unique=True, verbose_name="服务单号")),
+                ("contact_name", models.CharField(max_length=50, verbose_name="联系人")),
+                ("contact_phone", gridgov.core.crypto.EncryptedTextField(verbose_name="联系电话")),
+                ("contact_phone_hash", models.CharField(db_index=True, editable=False, max_length=64)),
+                ("area_code", models.CharField(db_index=True, editable=False, max_length=18)),
+                ("note", models.TextField(blank=True, verbose_name="需求说明")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("ordered", "已点单"),
+                            ("dispatched", "已派单"),
+                            ("accepted", "已接单"),
+                            ("delivered", "已服务"),
+                            ("closed", "已结单"),
+                            ("cancelled", "已取消"),
+                            ("unserved", "无法服务"),
+                        ],
+                        default="ordered",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("dispatched_at", models.DateTimeField(blank=True, null=True, verbose_name="派单时间")),
+                ("accepted_at", models.DateTimeField(blank=True, null=True, verbose_name="接单时间")),
+                ("delivered_at", models.DateTimeField(blank=True, null=True, verbose_name="服务完成时间")),
+                ("accept_due", models.DateTimeField(blank=True, null=True, verbose_name="接单时限")),
+                ("accept_warn_at", models.DateTimeField(blank=True, null=True)),
+                ("deliver_due", models.DateTimeField(blank=True, null=True, verbose_name="服务时限")),
+                ("deliver_warn_at", models.DateTimeField(blank=True, null=True)),
+                ("accept_warned_at", models.DateTimeField(blank=True, null=True)),
+                ("accept_overdue_at", models.DateTimeField(blank=True, null=True)),
+                ("deliver_warned_at", models.DateTimeField(blank=True, null=True)),
+                ("deliver_overdue_at", models.DateTimeField(blank=True, null=True)),
+                ("deadline_provisional", models.BooleanField(default=False)),
+                (
+                    "sla",
+                    models.CharField(
+                        choices=[("normal", "正常"), ("warning", "预警"), ("overdue", "超时")],
+                        default="normal",
+                        max_length=8,
+                        verbose_name="时限状态",
+                    ),
+                ),
+                ("delivered_note", models.TextField(blank=True, verbose_name="服务情况")),
+                ("delivered_on_time", models.BooleanField(blank=True, null=True, verbose_name="按时服务")),
+                (
+                    "rating",
+                    models.CharField(
+                        blank=True,
+                        choices=[("satisfied", "满意"), ("basic", "基本满意"), ("unsatisfied", "不满意")],
+                        max_length=12,
+                        verbose_name="评价",
+                    ),
+                ),
+                ("rating_comment", models.TextField(blank=True, verbose_name="评价意见")),
+                ("rated_at", models.DateTimeField(blank=True, null=True, verbose_name="评价时间")),
+                ("created_at", models.DateTimeField(verbose_name="点单时间")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="结单时间")),
+                ("decline_count", models.PositiveSmallIntegerField(default=0, verbose_name="拒单次数")),
+                (
+                    "idempotency_key",
+                    models.CharField(blank=True, editable=False, max_length=160, null=True, unique=True),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="areas.area",
+                        verbose_name="所属区域",
+                    ),
+                ),
+                (
+                    "provider_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="accounts.unit",
+                        verbose_name="服务单位",
+                    ),
+                ),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="点单人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '服务单',
-                'verbose_name_plural': '服务单',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "服务单",
+                "verbose_name_plural": "服务单",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(max_length=300)),
-                ('content_type', models.CharField(max_length=40)),
-                ('size', models.PositiveIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('uploaded_at', models.DateTimeField()),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='orders.order', verbose_name='服务单')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(max_length=300)),
+                ("content_type", models.CharField(max_length=40)),
+                ("size", models.PositiveIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("uploaded_at", models.DateTimeField()),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence",
+                        to="orders.order",
+                        verbose_name="服务单",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '服务佐证',
-                'verbose_name_plural': '服务佐证',
-                'ordering': ['id'],
+                "verbose_name": "服务佐证",
+                "verbose_name_plural": "服务佐证",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='ServiceItem',
+            name="ServiceItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='名称')),
-                ('description', models.TextField(blank=True, verbose_name='服务内容')),
-                ('area_code', models.CharField(db_index=True, editable=False, max_length=18)),
-                ('fee', models.CharField(choices=[('free', '无偿'), ('low', '低偿')], default='free', max_length=8, verbose_name='收费')),
-                ('price', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=8, verbose_name='价格（元）')),
-                ('accept_limit', models.DecimalField(decimal_places=2, default=Decimal('1'), max_digits=7, verbose_name='接单时限')),
-                ('accept_unit', models.CharField(choices=[('urgent_hours', '紧急工作时'), ('working_hours', '工作时'), ('working_days', '工作日')], default='working_days', max_length=16, verbose_name='接单时限单位')),
-                ('deliver_limit', models.DecimalField(decimal_places=2, default=Decimal('5'), max_digits=7, verbose_name='服务时限')),
-                ('deliver_unit', models.CharField(choices=[('urgent_hours', '紧急工作时'), ('working_hours', '工作时'), ('working_days', '工作日')], default='working_days', max_length=16, verbose_name='服务时限单位')),
-                ('warning_ratio', models.DecimalField(decimal_places=2, default=Decimal('0.80'), max_digits=3, verbose_name='预警比例')),
-                ('is_active', models.BooleanField(default=True, verbose_name='在用')),
-                ('sort', models.PositiveSmallIntegerField(default=0, verbose_name='排序')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='service_items', to='areas.area', verbose_name='提供区域')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='orders.servicecategory', verbose_name='服务类别')),
-                ('providers', models.ManyToManyField(blank=True, related_name='service_items', to='accounts.unit', verbose_name='服务单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="名称")),
+                ("description", models.TextField(blank=True, verbose_name="服务内容")),
+                ("area_code", models.CharField(db_index=True, editable=False, max_length=18)),
+                (
+                    "fee",
+                    models.CharField(
+                        choices=[("free", "无偿"), ("low", "低偿")],
+                        default="free",
+                        max_length=8,
+                        verbose_name="收费",
+                    ),
+                ),
+                (
+                    "price",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=8, verbose_name="价格（元）"
+                    ),
+                ),
+                (
+                    "accept_limit",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("1"), max_digits=7, verbose_name="接单时限"
+                    ),
+                ),
+                (
+                    "accept_unit",
+                    models.CharField(
+                        choices=[
+                            ("urgent_hours", "紧急工作时"),
+                            ("working_hours", "工作时"),
+                            ("working_days", "工作日"),
+                        ],
+                        default="working_days",
+                        max_length=16,
+                        verbose_name="接单时限单位",
+                    ),
+                ),
+                (
+                    "deliver_limit",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("5"), max_digits=7, verbose_name="服务时限"
+                    ),
+                ),
+                (
+                    "deliver_unit",
+                    models.CharField(
+                        choices=[
+                            ("urgent_hours", "紧急工作时"),
+                            ("working_hours", "工作时"),
+                            ("working_days", "工作日"),
+                        ],
+                        default="working_days",
+                        max_length=16,
+                        verbose_name="服务时限单位",
+                    ),
+                ),
+                (
+                    "warning_ratio",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0.80"), max_digits=3, verbose_name="预警比例"
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="在用")),
+                ("sort", models.PositiveSmallIntegerField(default=0, verbose_name="排序")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="service_items",
+                        to="areas.area",
+                        verbose_name="提供区域",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="items",
+                        to="orders.servicecategory",
+                        verbose_name="服务类别",
+                    ),
+                ),
+                (
+                    "providers",
+                    models.ManyToManyField(
+                        blank=True, related_name="service_items", to="accounts.unit", verbose_name="服务单位"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '服务项目',
-                'verbose_name_plural': '服务项目',
-                'ordering': ['category__sort', 'sort', 'id'],
+                "verbose_name": "服务项目",
+                "verbose_name_plural": "服务项目",
+                "ordering": ["category__sort", "sort", "id"],
             },
         ),
         migrations.AddField(
-            model_name='order',
-            name='item',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='orders.serviceitem', verbose_name='服务项目'),
+            model_name="order",
+            name="item",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="orders.serviceitem",
+                verbose_name="服务项目",
+            ),
         ),
         migrations.CreateModel(
-            name='ServiceSchedule',
+            name="ServiceSchedule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, '星期一'), (1, '星期二'), (2, '星期三'), (3, '星期四'), (4, '星期五'), (5, '星期六'), (6, '星期日')], verbose_name='星期')),
-                ('start', models.TimeField(verbose_name='开始时间')),
-                ('end', models.TimeField(verbose_name='结束时间')),
-                ('capacity', models.PositiveSmallIntegerField(default=1, verbose_name='名额')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='schedules', to='orders.serviceitem', verbose_name='服务项目')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "星期一"),
+                            (1, "星期二"),
+                            (2, "星期三"),
+                            (3, "星期四"),
+                            (4, "星期五"),
+                            (5, "星期六"),
+                            (6, "星期日"),
+                        ],
+                        verbose_name="星期",
+                    ),
+                ),
+                ("start", models.TimeField(verbose_name="开始时间")),
+                ("end", models.TimeField(verbose_name="结束时间")),
+                ("capacity", models.PositiveSmallIntegerField(default=1, verbose_name="名额")),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="schedules",
+                        to="orders.serviceitem",
+                        verbose_name="服务项目",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '服务时段',
-                'verbose_name_plural': '服务时段',
-                'ordering': ['item_id', 'weekday', 'start'],
+                "verbose_name": "服务时段",
+                "verbose_name_plural": "服务时段",
+                "ordering": ["item_id", "weekday", "start"],
             },
         ),
         migrations.CreateModel(
-            name='ServiceSlot',
+            name="ServiceSlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(verbose_name='日期')),
-                ('start', models.TimeField(verbose_name='开始时间')),
-                ('end', models.TimeField(verbose_name='结束时间')),
-                ('capacity', models.PositiveSmallIntegerField(verbose_name='名额')),
-                ('taken', models.PositiveSmallIntegerField(default=0, verbose_name='已约')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slots', to='orders.serviceitem', verbose_name='服务项目')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="日期")),
+                ("start", models.TimeField(verbose_name="开始时间")),
+                ("end", models.TimeField(verbose_name="结束时间")),
+                ("capacity", models.PositiveSmallIntegerField(verbose_name="名额")),
+                ("taken", models.PositiveSmallIntegerField(default=0, verbose_name="已约")),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="slots",
+                        to="orders.serviceitem",
+                        verbose_name="服务项目",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '服务场次',
-                'verbose_name_plural': '服务场次',
-                'ordering': ['date', 'start'],
+                "verbose_name": "服务场次",
+                "verbose_name_plural": "服务场次",
+                "ordering": ["date", "start"],
             },
         ),
         migrations.AddField(
-            model_name='order',
-            name='slot',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='orders.serviceslot', verbose_name='预约场次'),
+            model_name="order",
+            name="slot",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="orders.serviceslot",
+                verbose_name="预约场次",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceitem',
-            constraint=models.CheckConstraint(condition=models.Q(('price__gte', 0)), name='service_item_price_not_negative'),
+            model_name="serviceitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price__gte", 0)), name="service_item_price_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceitem',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('fee', 'free'), _negated=True), ('price', 0), _connector='OR'), name='service_item_free_has_no_price'),
+            model_name="serviceitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(models.Q(("fee", "free"), _negated=True), ("price", 0), _connector="OR"),
+                name="service_item_free_has_no_price",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceitem',
-            constraint=models.CheckConstraint(condition=models.Q(('warning_ratio__gt', 0), ('warning_ratio__lte', 1)), name='service_item_warning_ratio'),
+            model_name="serviceitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("warning_ratio__gt", 0), ("warning_ratio__lte", 1)),
+                name="service_item_warning_ratio",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceitem',
-            constraint=models.CheckConstraint(condition=models.Q(('accept_limit__gt', 0), ('deliver_limit__gt', 0)), name='service_item_limits_positive'),
+            model_name="serviceitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("accept_limit__gt", 0), ("deliver_limit__gt", 0)),
+                name="service_item_limits_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceschedule',
-            constraint=models.UniqueConstraint(fields=('item', 'weekday', 'start'), name='schedule_once_per_start'),
+            model_name="serviceschedule",
+            constraint=models.UniqueConstraint(
+                fields=("item", "weekday", "start"), name="schedule_once_per_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceschedule',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='schedule_ends_after_start'),
+            model_name="serviceschedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))), name="schedule_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceschedule',
-            constraint=models.CheckConstraint(condition=models.Q(('weekday__lte', 6)), name='schedule_weekday_range'),
+            model_name="serviceschedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weekday__lte", 6)), name="schedule_weekday_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceschedule',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity__gte', 1)), name='schedule_capacity_positive'),
+            model_name="serviceschedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("capacity__gte", 1)), name="schedule_capacity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceslot',
-            constraint=models.UniqueConstraint(fields=('item', 'date', 'start'), name='slot_once_per_item_start'),
+            model_name="serviceslot",
+            constraint=models.UniqueConstraint(
+                fields=("item", "date", "start"), name="slot_once_per_item_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceslot',
-            constraint=models.CheckConstraint(condition=models.Q(('taken__lte', models.F('capacity'))), name='slot_not_overbooked'),
+            model_name="serviceslot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("taken__lte", models.F("capacity"))), name="slot_not_overbooked"
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['area_code', 'state'], name='order_area_state'),
+            model_name="order",
+            index=models.Index(fields=["area_code", "state"], name="order_area_state"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['provider_unit', 'state'], name='order_provider_state'),
+            model_name="order",
+            index=models.Index(fields=["provider_unit", "state"], name="order_provider_state"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['resident', 'created_at'], name='order_resident_at'),
+            model_name="order",
+            index=models.Index(fields=["resident", "created_at"], name="order_resident_at"),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['ordered', 'cancelled', 'unserved']), ('provider_unit__isnull', False), _connector='OR'), name='order_dispatched_has_provider'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("state__in", ["ordered", "cancelled", "unserved"]),
+                    ("provider_unit__isnull", False),
+                    _connector="OR",
+                ),
+                name="order_dispatched_has_provider",
+            ),
         ),
     ]
