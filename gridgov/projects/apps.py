@@ -6,3 +6,6 @@ class ProjectsConfig(AppConfig):
     name = "gridgov.projects"
     label = "projects"
     verbose_name = _("三张清单与项目")
+
+    def ready(self) -> None:
+        from gridgov.projects import sweep  # noqa: F401  (registers the project deadline sweep)

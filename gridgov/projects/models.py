@@ -116,7 +116,9 @@ class Resource(models.Model):
     available_from = models.DateField(_("可用起"), null=True, blank=True)
     available_until = models.DateField(_("可用至"), null=True, blank=True)
     availability = models.CharField(_("可用时间"), max_length=100, blank=True)
-    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("服务区域"))
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("服务区域")
+    )
     area_code = models.CharField(max_length=18, db_index=True, editable=False)
     is_active = models.BooleanField(_("在用"), default=True)
     created_by = models.ForeignKey(
@@ -293,6 +295,9 @@ class ProjectEvaluation(models.Model):
             models.CheckConstraint(condition=Q(score__gte=1) & Q(score__lte=5), name="project_score_1_5"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.score}"
+
 
 class CoBuildingRule(models.Model):
     """双报到 rule: every co-building unit serving in ``area`` (a street or a community) claims and completes
@@ -337,3 +342,6 @@ class UnitYearScore(models.Model):
             models.UniqueConstraint(fields=["unit", "area", "year"], name="unit_year_score_once"),
             models.CheckConstraint(condition=Q(score__lte=100), name="unit_year_score_0_100"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.year}: {self.score}"

@@ -7,190 +7,505 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_initial'),
-        ('areas', '0001_initial'),
-        ('ledger', '0001_initial'),
-        ('orders', '0001_initial'),
-        ('projects', '0001_initial'),
+        ("accounts", "0002_initial"),
+        ("areas", "0001_initial"),
+        ("ledger", "0001_initial"),
+        ("orders", "0001_initial"),
+        ("projects", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='need',
-            name='close_reason',
-            field=models.TextField(blank=True, verbose_name='关闭原因'),
+            model_name="need",
+            name="close_reason",
+            field=models.TextField(blank=True, verbose_name="关闭原因"),
         ),
         migrations.AddField(
-            model_name='need',
-            name='needed_by',
-            field=models.DateField(blank=True, null=True, verbose_name='希望解决日期'),
+            model_name="need",
+            name="needed_by",
+            field=models.DateField(blank=True, null=True, verbose_name="希望解决日期"),
         ),
         migrations.CreateModel(
-            name='CoBuildingRule',
+            name="CoBuildingRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('required_projects', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name='每年须完成项目数')),
-                ('area', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='cobuilding_rule', to='areas.area', verbose_name='区域')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "required_projects",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="每年须完成项目数",
+                    ),
+                ),
+                (
+                    "area",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cobuilding_rule",
+                        to="areas.area",
+                        verbose_name="区域",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '双报到规则',
-                'verbose_name_plural': '双报到规则',
+                "verbose_name": "双报到规则",
+                "verbose_name_plural": "双报到规则",
             },
         ),
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=100, verbose_name='项目')),
-                ('description', models.TextField(blank=True, verbose_name='说明')),
-                ('area_code', models.CharField(db_index=True, editable=False, max_length=18)),
-                ('is_secretary_project', models.BooleanField(default=False, verbose_name='书记项目')),
-                ('claimed', models.BooleanField(default=False, verbose_name='由单位认领')),
-                ('plan', models.TextField(blank=True, verbose_name='实施方案')),
-                ('budget', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='预算（元）')),
-                ('start_date', models.DateField(blank=True, null=True, verbose_name='开始日期')),
-                ('end_date', models.DateField(blank=True, null=True, verbose_name='计划完成日期')),
-                ('year', models.PositiveSmallIntegerField(db_index=True, verbose_name='年度')),
-                ('state', models.CharField(choices=[('draft', '草稿'), ('open', '待认领'), ('in_progress', '实施中'), ('completed', '已完成'), ('closed', '已关闭')], db_index=True, default='draft', max_length=12, verbose_name='状态')),
-                ('progress', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='进度（%）')),
-                ('summary', models.TextField(blank=True, verbose_name='完成情况')),
-                ('created_at', models.DateTimeField(verbose_name='创建时间')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='开始实施')),
-                ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='关闭时间')),
-                ('due_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('warn_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('warned_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('overdue_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('sla', models.CharField(choices=[('normal', '正常'), ('warning', '即将到期'), ('overdue', '已超期')], default='normal', editable=False, max_length=8)),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='区域')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('needs', models.ManyToManyField(blank=True, related_name='projects', to='projects.need', verbose_name='对应需求')),
-                ('owner_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='projects', to='accounts.unit', verbose_name='承办单位')),
-                ('owner_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='secretary_projects', to=settings.AUTH_USER_MODEL, verbose_name='负责书记')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=100, verbose_name="项目")),
+                ("description", models.TextField(blank=True, verbose_name="说明")),
+                ("area_code", models.CharField(db_index=True, editable=False, max_length=18)),
+                ("is_secretary_project", models.BooleanField(default=False, verbose_name="书记项目")),
+                ("claimed", models.BooleanField(default=False, verbose_name="由单位认领")),
+                ("plan", models.TextField(blank=True, verbose_name="实施方案")),
+                (
+                    "budget",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="预算（元）"
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True, verbose_name="开始日期")),
+                ("end_date", models.DateField(blank=True, null=True, verbose_name="计划完成日期")),
+                ("year", models.PositiveSmallIntegerField(db_index=True, verbose_name="年度")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草稿"),
+                            ("open", "待认领"),
+                            ("in_progress", "实施中"),
+                            ("completed", "已完成"),
+                            ("closed", "已关闭"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="进度（%）",
+                    ),
+                ),
+                ("summary", models.TextField(blank=True, verbose_name="完成情况")),
+                ("created_at", models.DateTimeField(verbose_name="创建时间")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="开始实施")),
+                ("completed_at", models.DateTimeField(blank=True, null=True, verbose_name="完成时间")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="关闭时间")),
+                ("due_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("warn_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("warned_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("overdue_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "sla",
+                    models.CharField(
+                        choices=[("normal", "正常"), ("warning", "即将到期"), ("overdue", "已超期")],
+                        default="normal",
+                        editable=False,
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="区域",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "needs",
+                    models.ManyToManyField(
+                        blank=True, related_name="projects", to="projects.need", verbose_name="对应需求"
+                    ),
+                ),
+                (
+                    "owner_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="projects",
+                        to="accounts.unit",
+                        verbose_name="承办单位",
+                    ),
+                ),
+                (
+                    "owner_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="secretary_projects",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="负责书记",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '项目',
-                'verbose_name_plural': '项目清单',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "项目",
+                "verbose_name_plural": "项目清单",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=100, verbose_name='节点')),
-                ('due', models.DateField(blank=True, null=True, verbose_name='计划日期')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('note', models.TextField(blank=True, verbose_name='说明')),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=100, verbose_name="节点")),
+                ("due", models.DateField(blank=True, null=True, verbose_name="计划日期")),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="完成时间")),
+                ("note", models.TextField(blank=True, verbose_name="说明")),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="milestones",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '项目节点',
-                'verbose_name_plural': '项目节点',
-                'ordering': ['due', 'id'],
+                "verbose_name": "项目节点",
+                "verbose_name_plural": "项目节点",
+                "ordering": ["due", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Resource',
+            name="Resource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=100, verbose_name='资源')),
-                ('description', models.TextField(blank=True, verbose_name='说明')),
-                ('kind', models.CharField(choices=[('skill', '技能'), ('venue', '场地'), ('funds', '资金'), ('goods', '物资'), ('hours', '服务时长')], max_length=8, verbose_name='资源类型')),
-                ('quantity', models.CharField(blank=True, max_length=60, verbose_name='数量/规模')),
-                ('capacity', models.PositiveIntegerField(blank=True, null=True, verbose_name='可服务人次')),
-                ('available_from', models.DateField(blank=True, null=True, verbose_name='可用起')),
-                ('available_until', models.DateField(blank=True, null=True, verbose_name='可用至')),
-                ('availability', models.CharField(blank=True, max_length=100, verbose_name='可用时间')),
-                ('area_code', models.CharField(db_index=True, editable=False, max_length=18)),
-                ('is_active', models.BooleanField(default=True, verbose_name='在用')),
-                ('created_at', models.DateTimeField(verbose_name='登记时间')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='服务区域')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='resources', to='orders.servicecategory', verbose_name='类别')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner_org', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='resources', to='ledger.organisation', verbose_name='提供组织（商户、社会组织）')),
-                ('owner_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='resources', to='accounts.unit', verbose_name='提供单位')),
-                ('owner_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='resources', to=settings.AUTH_USER_MODEL, verbose_name='提供人（党员/志愿者）')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=100, verbose_name="资源")),
+                ("description", models.TextField(blank=True, verbose_name="说明")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("skill", "技能"),
+                            ("venue", "场地"),
+                            ("funds", "资金"),
+                            ("goods", "物资"),
+                            ("hours", "服务时长"),
+                        ],
+                        max_length=8,
+                        verbose_name="资源类型",
+                    ),
+                ),
+                ("quantity", models.CharField(blank=True, max_length=60, verbose_name="数量/规模")),
+                ("capacity", models.PositiveIntegerField(blank=True, null=True, verbose_name="可服务人次")),
+                ("available_from", models.DateField(blank=True, null=True, verbose_name="可用起")),
+                ("available_until", models.DateField(blank=True, null=True, verbose_name="可用至")),
+                ("availability", models.CharField(blank=True, max_length=100, verbose_name="可用时间")),
+                ("area_code", models.CharField(db_index=True, editable=False, max_length=18)),
+                ("is_active", models.BooleanField(default=True, verbose_name="在用")),
+                ("created_at", models.DateTimeField(verbose_name="登记时间")),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="服务区域",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resources",
+                        to="orders.servicecategory",
+                        verbose_name="类别",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner_org",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resources",
+                        to="ledger.organisation",
+                        verbose_name="提供组织（商户、社会组织）",
+                    ),
+                ),
+                (
+                    "owner_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resources",
+                        to="accounts.unit",
+                        verbose_name="提供单位",
+                    ),
+                ),
+                (
+                    "owner_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resources",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="提供人（党员/志愿者）",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '资源',
-                'verbose_name_plural': '资源清单',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "资源",
+                "verbose_name_plural": "资源清单",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='project',
-            name='resources',
-            field=models.ManyToManyField(blank=True, related_name='projects', to='projects.resource', verbose_name='使用资源'),
+            model_name="project",
+            name="resources",
+            field=models.ManyToManyField(
+                blank=True, related_name="projects", to="projects.resource", verbose_name="使用资源"
+            ),
         ),
         migrations.CreateModel(
-            name='UnitYearScore',
+            name="UnitYearScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('area_code', models.CharField(db_index=True, editable=False, max_length=18)),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('score', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='评分')),
-                ('comment', models.TextField(blank=True, verbose_name='评语')),
-                ('scored_at', models.DateTimeField(verbose_name='评分时间')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='社区')),
-                ('scored_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='year_scores', to='accounts.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("area_code", models.CharField(db_index=True, editable=False, max_length=18)),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="评分",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="评语")),
+                ("scored_at", models.DateTimeField(verbose_name="评分时间")),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="社区",
+                    ),
+                ),
+                (
+                    "scored_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="year_scores",
+                        to="accounts.unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '共建单位年度评分',
-                'verbose_name_plural': '共建单位年度评分',
-                'ordering': ['-year', 'unit__name'],
+                "verbose_name": "共建单位年度评分",
+                "verbose_name_plural": "共建单位年度评分",
+                "ordering": ["-year", "unit__name"],
             },
         ),
         migrations.CreateModel(
-            name='ProjectEvaluation',
+            name="ProjectEvaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='评分')),
-                ('rating', models.CharField(choices=[('satisfied', '满意'), ('basic', '基本满意'), ('unsatisfied', '不满意')], max_length=12, verbose_name='评价')),
-                ('comment', models.TextField(blank=True, verbose_name='意见')),
-                ('created_at', models.DateTimeField(verbose_name='评价时间')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluations', to='projects.project')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="评分",
+                    ),
+                ),
+                (
+                    "rating",
+                    models.CharField(
+                        choices=[("satisfied", "满意"), ("basic", "基本满意"), ("unsatisfied", "不满意")],
+                        max_length=12,
+                        verbose_name="评价",
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, verbose_name="意见")),
+                ("created_at", models.DateTimeField(verbose_name="评价时间")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evaluations",
+                        to="projects.project",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '项目评价',
-                'verbose_name_plural': '项目评价',
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('project', 'user'), name='project_evaluation_once'), models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 5)), name='project_score_1_5')],
+                "verbose_name": "项目评价",
+                "verbose_name_plural": "项目评价",
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("project", "user"), name="project_evaluation_once"),
+                    models.CheckConstraint(
+                        condition=models.Q(("score__gte", 1), ("score__lte", 5)), name="project_score_1_5"
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='resource',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('owner_org__isnull', True), ('owner_unit__isnull', False), ('owner_user__isnull', True)), models.Q(('owner_org__isnull', True), ('owner_unit__isnull', True), ('owner_user__isnull', False)), models.Q(('owner_org__isnull', False), ('owner_unit__isnull', True), ('owner_user__isnull', True)), _connector='OR'), name='resource_exactly_one_owner'),
+            model_name="resource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("owner_org__isnull", True),
+                        ("owner_unit__isnull", False),
+                        ("owner_user__isnull", True),
+                    ),
+                    models.Q(
+                        ("owner_org__isnull", True),
+                        ("owner_unit__isnull", True),
+                        ("owner_user__isnull", False),
+                    ),
+                    models.Q(
+                        ("owner_org__isnull", False),
+                        ("owner_unit__isnull", True),
+                        ("owner_user__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="resource_exactly_one_owner",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resource',
-            constraint=models.CheckConstraint(condition=models.Q(('available_from__isnull', True), ('available_until__isnull', True), ('available_until__gte', models.F('available_from')), _connector='OR'), name='resource_window_ordered'),
+            model_name="resource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("available_from__isnull", True),
+                    ("available_until__isnull", True),
+                    ("available_until__gte", models.F("available_from")),
+                    _connector="OR",
+                ),
+                name="resource_window_ordered",
+            ),
         ),
         migrations.AddIndex(
-            model_name='project',
-            index=models.Index(fields=['state', 'due_at'], name='project_state_due'),
+            model_name="project",
+            index=models.Index(fields=["state", "due_at"], name="project_state_due"),
         ),
         migrations.AddConstraint(
-            model_name='project',
-            constraint=models.CheckConstraint(condition=models.Q(('owner_unit__isnull', True), ('owner_user__isnull', True), _connector='OR'), name='project_one_owner'),
+            model_name="project",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("owner_unit__isnull", True), ("owner_user__isnull", True), _connector="OR"
+                ),
+                name="project_one_owner",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='project',
-            constraint=models.CheckConstraint(condition=models.Q(('progress__gte', 0), ('progress__lte', 100)), name='project_progress_percent'),
+            model_name="project",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("progress__gte", 0), ("progress__lte", 100)),
+                name="project_progress_percent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unityearscore',
-            constraint=models.UniqueConstraint(fields=('unit', 'area', 'year'), name='unit_year_score_once'),
+            model_name="unityearscore",
+            constraint=models.UniqueConstraint(fields=("unit", "area", "year"), name="unit_year_score_once"),
         ),
         migrations.AddConstraint(
-            model_name='unityearscore',
-            constraint=models.CheckConstraint(condition=models.Q(('score__lte', 100)), name='unit_year_score_0_100'),
+            model_name="unityearscore",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__lte", 100)), name="unit_year_score_0_100"
+            ),
         ),
     ]
