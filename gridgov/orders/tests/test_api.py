@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gridgov.orders.models import Order, ServiceItem
