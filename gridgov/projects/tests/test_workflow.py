@@ -245,4 +245,4 @@ def test_milestone_add_refusals(world):
     p = actions.project_assign(by=world.community, project=p, owner_unit=world.unit.pk)
     actions.project_complete(by=world.handler, project=p, summary="完成")
     refused(409, actions.milestone_add, by=world.community, project=p, title="补充")
-    assert COMMUNITY_11 == p.area_code
+    assert p.area_code == COMMUNITY_11
