@@ -360,6 +360,62 @@ def visit_to_case(
     return VisitCase(case=intake.case, created=intake.created)
 
 
+# ---------------------------------------------------------------- visit → need
+
+
+@dataclass
+class VisitNeed:
+    need: object  # gridgov.projects.models.Need
+    created: bool
+
+
+def _need_title(text: str) -> str:
+    first = next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+    return first[:100] or "走访发现的需求"
+
+
+def visit_to_need(
+    *,
+    by,
+    visit: Visit,
+    category: str,
+    title: str | None = None,
+    description: str | None = None,
+    beneficiaries: int = 1,
+    urgency: str = "normal",
+) -> VisitNeed:
+    """转为需求: one click puts a visit's finding on the needs list (需求清单), pre-filled from the visit —
+    area = the household's grid, description = what the household needs (else its problems), title = the
+    first line of it. A visit makes at most one need: a second call (a double click, a colleague at the same
+    time) returns the first one. The need keeps the visit as its source, so the visit page shows it."""
+    from gridgov.projects.actions import need_record_once
+
+    _require_staff(by)
+    _visible_visit(by, visit)
+    with transaction.atomic():
+        locked = Visit.objects.select_for_update().get(pk=visit.pk)
+        text = (locked.needs or "").strip() or (locked.problems or "").strip()
+        need, created = need_record_once(
+            by=by,
+            title=title if (title or "").strip() else _need_title(text),
+            category=category,
+            area=locked.area_code,
+            description=text if description is None else description,
+            beneficiaries=beneficiaries,
+            urgency=urgency,
+            source="visit",
+            source_id=locked.pk,
+        )
+        if created:
+            audit.record(
+                actor=by,
+                verb="visits.visit.to_need",
+                obj=locked,
+                after={"need": need.pk, "category": category},
+            )
+    return VisitNeed(need=need, created=created)
+
+
 # ---------------------------------------------------------------- rules and plans
 
 

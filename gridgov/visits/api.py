@@ -128,6 +128,28 @@ class ToCaseOut(Schema):
     visit: int
 
 
+class ToNeedIn(Schema):
+    category: str = Field(..., description="服务类别代码")
+    title: str | None = Field(None, description="需求；省略时取「需求」（或「问题与诉求」）的第一行")
+    description: str | None = Field(None, description="说明；省略时取走访的「需求」，没有时取「问题与诉求」")
+    beneficiaries: int = 1
+    urgency: str = Field("normal", description="low 不急 / normal 一般 / urgent 紧急")
+
+
+class NeedRef(Schema):
+    id: int
+    title: str
+    state: str
+    area_code: str
+    category: str
+
+
+class ToNeedOut(Schema):
+    created: bool
+    need: NeedRef
+    visit: int
+
+
 class RuleOut(Schema):
     id: int
     district: str
@@ -383,6 +405,29 @@ def to_case(request: HttpRequest, visit_id: int, payload: ToCaseIn):
     body = {
         "created": result.created,
         "case": {"ref": case.ref, "state": case.state, "state_label": str(case.get_state_display())},
+        "visit": visit.pk,
+    }
+    return Status(201 if result.created else 200, body)
+
+
+@router.post(
+    "/{visit_id}/need",
+    response={201: ToNeedOut, 200: ToNeedOut},
+    summary="把走访了解到的需求登记到需求清单（一次点击，重复提交返回同一需求）",
+)
+def to_need(request: HttpRequest, visit_id: int, payload: ToNeedIn):
+    visit = selectors.visit_get_visible(request.auth, visit_id)
+    result = actions.visit_to_need(by=request.auth, visit=visit, **payload.dict())
+    need = result.need
+    body = {
+        "created": result.created,
+        "need": {
+            "id": need.pk,
+            "title": need.title,
+            "state": need.state,
+            "area_code": need.area_code,
+            "category": need.category.code,
+        },
         "visit": visit.pk,
     }
     return Status(201 if result.created else 200, body)

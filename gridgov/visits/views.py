@@ -218,8 +218,38 @@ def _case_form(request, visit: Visit, values: dict | None = None) -> dict:
     return {"groups": groups, "values": values}
 
 
-def _detail_context(request, visit: Visit, *, case_values=None, case_errors=None) -> dict:
+def _need_form(visit: Visit, values: dict | None = None) -> dict:
+    from gridgov.orders.models import ServiceCategory
+    from gridgov.projects.models import Need
+
+    if values is None:
+        text = (visit.needs or "").strip() or (visit.problems or "").strip()
+        values = {
+            "category": "",
+            "title": actions._need_title(text),
+            "description": text,
+            "urgency": "normal",
+        }
     return {
+        "categories": ServiceCategory.objects.filter(is_active=True).order_by("sort", "code"),
+        "urgencies": Need.Urgency.choices,
+        "values": values,
+    }
+
+
+def _visit_need(user, visit: Visit):
+    from gridgov.projects.selectors import need_of_source
+
+    return need_of_source(user, "visit", visit.pk)
+
+
+def _detail_context(
+    request, visit: Visit, *, case_values=None, case_errors=None, need_values=None, need_errors=None
+) -> dict:
+    return {
+        "need": _visit_need(request.user, visit),
+        "need_form": _need_form(visit, need_values),
+        "need_errors": need_errors or {},
         "visit": visit,
         "visitors": list(visit.visitors.all()),
         "cases": list(visit.cases.all()),
@@ -264,6 +294,38 @@ def to_case(request, pk: int):
         messages.success(request, _("已转为事件 %(ref)s。") % {"ref": result.case.ref})
     else:
         messages.info(request, _("该走访已转为事件 %(ref)s。") % {"ref": result.case.ref})
+    return redirect("visits:detail", visit.pk)
+
+
+NEED_FIELDS = {"category", "title", "description", "urgency"}
+
+
+@login_required
+@require_POST
+def to_need(request, pk: int):
+    """转为需求: one need per visit; a second click lands on the same need."""
+    _staff_only(request)
+    visit = _visit(request.user, pk)
+    values = {name: request.POST.get(name, "") for name in NEED_FIELDS}
+    try:
+        result = actions.visit_to_need(
+            by=request.user,
+            visit=visit,
+            category=values["category"],
+            title=values["title"],
+            description=values["description"],
+            urgency=values["urgency"] or "normal",
+        )
+    except DomainError as exc:
+        visit = _visit(request.user, pk)
+        context = _detail_context(
+            request, visit, need_values=values, need_errors={_field(exc, NEED_FIELDS): exc.message}
+        )
+        return render(request, "visits/detail.html", context, status=_status(exc))
+    if result.created:
+        messages.success(request, _("已登记到需求清单：%(title)s。") % {"title": result.need.title})
+    else:
+        messages.info(request, _("该走访已登记需求：%(title)s。") % {"title": result.need.title})
     return redirect("visits:detail", visit.pk)
 
 
