@@ -108,6 +108,7 @@ def wall(request):
             "categories": _categories(),
             "category": category or "",
             "claimer": claimer,
+            "staff": _staff(user),
         },
     )
 
@@ -255,6 +256,28 @@ def claims(request):
 # ---------------------------------------------------------------- detail and actions
 
 
+STEP_LABELS = {
+    "submit": gettext_lazy("提交心愿"),
+    "publish": gettext_lazy("发布"),
+    "reject": gettext_lazy("不予发布"),
+    "claim": gettext_lazy("认领"),
+    "withdraw": gettext_lazy("放弃认领"),
+    "fulfil": gettext_lazy("完成心愿"),
+    "confirm": gettext_lazy("确认"),
+    "to_need": gettext_lazy("转入需求清单"),
+    "warning": gettext_lazy("即将超时"),
+    "overdue": gettext_lazy("超时"),
+    "release": gettext_lazy("超时释放"),
+}
+
+
+def _timeline(user, wish) -> list:
+    events = selectors.timeline(user, wish)
+    for e in events:
+        e.label = STEP_LABELS.get(e.action, e.action)
+    return events
+
+
 def _detail_context(request, wish, errors: dict | None = None, values: dict | None = None) -> dict:
     user = request.user
     return {
@@ -265,7 +288,7 @@ def _detail_context(request, wish, errors: dict | None = None, values: dict | No
         "community": selectors.community_name(wish),
         "actions": allowed_actions(user, wish),
         "claims": selectors.claims_of(wish),
-        "timeline": selectors.timeline(user, wish),
+        "timeline": _timeline(user, wish),
         "ratings": Rating.choices,
         "categories": _categories(),
         "errors": errors or {},
