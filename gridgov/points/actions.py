@@ -319,7 +319,6 @@ def task_act(*, task_id: int, by, action: str, reason: str = "") -> VolunteerTas
     return task
 
 
-
 # ---------------------------------------------------------------- sign-ups
 
 
@@ -327,9 +326,9 @@ def signup_create(*, task_id: int, by) -> Signup:
     """报名: takes a place in one conditional UPDATE (never more sign-ups than places)."""
     with transaction.atomic():
         task = _lock_task(task_id, by)
-        from_state = MACHINE.require(by, task, "signup")
         if task.signups.filter(volunteer=by, state=SignupState.SIGNED_UP).exists():
             raise Conflict("already_signed_up", "您已报名该任务", "task")
+        from_state = MACHINE.require(by, task, "signup")
         if not take_place(VolunteerTask, task.pk, taken="taken", capacity="slots"):
             raise Conflict("task_full", "名额已满", "task", extra={"state": task.state, "free": 0})
         task.refresh_from_db(fields=["taken", "slots"])
@@ -351,7 +350,9 @@ def signup_withdraw(*, task_id: int, by) -> Signup:
         task = _lock_task(task_id, by)
         from_state = MACHINE.require(by, task, "withdraw")
         signup = (
-            Signup.objects.select_for_update().filter(task=task, volunteer=by, state=SignupState.SIGNED_UP).first()
+            Signup.objects.select_for_update()
+            .filter(task=task, volunteer=by, state=SignupState.SIGNED_UP)
+            .first()
         )
         signup.state = SignupState.WITHDRAWN
         signup.withdrawn_at = _now()
@@ -384,7 +385,9 @@ def _hours(value, default: Decimal) -> Decimal:
     return hours
 
 
-def credit_signup(signup: Signup, task: VolunteerTask, *, by=None, at: datetime | None = None) -> PointsEntry | None:
+def credit_signup(
+    signup: Signup, task: VolunteerTask, *, by=None, at: datetime | None = None
+) -> PointsEntry | None:
     """Credit the task's points to the volunteer for this sign-up, once (the database refuses a second
     task entry for the same sign-up; that refusal is treated as "already credited")."""
     pool, account = pool_account(task.area_code), volunteer_account(signup.volunteer)
@@ -489,9 +492,12 @@ def points_correct(*, entry_id: int, by, reason: str) -> PointsEntry:
     if entry.kind == EntryKind.CORRECTION:
         raise Conflict("not_reversible", "冲正流水不能再冲正", "entry")
     with transaction.atomic():
-        _lock_for_debit(entry.credit, entry.amount)
+        # Lock the account that gives the points back first, so a second reversal waits and then sees
+        # the first one (already reversed) rather than the balance it left.
+        PointsAccount.objects.select_for_update().filter(pk=entry.credit_id).first()
         if PointsEntry.objects.filter(reverses=entry).exists():
             raise Conflict("already_reversed", "该流水已冲正", "entry")
+        _lock_for_debit(entry.credit, entry.amount)
         try:
             with transaction.atomic():
                 reversal = post_entry(
@@ -561,7 +567,12 @@ def reward_create(
     stock = _int(stock, "stock", low=0, high=1_000_000)
     with transaction.atomic():
         reward = Reward.objects.create(
-            area=target, name=name[:100], cost=cost, stock=stock, description=description or "", is_active=is_active
+            area=target,
+            name=name[:100],
+            cost=cost,
+            stock=stock,
+            description=description or "",
+            is_active=is_active,
         )
         audit.record(actor=by, verb="points.reward_create", obj=reward, after={"cost": cost, "stock": stock})
     return reward
@@ -596,7 +607,13 @@ def redeem(*, reward_id: int, by, volunteer: User | None = None, quantity: int =
             raise Conflict("out_of_stock", f"「{reward.name}」库存不足", "quantity")
         now = _now()
         redemption = Redemption.objects.create(
-            reward=reward, volunteer=volunteer, quantity=quantity, points=points, station=station, at=now, by=by
+            reward=reward,
+            volunteer=volunteer,
+            quantity=quantity,
+            points=points,
+            station=station,
+            at=now,
+            by=by,
         )
         post_entry(
             debit=account,

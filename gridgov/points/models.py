@@ -69,8 +69,12 @@ class VolunteerTask(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(slots__gte=1), name="points_task_slots_positive"),
             models.CheckConstraint(condition=Q(points__gte=1), name="points_task_points_positive"),
-            models.CheckConstraint(condition=Q(taken__lte=models.F("slots")), name="points_task_no_overbooking"),
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="points_task_ends_after"),
+            models.CheckConstraint(
+                condition=Q(taken__lte=models.F("slots")), name="points_task_no_overbooking"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="points_task_ends_after"
+            ),
         ]
         indexes = [models.Index(fields=["state", "starts_at"], name="points_task_state_start")]
 
@@ -148,7 +152,12 @@ class PointsAccount(models.Model):
 
     kind = models.CharField(_("类型"), max_length=16, choices=AccountKind.choices)
     area = models.ForeignKey(
-        "areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("社区")
+        "areas.Area",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("社区"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -219,7 +228,12 @@ class PointsEntry(models.Model):
     kind = models.CharField(_("类型"), max_length=16, choices=EntryKind.choices)
     memo = models.CharField(_("摘要"), max_length=200, blank=True)
     signup = models.ForeignKey(
-        Signup, null=True, blank=True, on_delete=models.PROTECT, related_name="entries", verbose_name=_("报名")
+        Signup,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        verbose_name=_("报名"),
     )
     redemption = models.OneToOneField(
         "Redemption",
@@ -345,7 +359,10 @@ class Redemption(models.Model):
 
     reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
     volunteer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="redemptions", verbose_name=_("志愿者")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        verbose_name=_("志愿者"),
     )
     quantity = models.PositiveIntegerField(_("数量"))
     points = models.PositiveIntegerField(_("积分"))

@@ -54,7 +54,12 @@ def tasks_visible_to(user) -> QuerySet[VolunteerTask]:
 
 
 def task_list(
-    user, *, state: str | None = None, area: str | None = None, upcoming: bool = False, now: datetime | None = None
+    user,
+    *,
+    state: str | None = None,
+    area: str | None = None,
+    upcoming: bool = False,
+    now: datetime | None = None,
 ) -> QuerySet[VolunteerTask]:
     qs = tasks_visible_to(user)
     if state:
@@ -89,9 +94,9 @@ def my_signups(user) -> QuerySet[Signup]:
 
 
 def hours_of(user) -> Decimal:
-    return Signup.objects.filter(volunteer=user, state=SignupState.ATTENDED).aggregate(h=Sum("hours"))[
-        "h"
-    ] or Decimal(0)
+    """Total hours of the volunteer's attended tasks (志愿服务时长)."""
+    hours = Signup.objects.filter(volunteer=user, state=SignupState.ATTENDED).aggregate(h=Sum("hours"))["h"]
+    return Decimal(hours or 0).quantize(Decimal("0.01"))
 
 
 # ---------------------------------------------------------------- accounts and entries
@@ -105,7 +110,11 @@ def account_get_visible(user, pk: int) -> PointsAccount:
     account = PointsAccount.objects.select_related("area", "user").filter(pk=pk).first()
     ok = account is not None and (
         (account.kind == AccountKind.VOLUNTEER and (account.user_id == user.pk or is_staff_user(user)))
-        or (account.kind != AccountKind.VOLUNTEER and is_staff_user(user) and in_scope(user, account.area.code))
+        or (
+            account.kind != AccountKind.VOLUNTEER
+            and is_staff_user(user)
+            and in_scope(user, account.area.code)
+        )
     )
     if not ok:
         raise NotFound("积分账户不存在或不在您的管辖范围内", field="account")
@@ -242,7 +251,7 @@ def summary(user, *, area: str | None, start: date, end: date) -> dict:
         "corrected_from_volunteers": corrected_out,
         "tasks": tasks.exclude(state__in=[TaskState.DRAFT, TaskState.CANCELLED]).count(),
         "attendances": attended.count(),
-        "hours": attended.aggregate(h=Sum("hours"))["h"] or Decimal(0),
+        "hours": Decimal(attended.aggregate(h=Sum("hours"))["h"] or 0).quantize(Decimal("0.01")),
         "volunteers": attended.values("volunteer").distinct().count(),
     }
 

@@ -41,7 +41,9 @@ REMINDER = Phase(tuple(LIVE_TASK_STATES), "starts_at", "remind_at", "reminded_at
 
 
 def _remind(task: VolunteerTask, phase: Phase, now: datetime) -> None:  # noqa: ARG001
-    volunteers = [s.volunteer for s in task.signups.filter(state=SignupState.SIGNED_UP).select_related("volunteer")]
+    volunteers = [
+        s.volunteer for s in task.signups.filter(state=SignupState.SIGNED_UP).select_related("volunteer")
+    ]
     start = timezone.localtime(task.starts_at)
     notify(
         users=volunteers,

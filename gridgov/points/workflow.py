@@ -25,7 +25,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("close", "截止报名", (S.OPEN, S.FULL), S.CLOSED, "staff"),
     Transition("attend", "确认参加情况", (S.OPEN, S.FULL, S.CLOSED, S.FINISHED), SAME, "staff"),
     Transition("finish", "结束任务", (S.OPEN, S.FULL, S.CLOSED), S.FINISHED, "staff"),
-    Transition("cancel", "取消任务", (S.DRAFT, S.OPEN, S.FULL, S.CLOSED), S.CANCELLED, "staff", needs_reason=True),
+    Transition(
+        "cancel", "取消任务", (S.DRAFT, S.OPEN, S.FULL, S.CLOSED), S.CANCELLED, "staff", needs_reason=True
+    ),
 )
 
 STATE_LABELS = dict(TaskState.choices)
@@ -44,6 +46,11 @@ def is_volunteer(user, task: VolunteerTask) -> bool:  # noqa: ARG001
     return getattr(user, "is_authenticated", False) and user.role in VOLUNTEER_ROLES
 
 
+def may_sign_up(user, task: VolunteerTask) -> bool:
+    """A volunteer or resident not yet signed up for this task."""
+    return is_volunteer(user, task) and not has_live_signup(user, task)
+
+
 def has_live_signup(user, task: VolunteerTask) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
@@ -55,7 +62,7 @@ def _signups_open(task: VolunteerTask) -> bool:
     return now < task.starts_at and (task.signup_due is None or now < task.signup_due)
 
 
-ACTORS = {"staff": is_staff, "volunteer": is_volunteer, "signed_up": has_live_signup}
+ACTORS = {"staff": is_staff, "volunteer": may_sign_up, "signed_up": has_live_signup}
 
 CONDITIONS = {
     "signup": Condition(_signups_open, "报名已截止"),

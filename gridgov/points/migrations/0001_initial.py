@@ -6,230 +6,555 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('areas', '0001_initial'),
+        ("areas", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PointsAccount',
+            name="PointsAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('pool', '社区积分池'), ('volunteer', '志愿者'), ('station', '兑换站')], max_length=16, verbose_name='类型')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='开户时间')),
-                ('area', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='社区')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='points_accounts', to=settings.AUTH_USER_MODEL, verbose_name='志愿者')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("pool", "社区积分池"), ("volunteer", "志愿者"), ("station", "兑换站")],
+                        max_length=16,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="开户时间")),
+                (
+                    "area",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="社区",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="points_accounts",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="志愿者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '积分账户',
-                'verbose_name_plural': '积分账户',
-                'ordering': ['kind', 'id'],
+                "verbose_name": "积分账户",
+                "verbose_name_plural": "积分账户",
+                "ordering": ["kind", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PointsPolicy',
+            name="PointsPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('expiry_months', models.PositiveSmallIntegerField(blank=True, help_text='留空表示积分长期有效', null=True, verbose_name='有效期（月）')),
-                ('area', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='points_policy', to='areas.area', verbose_name='社区')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "expiry_months",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="留空表示积分长期有效", null=True, verbose_name="有效期（月）"
+                    ),
+                ),
+                (
+                    "area",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="points_policy",
+                        to="areas.area",
+                        verbose_name="社区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '积分规则',
-                'verbose_name_plural': '积分规则',
+                "verbose_name": "积分规则",
+                "verbose_name_plural": "积分规则",
             },
         ),
         migrations.CreateModel(
-            name='Reward',
+            name="Reward",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('description', models.TextField(blank=True, verbose_name='说明')),
-                ('cost', models.PositiveIntegerField(verbose_name='所需积分')),
-                ('stock', models.IntegerField(default=0, verbose_name='库存')),
-                ('is_active', models.BooleanField(default=True, verbose_name='上架')),
-                ('sort', models.PositiveSmallIntegerField(default=0, verbose_name='排序')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rewards', to='areas.area', verbose_name='兑换站所在社区')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("description", models.TextField(blank=True, verbose_name="说明")),
+                ("cost", models.PositiveIntegerField(verbose_name="所需积分")),
+                ("stock", models.IntegerField(default=0, verbose_name="库存")),
+                ("is_active", models.BooleanField(default=True, verbose_name="上架")),
+                ("sort", models.PositiveSmallIntegerField(default=0, verbose_name="排序")),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rewards",
+                        to="areas.area",
+                        verbose_name="兑换站所在社区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '兑换物品',
-                'verbose_name_plural': '兑换物品',
-                'ordering': ['area', 'sort', 'cost', 'id'],
+                "verbose_name": "兑换物品",
+                "verbose_name_plural": "兑换物品",
+                "ordering": ["area", "sort", "cost", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Redemption',
+            name="Redemption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.PositiveIntegerField(verbose_name='数量')),
-                ('points', models.PositiveIntegerField(verbose_name='积分')),
-                ('at', models.DateTimeField(verbose_name='兑换时间')),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='经办人')),
-                ('station', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to='points.pointsaccount', verbose_name='兑换站')),
-                ('volunteer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to=settings.AUTH_USER_MODEL, verbose_name='志愿者')),
-                ('reward', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to='points.reward')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField(verbose_name="数量")),
+                ("points", models.PositiveIntegerField(verbose_name="积分")),
+                ("at", models.DateTimeField(verbose_name="兑换时间")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="经办人",
+                    ),
+                ),
+                (
+                    "station",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemptions",
+                        to="points.pointsaccount",
+                        verbose_name="兑换站",
+                    ),
+                ),
+                (
+                    "volunteer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemptions",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="志愿者",
+                    ),
+                ),
+                (
+                    "reward",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemptions",
+                        to="points.reward",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '兑换记录',
-                'verbose_name_plural': '兑换记录',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "兑换记录",
+                "verbose_name_plural": "兑换记录",
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Signup',
+            name="Signup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('signed_up', '已报名'), ('attended', '已参加'), ('absent', '未到场'), ('withdrawn', '已取消报名')], default='signed_up', max_length=16, verbose_name='状态')),
-                ('signed_at', models.DateTimeField(verbose_name='报名时间')),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True, verbose_name='取消时间')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='确认时间')),
-                ('hours', models.DecimalField(decimal_places=2, default=0, max_digits=6, verbose_name='服务时长（小时）')),
-                ('confirmed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='确认人')),
-                ('volunteer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signups', to=settings.AUTH_USER_MODEL, verbose_name='志愿者')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("signed_up", "已报名"),
+                            ("attended", "已参加"),
+                            ("absent", "未到场"),
+                            ("withdrawn", "已取消报名"),
+                        ],
+                        default="signed_up",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("signed_at", models.DateTimeField(verbose_name="报名时间")),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True, verbose_name="取消时间")),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True, verbose_name="确认时间")),
+                (
+                    "hours",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=6, verbose_name="服务时长（小时）"
+                    ),
+                ),
+                (
+                    "confirmed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="确认人",
+                    ),
+                ),
+                (
+                    "volunteer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signups",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="志愿者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '报名',
-                'verbose_name_plural': '报名',
-                'ordering': ['signed_at', 'id'],
+                "verbose_name": "报名",
+                "verbose_name_plural": "报名",
+                "ordering": ["signed_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PointsEntry',
+            name="PointsEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, verbose_name='时间')),
-                ('amount', models.PositiveIntegerField(verbose_name='积分')),
-                ('kind', models.CharField(choices=[('task', '志愿服务'), ('redemption', '兑换'), ('expiry', '过期'), ('correction', '冲正'), ('grant', '调整')], max_length=16, verbose_name='类型')),
-                ('memo', models.CharField(blank=True, max_length=200, verbose_name='摘要')),
-                ('area_code', models.CharField(db_index=True, max_length=18, verbose_name='区域编码')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='经办人')),
-                ('credit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credits', to='points.pointsaccount', verbose_name='贷方（转入）')),
-                ('debit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='debits', to='points.pointsaccount', verbose_name='借方（转出）')),
-                ('expires', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='expired_by', to='points.pointsentry', verbose_name='过期的积分来源')),
-                ('reverses', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='points.pointsentry', verbose_name='冲正的流水')),
-                ('redemption', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entry', to='points.redemption', verbose_name='兑换')),
-                ('signup', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='points.signup', verbose_name='报名')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True, verbose_name="时间")),
+                ("amount", models.PositiveIntegerField(verbose_name="积分")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("task", "志愿服务"),
+                            ("redemption", "兑换"),
+                            ("expiry", "过期"),
+                            ("correction", "冲正"),
+                            ("grant", "调整"),
+                        ],
+                        max_length=16,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("memo", models.CharField(blank=True, max_length=200, verbose_name="摘要")),
+                ("area_code", models.CharField(db_index=True, max_length=18, verbose_name="区域编码")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="经办人",
+                    ),
+                ),
+                (
+                    "credit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credits",
+                        to="points.pointsaccount",
+                        verbose_name="贷方（转入）",
+                    ),
+                ),
+                (
+                    "debit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="debits",
+                        to="points.pointsaccount",
+                        verbose_name="借方（转出）",
+                    ),
+                ),
+                (
+                    "expires",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="expired_by",
+                        to="points.pointsentry",
+                        verbose_name="过期的积分来源",
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="points.pointsentry",
+                        verbose_name="冲正的流水",
+                    ),
+                ),
+                (
+                    "redemption",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entry",
+                        to="points.redemption",
+                        verbose_name="兑换",
+                    ),
+                ),
+                (
+                    "signup",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="points.signup",
+                        verbose_name="报名",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '积分流水',
-                'verbose_name_plural': '积分流水',
-                'ordering': ['at', 'id'],
+                "verbose_name": "积分流水",
+                "verbose_name_plural": "积分流水",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='VolunteerTask',
+            name="VolunteerTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=100, verbose_name='任务名称')),
-                ('description', models.TextField(blank=True, verbose_name='任务内容')),
-                ('area_code', models.CharField(db_index=True, editable=False, max_length=18, verbose_name='区域编码')),
-                ('place', models.CharField(max_length=200, verbose_name='地点')),
-                ('starts_at', models.DateTimeField(verbose_name='开始时间')),
-                ('ends_at', models.DateTimeField(verbose_name='结束时间')),
-                ('slots', models.PositiveIntegerField(verbose_name='名额')),
-                ('taken', models.PositiveIntegerField(default=0, verbose_name='已报名')),
-                ('points', models.PositiveIntegerField(verbose_name='每人积分')),
-                ('requirements', models.TextField(blank=True, verbose_name='要求')),
-                ('state', models.CharField(choices=[('draft', '草稿'), ('open', '报名中'), ('full', '已满员'), ('closed', '报名截止'), ('finished', '已结束'), ('cancelled', '已取消')], default='draft', max_length=16, verbose_name='状态')),
-                ('signup_due', models.DateTimeField(blank=True, null=True, verbose_name='报名截止时间')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='发布时间')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='结束登记时间')),
-                ('cancel_reason', models.TextField(blank=True, verbose_name='取消原因')),
-                ('remind_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('reminded_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('started_mark', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='volunteer_tasks', to='areas.area', verbose_name='所属区域')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='发布人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=100, verbose_name="任务名称")),
+                ("description", models.TextField(blank=True, verbose_name="任务内容")),
+                (
+                    "area_code",
+                    models.CharField(db_index=True, editable=False, max_length=18, verbose_name="区域编码"),
+                ),
+                ("place", models.CharField(max_length=200, verbose_name="地点")),
+                ("starts_at", models.DateTimeField(verbose_name="开始时间")),
+                ("ends_at", models.DateTimeField(verbose_name="结束时间")),
+                ("slots", models.PositiveIntegerField(verbose_name="名额")),
+                ("taken", models.PositiveIntegerField(default=0, verbose_name="已报名")),
+                ("points", models.PositiveIntegerField(verbose_name="每人积分")),
+                ("requirements", models.TextField(blank=True, verbose_name="要求")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "草稿"),
+                            ("open", "报名中"),
+                            ("full", "已满员"),
+                            ("closed", "报名截止"),
+                            ("finished", "已结束"),
+                            ("cancelled", "已取消"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("signup_due", models.DateTimeField(blank=True, null=True, verbose_name="报名截止时间")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("published_at", models.DateTimeField(blank=True, null=True, verbose_name="发布时间")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="结束登记时间")),
+                ("cancel_reason", models.TextField(blank=True, verbose_name="取消原因")),
+                ("remind_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("reminded_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("started_mark", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="volunteer_tasks",
+                        to="areas.area",
+                        verbose_name="所属区域",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="发布人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '志愿服务任务',
-                'verbose_name_plural': '志愿服务任务',
-                'ordering': ['-starts_at', '-id'],
+                "verbose_name": "志愿服务任务",
+                "verbose_name_plural": "志愿服务任务",
+                "ordering": ["-starts_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='signup',
-            name='task',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signups', to='points.volunteertask'),
+            model_name="signup",
+            name="task",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="signups", to="points.volunteertask"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsaccount',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('area__isnull', True), ('kind', 'volunteer'), ('user__isnull', False)), models.Q(('area__isnull', False), ('kind__in', ['pool', 'station']), ('user__isnull', True)), _connector='OR'), name='points_account_owner'),
+            model_name="pointsaccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("area__isnull", True), ("kind", "volunteer"), ("user__isnull", False)),
+                    models.Q(
+                        ("area__isnull", False), ("kind__in", ["pool", "station"]), ("user__isnull", True)
+                    ),
+                    _connector="OR",
+                ),
+                name="points_account_owner",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsaccount',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'volunteer')), fields=('user',), name='points_one_account_per_volunteer'),
+            model_name="pointsaccount",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "volunteer")),
+                fields=("user",),
+                name="points_one_account_per_volunteer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsaccount',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind__in', ['pool', 'station'])), fields=('kind', 'area'), name='points_one_per_area'),
+            model_name="pointsaccount",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind__in", ["pool", "station"])),
+                fields=("kind", "area"),
+                name="points_one_per_area",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reward',
-            constraint=models.CheckConstraint(condition=models.Q(('stock__gte', 0)), name='points_reward_stock_nonneg'),
+            model_name="reward",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("stock__gte", 0)), name="points_reward_stock_nonneg"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reward',
-            constraint=models.CheckConstraint(condition=models.Q(('cost__gte', 1)), name='points_reward_cost_positive'),
+            model_name="reward",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cost__gte", 1)), name="points_reward_cost_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='redemption',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='points_redemption_quantity_positive'),
+            model_name="redemption",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 1)), name="points_redemption_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsentry',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 1)), name='points_entry_amount_positive'),
+            model_name="pointsentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 1)), name="points_entry_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsentry',
-            constraint=models.CheckConstraint(condition=models.Q(('debit', models.F('credit')), _negated=True), name='points_entry_two_accounts'),
+            model_name="pointsentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("debit", models.F("credit")), _negated=True),
+                name="points_entry_two_accounts",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'task')), fields=('signup',), name='points_task_credit_once'),
+            model_name="pointsentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "task")), fields=("signup",), name="points_task_credit_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'task'), _negated=True), ('signup__isnull', False), _connector='OR'), name='points_task_entry_has_signup'),
+            model_name="pointsentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "task"), _negated=True), ("signup__isnull", False), _connector="OR"
+                ),
+                name="points_task_entry_has_signup",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'correction'), _negated=True), ('reverses__isnull', False), _connector='OR'), name='points_correction_reverses'),
+            model_name="pointsentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "correction"), _negated=True),
+                    ("reverses__isnull", False),
+                    _connector="OR",
+                ),
+                name="points_correction_reverses",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pointsentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'expiry'), _negated=True), ('expires__isnull', False), _connector='OR'), name='points_expiry_names_source'),
+            model_name="pointsentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "expiry"), _negated=True), ("expires__isnull", False), _connector="OR"
+                ),
+                name="points_expiry_names_source",
+            ),
         ),
         migrations.AddIndex(
-            model_name='volunteertask',
-            index=models.Index(fields=['state', 'starts_at'], name='points_task_state_start'),
+            model_name="volunteertask",
+            index=models.Index(fields=["state", "starts_at"], name="points_task_state_start"),
         ),
         migrations.AddConstraint(
-            model_name='volunteertask',
-            constraint=models.CheckConstraint(condition=models.Q(('slots__gte', 1)), name='points_task_slots_positive'),
+            model_name="volunteertask",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("slots__gte", 1)), name="points_task_slots_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='volunteertask',
-            constraint=models.CheckConstraint(condition=models.Q(('points__gte', 1)), name='points_task_points_positive'),
+            model_name="volunteertask",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("points__gte", 1)), name="points_task_points_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='volunteertask',
-            constraint=models.CheckConstraint(condition=models.Q(('taken__lte', models.F('slots'))), name='points_task_no_overbooking'),
+            model_name="volunteertask",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("taken__lte", models.F("slots"))), name="points_task_no_overbooking"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='volunteertask',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='points_task_ends_after'),
+            model_name="volunteertask",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="points_task_ends_after"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signup',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'withdrawn'), _negated=True), fields=('task', 'volunteer'), name='points_one_live_signup'),
+            model_name="signup",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "withdrawn"), _negated=True),
+                fields=("task", "volunteer"),
+                name="points_one_live_signup",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signup',
-            constraint=models.CheckConstraint(condition=models.Q(('hours__gte', 0)), name='points_signup_hours_nonneg'),
+            model_name="signup",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("hours__gte", 0)), name="points_signup_hours_nonneg"
+            ),
         ),
     ]

@@ -68,8 +68,16 @@ def world(db, clock) -> World:  # noqa: ARG001
 
 
 def make_task(
-    world: World, *, by=None, area: str = COMMUNITY, starts_in=timedelta(days=2), hours: int = 3,
-    slots: int = 3, points: int = 10, publish: bool = True, **kw
+    world: World,
+    *,
+    by=None,
+    area: str = COMMUNITY,
+    starts_in=timedelta(days=2),
+    hours: int = 3,
+    slots: int = 3,
+    points: int = 10,
+    publish: bool = True,
+    **kw,
 ) -> VolunteerTask:
     from django.utils import timezone
 

@@ -75,22 +75,29 @@ def test_bad_fields_are_named(world):
     start_late = make_task  # signup_due after the start
     from django.utils import timezone
 
-    refused(
-        lambda: start_late(world, signup_due=timezone.now() + timedelta(days=5)), 400, field="signup_due"
-    )
+    refused(lambda: start_late(world, signup_due=timezone.now() + timedelta(days=5)), 400, field="signup_due")
 
 
 def test_wrong_state_is_409_with_allowed_actions(world):
     task = make_task(world)
-    exc = refused(lambda: actions.task_act(task_id=task.pk, by=world.community, action="publish"), 409, "wrong_state")
+    exc = refused(
+        lambda: actions.task_act(task_id=task.pk, by=world.community, action="publish"), 409, "wrong_state"
+    )
     assert exc.extra["allowed_actions"] == ["signup", "withdraw", "close", "cancel"]
 
 
 def test_cancel_needs_a_reason_and_tells_the_signed_up(world):
     task = make_task(world)
     actions.signup_create(task_id=task.pk, by=world.vol)
-    refused(lambda: actions.task_act(task_id=task.pk, by=world.community, action="cancel"), 400, "required", "reason")
-    refused(lambda: actions.task_act(task_id=task.pk, by=world.vol, action="cancel", reason="x"), 403, "forbidden")
+    refused(
+        lambda: actions.task_act(task_id=task.pk, by=world.community, action="cancel"),
+        400,
+        "required",
+        "reason",
+    )
+    refused(
+        lambda: actions.task_act(task_id=task.pk, by=world.vol, action="cancel", reason="x"), 403, "forbidden"
+    )
     task = actions.task_act(task_id=task.pk, by=world.community, action="cancel", reason="暴雨预警")
     assert task.state == TaskState.CANCELLED and task.cancel_reason == "暴雨预警"
     note = Notification.objects.get(user=world.vol)
@@ -147,7 +154,9 @@ def test_close_and_finish(world, clock):
     task = actions.task_act(task_id=task.pk, by=world.community, action="close")
     assert task.state == TaskState.CLOSED
     refused(lambda: actions.signup_create(task_id=task.pk, by=world.vol), 409, "wrong_state")
-    refused(lambda: actions.task_act(task_id=task.pk, by=world.community, action="finish"), 409, "not_allowed_now")
+    refused(
+        lambda: actions.task_act(task_id=task.pk, by=world.community, action="finish"), 409, "not_allowed_now"
+    )
     clock.move_to(task.ends_at)
     task = actions.task_act(task_id=task.pk, by=world.district, action="finish")
     assert task.state == TaskState.FINISHED and task.finished_at is not None
