@@ -352,7 +352,7 @@ def _project_context(request, project: Project, errors: dict | None = None) -> d
     return {
         "project": project,
         "allowed": allowed,
-        "labels": {t.action: t.label for t in PROJECT.transitions},
+        "buttons": [(a, PROJECT.by_action[a].label) for a in allowed],
         "milestones": list(Milestone.objects.filter(project=project)),
         "evaluations": list(ProjectEvaluation.objects.filter(project=project).select_related("user")),
         "summary": selectors.evaluation_summary(project),
