@@ -463,7 +463,7 @@ def _live_orders(items: dict[str, ServiceItem], dispatcher: User) -> int:
             slot_start=session[1],
             grid=GRID,
             note="想咨询遗产继承，父亲去世没有留遗嘱",
-        ).order
+        )
         dispatched = actions.order_create(
             by=volunteer,
             item=consult,
@@ -493,7 +493,7 @@ def load_demo_orders(admin) -> dict:
     """Categories, providers, the catalogue and orders. Returns what was created (all zeros on a second
     run); without the demo street and community only the categories are loaded."""
     out = {"categories": load_categories(), "items": 0, "orders": 0}
-    if not Area.objects.filter(code__in=[STREET, COMMUNITY, GRID]).count() == 3:
+    if Area.objects.filter(code__in=[STREET, COMMUNITY, GRID]).count() != 3:
         return out
     with transaction.atomic():
         out["items"] = load_items(admin)

@@ -100,6 +100,24 @@ class ServiceItem(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        if self.area_id:
+            self.area_code = self.area.code
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.fee == Fee.FREE and self.price:
+            errors["price"] = _("无偿服务不能填写价格")
+        if self.fee == Fee.LOW and not (self.price and self.price > 0):
+            errors["price"] = _("低偿服务请填写价格")
+        if self.area_id and self.area.level not in ("district", "street", "community"):
+            errors["area"] = _("服务项目由区、街道或社区提供")
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def fee_label(self) -> str:
         if self.fee == Fee.LOW:
@@ -141,6 +159,12 @@ class ServiceSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}（{self.capacity}）"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": _("结束时间必须晚于开始时间")})
 
 
 class ServiceSlot(models.Model):

@@ -130,3 +130,16 @@ def test_stats_page(world):
     assert 'data-key="repair"' in page
     assert login("resident").get("/orders/stats/").status_code == 404
     assert login("neighbour").get("/orders/stats/?area=610302001001").status_code == 404
+
+
+def test_admin_pages(world):
+    from django.test import Client
+
+    order = order_fix(world)
+    client = Client()
+    client.force_login(world.admin)
+    assert client.get("/admin/orders/serviceitem/").status_code == 200
+    assert client.get(f"/admin/orders/serviceitem/{world.fix.pk}/change/").status_code == 200
+    page = client.get(f"/admin/orders/order/{order.pk}/change/")
+    assert page.status_code == 200 and "13912340000" not in page.content.decode()
+    assert client.get("/admin/orders/serviceslot/").status_code == 200
