@@ -2,6 +2,7 @@
 workflow (one ``POST /{id}/{action}`` per step) and the 双报到 compliance report and scores. Scoped like
 everything else: out of scope is 404, the wrong role 403, the wrong state 409 with ``allowed_actions``."""
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import ValidationError
 
 from gridgov.core.errors import DomainError
 from gridgov.core.timeline import timeline_of
@@ -88,6 +90,10 @@ class NeedDetail(NeedOut):
     allowed_actions: list[str]
     projects: list[ProjectRef]
     timeline: list[TimelineOut]
+
+    @staticmethod
+    def resolve_projects(obj: Need) -> list[dict]:
+        return [{"id": p.pk, "title": p.title, "state": p.state} for p in obj.projects.all()]
 
 
 class NeedIn(Schema):
@@ -294,6 +300,14 @@ class ProjectDetail(ProjectOut):
     evaluation_average: float | None
     timeline: list[TimelineOut]
 
+    @staticmethod
+    def resolve_milestones(obj: Project) -> list:
+        return list(Milestone.objects.filter(project=obj))
+
+    @staticmethod
+    def resolve_evaluations(obj: Project) -> list:
+        return list(ProjectEvaluation.objects.filter(project=obj))
+
 
 class ProjectIn(Schema):
     title: str
@@ -415,13 +429,10 @@ class RuleOut(Schema):
 # ---------------------------------------------------------------- needs
 
 
-def _need_detail(user, need: Need) -> dict:
-    return {
-        **NeedOut.from_orm(need).dict(),
-        "allowed_actions": NEED.allowed_actions(user, need),
-        "projects": [{"id": p.pk, "title": p.title, "state": p.state} for p in need.projects.all()],
-        "timeline": timeline_of(need),
-    }
+def _need_detail(user, need: Need) -> Need:
+    need.allowed_actions = NEED.allowed_actions(user, need)
+    need.timeline = timeline_of(need)
+    return need
 
 
 @needs.get("", response=list[NeedOut], summary="需求清单（按管辖范围，可筛选）")
@@ -564,18 +575,23 @@ def set_rule(request: HttpRequest, payload: RuleIn):
 # ---------------------------------------------------------------- projects
 
 
-def _project_detail(user, project: Project) -> dict:
+def _project_detail(user, project: Project) -> Project:
     project = selectors.project_get_visible(user, project.pk)
-    evaluations = list(ProjectEvaluation.objects.filter(project=project))
-    summary = selectors.evaluation_summary(project)
-    return {
-        **ProjectOut.from_orm(project).dict(),
-        "allowed_actions": PROJECT.allowed_actions(user, project),
-        "milestones": list(Milestone.objects.filter(project=project)),
-        "evaluations": evaluations,
-        "evaluation_average": summary["average"],
-        "timeline": timeline_of(project),
-    }
+    project.allowed_actions = PROJECT.allowed_actions(user, project)
+    project.evaluation_average = selectors.evaluation_summary(project)["average"]
+    project.timeline = timeline_of(project)
+    return project
+
+
+def _claimable(user, project_id: int) -> Project:
+    """A unit that could have claimed the project hears that it was taken (409), not that it is gone."""
+    from gridgov.core.scope import in_scope
+    from gridgov.projects.workflow import is_unit_handler
+
+    found = Project.objects.filter(pk=project_id).exclude(state=Project.State.DRAFT).first()
+    if found is not None and is_unit_handler(user) and in_scope(user, found.area_code):
+        return found
+    return selectors.project_get_visible(user, project_id)
 
 
 @projects.get("", response=list[ProjectOut], summary="项目清单（民生实事）")
@@ -610,9 +626,9 @@ def add_milestone(request: HttpRequest, project_id: int, payload: MilestoneIn):
 
 
 @projects.post("/{project_id}/milestones/{milestone_id}/done", response=ProjectDetail, summary="完成项目节点")
-def done_milestone(request: HttpRequest, project_id: int, milestone_id: int, payload: ReasonIn | None = None):
+def done_milestone(request: HttpRequest, project_id: int, milestone_id: int):
     project = selectors.project_get_visible(request.auth, project_id)
-    note = payload.reason if payload else ""
+    note = _body(request, ActionIn).note
     actions.milestone_done(by=request.auth, project=project, milestone_id=milestone_id, note=note)
     return _project_detail(request.auth, project)
 
@@ -626,21 +642,43 @@ def evaluate(request: HttpRequest, project_id: int, payload: EvaluationIn):
 ACTIONS = {t.action for t in PROJECT.transitions}
 
 
+def _body(request: HttpRequest, schema):
+    """An optional JSON body (steps such as publish or claim are posted without one)."""
+    raw = (request.body or b"").strip() if request.content_type == "application/json" else b""
+    try:
+        data = json.loads(raw) if raw else {}
+        return schema.model_validate(data if isinstance(data, dict) else {})
+    except json.JSONDecodeError:
+        raise DomainError("invalid", "请求体不是有效的 JSON", "body") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first.get("loc") else None
+        raise DomainError("invalid", first.get("msg", "输入无效"), field) from None
+
+
 @projects.post(
     "/{project_id}/{action}",
     response=ProjectDetail,
     summary="项目流程操作：publish / claim / assign / return / withdraw / milestone / complete / evaluate / close",
 )
-def project_action(request: HttpRequest, project_id: int, action: str, payload: ActionIn | None = None):
+def project_action(request: HttpRequest, project_id: int, action: str):
+    """The body (optional JSON) follows ``ActionIn``: reason, owner_unit/owner_user, summary, milestone/progress,
+    score/rating/comment, note — whichever the step needs."""
     user = request.auth
-    project = selectors.project_get_visible(user, project_id)
-    p = payload or ActionIn()
+    if action not in ACTIONS:
+        raise DomainError("not_found", f"没有「{action}」这个操作", "action", status=404)
+    p = _body(request, ActionIn)
+    if action == "claim":
+        project = _claimable(user, project_id)
+    else:
+        project = selectors.project_get_visible(user, project_id)
     if action not in ACTIONS:
         raise DomainError("not_found", f"没有「{action}」这个操作", "action", status=404)
     if action == "publish":
         actions.project_publish(by=user, project=project)
     elif action == "claim":
         actions.project_claim(by=user, project=project)
+        project = Project.objects.get(pk=project.pk)
     elif action == "assign":
         actions.project_assign(by=user, project=project, owner_unit=p.owner_unit, owner_user=p.owner_user)
     elif action == "return":
