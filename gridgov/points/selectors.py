@@ -183,8 +183,10 @@ def redemptions_of(user) -> QuerySet[Redemption]:
     return Redemption.objects.filter(volunteer=user).select_related("reward", "by", "reward__area")
 
 
-def station_redemptions(user, area: str) -> QuerySet[Redemption]:
-    return Redemption.objects.filter(reward__area__code=area).select_related("reward", "volunteer", "by")
+def redemptions_in_scope(user) -> QuerySet[Redemption]:
+    """The redemptions at the stations of ``user``'s scope, newest first."""
+    qs = Redemption.objects.select_related("reward", "reward__area", "volunteer", "by")
+    return filter_in_scope(qs, user, "reward__area__code")
 
 
 def find_volunteers(q: str, limit: int = 20) -> list[User]:
@@ -202,7 +204,7 @@ def find_volunteers(q: str, limit: int = 20) -> list[User]:
 # ---------------------------------------------------------------- the community's figures
 
 
-def _span(start: date, end: date) -> tuple[datetime, datetime]:
+def span(start: date, end: date) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()
     return (
         datetime.combine(start, time.min, tzinfo=tz),
@@ -230,7 +232,7 @@ def summary(user, *, area: str | None, start: date, end: date) -> dict:
     code = check_area(user, area)
     if end < start:
         raise DomainError("invalid", "结束日期不能早于开始日期", "end")
-    lo, hi = _span(start, end)
+    lo, hi = span(start, end)
     entries = PointsEntry.objects.filter(area_code__startswith=code, at__gte=lo, at__lt=hi)
     by_kind = {row["kind"]: row["s"] for row in entries.values("kind").annotate(s=Sum("amount"))}
     corrections = entries.filter(kind=EntryKind.CORRECTION)
@@ -267,7 +269,7 @@ class VolunteerRow:
 def volunteers_of(user, *, area: str | None, start: date, end: date) -> list[VolunteerRow]:
     """Volunteers who served in ``area``'s tasks over the period: tasks attended, hours, points earned there."""
     code = check_area(user, area)
-    lo, hi = _span(start, end)
+    lo, hi = span(start, end)
     rows = (
         Signup.objects.filter(
             task__area_code__startswith=code,
