@@ -66,7 +66,6 @@ def project_sweep(now: datetime | None = None) -> dict:
         now or timezone.now(),
         on_overdue=_on_overdue,
         on_warning=_on_warning,
-        related=("owner_unit", "owner_user"),
     )
     return {"warned": counts.warned, "overdue": counts.overdue}
 
