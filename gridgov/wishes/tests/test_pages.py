@@ -144,3 +144,13 @@ def test_my_claims_shows_released_claims(world):
     page = _client("volunteer").get("/wishes/claims/").content.decode()
     assert "超时未完成，认领已释放" in page
     assert actions.wish_claim(ref=wish.ref, by=world.volunteer2).state == "active"
+
+
+def test_admin_lists_wishes_read_only_without_the_phone(world):
+    wish = claimed(world, by=world.handler)
+    box = submit(world, by=world.worker, source="box", wisher_name="王秀兰", wisher_phone="13800001234")
+    client = _client("root")
+    assert wish.ref in client.get("/admin/wishes/wish/").content.decode()
+    page = client.get(f"/admin/wishes/wish/{box.pk}/change/").content.decode()
+    assert "138****1234" in page and "13800001234" not in page
+    assert client.get(f"/admin/wishes/wishclaim/{WishClaim.objects.get().pk}/change/").status_code == 200
