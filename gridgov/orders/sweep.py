@@ -55,7 +55,7 @@ def order_sweep(now: datetime | None = None) -> dict:
         now,
         on_overdue=_on_overdue,
         on_warning=_on_warning,
-        related=("item", "provider_unit"),
+        related=("item",),  # an inner join only: PostgreSQL cannot lock the nullable side of an outer join
     )
     return {"warned": counts.warned, "overdue": counts.overdue}
 
