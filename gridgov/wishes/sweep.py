@@ -135,7 +135,5 @@ def _on_overdue(wish: Wish, phase: Phase, now: datetime) -> None:
 @register_sweep("wishes")
 def wishes_sweep(now: datetime | None = None) -> dict:
     now = now or timezone.now()
-    counts = sweep_phases(
-        Wish, PHASES, now, on_overdue=_on_overdue, on_warning=_on_warning, related=("area",)
-    )
+    counts = sweep_phases(Wish, PHASES, now, on_overdue=_on_overdue, on_warning=_on_warning)
     return {"warned": counts.warned, "overdue": counts.overdue}
