@@ -170,6 +170,8 @@ UPLOAD_MAX_FILES = 9
 LEDGER_IMPORT_MAX_BYTES = int(os.environ.get("GRIDGOV_LEDGER_IMPORT_MAX_MB", "20")) * 1024 * 1024
 LEDGER_IMPORT_MAX_UNCOMPRESSED = 400 * 1024 * 1024
 LEDGER_JOBS_INLINE = False
+# Days a delivered service order waits for the resident's rating before the community may close it (中心结单).
+ORDER_RATE_DAYS = int(os.environ.get("GRIDGOV_ORDER_RATE_DAYS", "7"))
 WHISTLE_REPORT_HOURS = os.environ.get("GRIDGOV_WHISTLE_REPORT_HOURS", "2")
 # Minutes between deadline sweeps (Celery beat in production; a thread of `gridgov serve` when embedded).
 SLA_SWEEP_MINUTES = int(os.environ.get("GRIDGOV_SLA_SWEEP_MINUTES", "5"))

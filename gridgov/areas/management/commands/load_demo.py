@@ -76,6 +76,18 @@ class Command(BaseCommand):
         from gridgov.visits.demo import load_demo_visits
 
         visits = load_demo_visits(admin)
+        from gridgov.projects.demo import load_demo_projects
+
+        projects = load_demo_projects(admin)
+        from gridgov.wishes.demo import load_demo_wishes
+
+        wishes = load_demo_wishes(admin)
+        from gridgov.orders.demo import load_demo_orders
+
+        orders = load_demo_orders(admin)
+        from gridgov.points.demo import load_demo_points
+
+        points = load_demo_points(admin)
         counts = {
             lvl: Area.objects.filter(level=lvl, is_active=True).count()
             for lvl in ("district", "street", "community", "grid")
@@ -93,6 +105,16 @@ class Command(BaseCommand):
             )
         if visits:
             self.stdout.write(f"已生成 {visits} 条演示走访记录")
+        if orders.get("items") or orders.get("orders"):
+            self.stdout.write(f"已生成演示服务清单：{orders['items']} 项服务、{orders['orders']} 张服务单")
+        if wishes.get("wishes"):
+            self.stdout.write(f"已生成 {wishes['wishes']} 个演示微心愿")
+        if projects:
+            self.stdout.write(f"已生成演示清单与项目：{projects}")
+        if points.get("tasks"):
+            self.stdout.write(
+                f"已生成演示志愿任务 {points['tasks']} 个、积分入账 {points['credits']} 笔、兑换 {points['redemptions']} 次"
+            )
         self.stdout.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
         for username, role, area_code, unit_name, display, _phone in demo.DEMO_USERS:
             where = area_code or unit_name or "—"
