@@ -109,8 +109,10 @@ class Command(BaseCommand):
             self.stdout.write(f"已生成演示服务清单：{orders['items']} 项服务、{orders['orders']} 张服务单")
         if wishes.get("wishes"):
             self.stdout.write(f"已生成 {wishes['wishes']} 个演示微心愿")
-        if projects:
-            self.stdout.write(f"已生成演示清单与项目：{projects}")
+        if any(projects.values()):
+            self.stdout.write(
+                f"已生成演示清单：{projects['needs']} 条需求、{projects['resources']} 项资源、{projects['projects']} 个项目"
+            )
         if points.get("tasks"):
             self.stdout.write(
                 f"已生成演示志愿任务 {points['tasks']} 个、积分入账 {points['credits']} 笔、兑换 {points['redemptions']} 次"
