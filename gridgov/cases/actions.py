@@ -42,6 +42,8 @@ from gridgov.core.crypto import blind_index
 from gridgov.core.deadlines import due_with_warning, warn_moment
 from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.scope import in_scope
+from gridgov.core.sequences import next_daily_number
+from gridgov.core.timeline import actor_label
 from gridgov.core.validators import normalise_phone
 from gridgov.notify.actions import notify
 from gridgov.notify.models import Kind
@@ -61,13 +63,7 @@ def _hash_token(token: str) -> str:
 
 
 def _label(user) -> str:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return "上报人"
-    if user.role == Role.UNIT and user.unit_id:
-        return user.unit.name
-    if user.area_id and user.role != Role.RESIDENT:
-        return f"{user.area.name}·{user.display_name or user.username}"
-    return user.display_name or user.username
+    return actor_label(user, nobody="上报人")
 
 
 def _event(
@@ -169,14 +165,7 @@ def _next_ref(district: str, day) -> str:
     statement, not for the whole intake. The first intake of a day creates the row in the same statement
     (an upsert; SQLite has had it, with RETURNING, since 3.35). An intake that then fails leaves a gap in
     the day's numbers; numbers are never issued twice."""
-    table = RefCounter._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (district, day, last) VALUES (%s, %s, 1) "
-            f"ON CONFLICT (district, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [district, day],
-        )
-        (last,) = cursor.fetchone()
+    last = next_daily_number(RefCounter, day, district=district)
     return f"{district}-{day:%Y%m%d}-{last:06d}"
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gridgov.accounts.models import Unit
@@ -20,6 +20,7 @@ from gridgov.core.calendar import MAX_AMOUNT, LimitUnit
 from gridgov.core.crypto import blind_index
 from gridgov.core.deadlines import due_with_warning, give_back_place, take_place
 from gridgov.core.errors import Conflict, DomainError, NotFound
+from gridgov.core.sequences import next_daily_number
 from gridgov.core.timeline import step
 from gridgov.core.validators import normalise_phone
 from gridgov.core.workflow import Rating
@@ -90,15 +91,7 @@ def _text(value, field: str, *, required: str | None = None, limit: int = 2000) 
 def _next_ref(day: date) -> str:
     """The next order number of the day, taken in one upsert statement (inside the order's transaction,
     so an order that is refused leaves no gap)."""
-    table = OrderRefCounter._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [day],
-        )
-        (last,) = cursor.fetchone()
-    return f"FW-{day:%Y%m%d}-{last:06d}"
+    return f"FW-{day:%Y%m%d}-{next_daily_number(OrderRefCounter, day):06d}"
 
 
 # ---------------------------------------------------------------- catalogue

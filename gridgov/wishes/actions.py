@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gridgov.accounts.models import Role, User
@@ -22,6 +22,7 @@ from gridgov.core.crypto import blind_index, mask_phone
 from gridgov.core.deadlines import due_with_warning, give_back_place, take_place
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.scope import in_scope
+from gridgov.core.sequences import next_daily_number
 from gridgov.core.timeline import step
 from gridgov.core.validators import normalise_phone
 from gridgov.core.workflow import Rating
@@ -82,15 +83,7 @@ def _lock(ref: str, by, *, claiming: bool = False) -> Wish:
 
 def _next_ref(day) -> str:
     """XY-<yyyymmdd>-<6-digit daily sequence>, taken by one autocommit upsert before the write."""
-    table = WishRefCounter._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [day],
-        )
-        (last,) = cursor.fetchone()
-    return f"XY-{day:%Y%m%d}-{last:06d}"
+    return f"XY-{day:%Y%m%d}-{next_daily_number(WishRefCounter, day):06d}"
 
 
 def _int(value, field: str, low: int, high: int, label: str) -> int:
