@@ -39,6 +39,7 @@ from gridgov.orders.models import (
     Sla,
     State,
 )
+from gridgov.orders.selectors import active_category
 from gridgov.orders.workflow import MACHINE
 
 # ---------------------------------------------------------------- helpers
@@ -217,10 +218,7 @@ def _clean_item(by, item: ServiceItem, data: dict) -> tuple[list[Unit] | None, l
     if unknown:
         raise DomainError("invalid", f"未知字段：{sorted(unknown)}", sorted(unknown)[0])
     if "category" in data:
-        cat = ServiceCategory.objects.filter(code=(data["category"] or "").strip(), is_active=True).first()
-        if cat is None:
-            raise DomainError("invalid", f"服务类别「{data['category']}」不存在或已停用", "category")
-        item.category = cat
+        item.category = active_category(data["category"])
     if "name" in data:
         item.name = _text(data["name"], "name", required="请填写服务名称", limit=80)
     if "description" in data:

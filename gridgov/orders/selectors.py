@@ -22,6 +22,16 @@ from gridgov.orders.models import Order, ServiceCategory, ServiceItem, ServiceSl
 MAX_SLOT_DAYS = 62  # how far ahead places can be listed and booked
 
 
+def active_category(code: str | None, field: str = "category") -> ServiceCategory:
+    """The active service category with ``code`` — for the catalogue, wishes, needs and resources alike —
+    or a 400 on ``field`` naming the code."""
+    code = (code or "").strip()
+    cat = ServiceCategory.objects.filter(code=code, is_active=True).first() if code else None
+    if cat is None:
+        raise DomainError("invalid", f"服务类别「{code}」不存在或已停用", field)
+    return cat
+
+
 # ---------------------------------------------------------------- who is who
 
 

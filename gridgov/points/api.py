@@ -6,7 +6,6 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
@@ -387,11 +386,6 @@ def act(request: HttpRequest, task_id: int, action: str):
 
 
 def _lines(account: PointsAccount | None, limit: int = 200) -> list[dict]:
-    reversed_ids = set(
-        PointsEntry.objects.filter(Q(reverses__debit=account) | Q(reverses__credit=account)).values_list(
-            "reverses_id", flat=True
-        )
-    )
     return [
         {
             "entry": line.entry.pk,
@@ -402,7 +396,7 @@ def _lines(account: PointsAccount | None, limit: int = 200) -> list[dict]:
             "change": line.change,
             "balance": line.balance,
             "area_code": line.entry.area_code,
-            "reversed": line.entry.pk in reversed_ids,
+            "reversed": line.reversed,
         }
         for line in selectors.history(account, limit=limit)
     ]

@@ -128,6 +128,7 @@ class Line:
     entry: PointsEntry
     change: int
     balance: int
+    reversed: bool = False  # a correction has reversed this entry
 
 
 def history(account: PointsAccount | None, limit: int | None = None) -> list[Line]:
@@ -139,11 +140,16 @@ def history(account: PointsAccount | None, limit: int | None = None) -> list[Lin
         .select_related("debit__area", "credit__area", "debit__user", "credit__user", "redemption__reward")
         .order_by("at", "id")
     )
+    reversed_ids = set(
+        PointsEntry.objects.filter(Q(reverses__debit=account) | Q(reverses__credit=account)).values_list(
+            "reverses_id", flat=True
+        )
+    )
     lines, running = [], 0
     for e in entries:
         change = e.amount if e.credit_id == account.pk else -e.amount
         running += change
-        lines.append(Line(e, change, running))
+        lines.append(Line(e, change, running, e.pk in reversed_ids))
     lines.reverse()
     return lines[:limit] if limit else lines
 

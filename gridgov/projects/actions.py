@@ -20,7 +20,7 @@ from gridgov.core.timeline import step
 from gridgov.core.workflow import Rating
 from gridgov.notify.actions import notify
 from gridgov.notify.models import Kind
-from gridgov.orders.models import ServiceCategory
+from gridgov.orders.selectors import active_category
 from gridgov.projects.models import (
     CoBuildingRule,
     Milestone,
@@ -49,13 +49,6 @@ def _text(value, field: str, label: str, *, required: bool = False, max_length: 
     if len(value) > max_length:
         raise DomainError("invalid", f"{label}不能超过 {max_length} 个字", field)
     return value
-
-
-def _category(code: str) -> ServiceCategory:
-    cat = ServiceCategory.objects.filter(code=(code or "").strip(), is_active=True).first()
-    if cat is None:
-        raise DomainError("invalid", f"服务类别「{code}」不存在或已停用", "category")
-    return cat
 
 
 def _area_in_scope(by, code: str) -> Area:
@@ -143,7 +136,7 @@ def need_record_once(
         raise DomainError("required", "请注明来源记录", "source_id")
     beneficiaries = _int(beneficiaries, "beneficiaries", "受益人数", low=1)
     needed_by = _date(needed_by, "needed_by")
-    cat = _category(category)
+    cat = active_category(category)
     place = _area_in_scope(by, area)
     if source_id is not None:
         _check_source(by, source, source_id)
@@ -224,7 +217,7 @@ def need_update(*, by, need: Need, **changes) -> Need:
     if "description" in changes:
         data["description"] = _text(changes["description"], "description", "说明")
     if "category" in changes:
-        data["category"] = _category(changes["category"])
+        data["category"] = active_category(changes["category"])
     if "area" in changes:
         place = _area_in_scope(by, changes["area"])
         data["area"], data["area_code"] = place, place.code
@@ -331,7 +324,7 @@ def _resource_values(by, changes: dict) -> dict:
     if "description" in changes:
         data["description"] = _text(changes["description"], "description", "说明")
     if "category" in changes:
-        data["category"] = _category(changes["category"])
+        data["category"] = active_category(changes["category"])
     if "kind" in changes:
         data["kind"] = _choice(changes["kind"], Resource.Kind, "kind", "资源类型")
     if "quantity" in changes:

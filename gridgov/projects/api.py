@@ -583,17 +583,6 @@ def _project_detail(user, project: Project) -> Project:
     return project
 
 
-def _claimable(user, project_id: int) -> Project:
-    """A unit that could have claimed the project hears that it was taken (409), not that it is gone."""
-    from gridgov.core.scope import in_scope
-    from gridgov.projects.workflow import is_unit_handler
-
-    found = Project.objects.filter(pk=project_id).exclude(state=Project.State.DRAFT).first()
-    if found is not None and is_unit_handler(user) and in_scope(user, found.area_code):
-        return found
-    return selectors.project_get_visible(user, project_id)
-
-
 @projects.get("", response=list[ProjectOut], summary="项目清单（民生实事）")
 @paginate(PageNumberPagination, page_size=50)
 def list_projects(request: HttpRequest, q: Query[ProjectFilters]):
@@ -669,7 +658,7 @@ def project_action(request: HttpRequest, project_id: int, action: str):
         raise DomainError("not_found", f"没有「{action}」这个操作", "action", status=404)
     p = _body(request, ActionIn)
     if action == "claim":
-        project = _claimable(user, project_id)
+        project = selectors.project_get_claimable(user, project_id)
     else:
         project = selectors.project_get_visible(user, project_id)
     if action not in ACTIONS:

@@ -165,6 +165,17 @@ def project_get_visible(user, pk) -> Project:
     return project
 
 
+def project_get_claimable(user, pk) -> Project:
+    """For a claim: a unit handler whose scope holds a published project finds it even when another unit
+    has just taken it (so the claim answers 409, not 404); everyone else as ``project_get_visible``."""
+    from gridgov.projects.workflow import is_unit_handler
+
+    found = Project.objects.filter(pk=_pk(pk, "project")).exclude(state=Project.State.DRAFT).first()
+    if found is not None and is_unit_handler(user) and in_scope(user, found.area_code):
+        return found
+    return project_get_visible(user, pk)
+
+
 def project_list(
     user,
     *,

@@ -29,6 +29,7 @@ from gridgov.core.workflow import Rating
 from gridgov.notify.actions import notify
 from gridgov.notify.models import Kind
 from gridgov.orders.models import ServiceCategory
+from gridgov.orders.selectors import active_category
 from gridgov.wishes.models import HOLDING, ClaimState, Source, State, Wish, WishClaim, WishRefCounter
 from gridgov.wishes.selectors import wish_is_visible
 from gridgov.wishes.workflow import MACHINE, claims_held_by, is_area_staff, may_claim_wishes
@@ -97,13 +98,8 @@ def _int(value, field: str, low: int, high: int, label: str) -> int:
 
 
 def _category(code: str | None) -> ServiceCategory | None:
-    code = (code or "").strip()
-    if not code:
-        return None
-    cat = ServiceCategory.objects.filter(code=code, is_active=True).first()
-    if cat is None:
-        raise DomainError("invalid", f"服务类别「{code}」不存在或已停用", "category")
-    return cat
+    """A wish's category is optional; a code given must name an active one."""
+    return active_category(code) if (code or "").strip() else None
 
 
 def _place(code: str | None, by, staff: bool) -> Area:
