@@ -106,6 +106,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-gridgov.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Values go to the server apart from the statement text (server-side binding), so hot writes can be
+    # prepared: see gridgov.core.db.prepared_statements. No statement is prepared anywhere else, so every
+    # read is planned with its own values. "off" inlines the values on the client and prepares nothing,
+    # for a transaction-mode pooler that cannot keep prepared statements (PgBouncer before 1.21, or
+    # without max_prepared_statements).
+    DB_PREPARE = os.environ.get("GRIDGOV_DB_PREPARE", "on").strip().lower()
+    if DB_PREPARE not in {"on", "off"}:
+        raise ValueError(f"GRIDGOV_DB_PREPARE must be 'on' or 'off', not {DB_PREPARE!r}")
+    if DB_PREPARE == "on":
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=None
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -169,9 +169,11 @@ class Sla(models.TextChoices):
 
 
 class Case(models.Model):
-    ref = models.CharField(_("编号"), max_length=32, unique=True)
+    # Indexes are chosen in Meta: every index is written on every intake, so none is kept that another
+    # already serves (a composite's first column, a pattern index for a column never searched by pattern).
+    ref = models.CharField(_("编号"), max_length=32)
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, related_name="cases", verbose_name=_("分类")
+        Category, on_delete=models.PROTECT, related_name="cases", verbose_name=_("分类"), db_index=False
     )
     description = models.TextField(_("描述"))
     address = models.CharField(_("地址"), max_length=200, blank=True)
@@ -187,9 +189,7 @@ class Case(models.Model):
     handling_area = models.ForeignKey(
         "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("指挥中心")
     )
-    state = models.CharField(
-        _("状态"), max_length=16, choices=State.choices, default=State.REPORTED, db_index=True
-    )
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.REPORTED)
     channel = models.CharField(_("来源"), max_length=16, choices=Channel.choices)
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -209,13 +209,11 @@ class Case(models.Model):
     )
     reporter_name = models.CharField(_("联系人"), max_length=50, blank=True)
     reporter_phone = EncryptedTextField(_("联系电话"), blank=True, default="")
-    reporter_phone_hash = models.CharField(
-        max_length=64, blank=True, default="", db_index=True, editable=False
-    )
+    reporter_phone_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     anonymous = models.BooleanField(_("匿名"), default=False)
     reported_at = models.DateTimeField(_("上报时间"), db_index=True)
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
-    idempotency_key = models.CharField(max_length=160, null=True, blank=True, unique=True, editable=False)
+    idempotency_key = models.CharField(max_length=160, null=True, blank=True, editable=False)
     merged_into = models.ForeignKey(
         "self",
         null=True,
@@ -232,6 +230,7 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="lead_cases",
         verbose_name=_("主办单位"),
+        db_index=False,
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(_("派遣时间"), null=True, blank=True)
@@ -280,8 +279,11 @@ class Case(models.Model):
             # duplicate suggestions: same category, a small lat/lng box
             models.Index(fields=["category", "lat", "lng"], name="case_category_lat_lng"),
             models.Index(fields=["lead_unit", "reported_at"], name="case_unit_reported"),
+            models.Index(fields=["reporter_phone_hash"], name="case_reporter_phone_hash"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["ref"], name="case_ref_unique"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="case_idempotency_key_unique"),
             models.CheckConstraint(
                 condition=~Q(state="merged") | Q(merged_into__isnull=False), name="merged_case_names_target"
             ),
@@ -307,7 +309,8 @@ class Case(models.Model):
 class CaseReporter(models.Model):
     """Everyone who reported the problem: the original reporter and those of cases merged into it."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reporters")
+    # (case, source) is unique, and that index serves lookups by case
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reporters", db_index=False)
     source = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+", verbose_name=_("原事件"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
