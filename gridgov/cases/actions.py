@@ -244,9 +244,8 @@ def _place(by, lng, lat, grid_code: str | None) -> Area:
 
 
 def _case_with_idempotency_key(key: str) -> Case | None:
-    """The case an earlier attempt with this key made. Almost every intake finds none, so the probe is a
-    one-column read on the unique index (a queryset costs ten times its CPU to build); the case itself is
-    loaded only when there is one."""
+    """The case an earlier attempt with this key made, looked up when an intake fails: a one-column read on
+    the unique index; the case itself is loaded only when there is one."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM {Case._meta.db_table} WHERE idempotency_key = %s", [key])
         row = cursor.fetchone()
@@ -279,11 +278,51 @@ def case_report(
         if len(idempotency_key) > 100:
             raise DomainError("invalid", "幂等键不能超过 100 个字符", "idempotency_key")
         key = f"{user.pk if user else 'anon'}:{idempotency_key}"
-        with prepared_statements():
-            existing = _case_with_idempotency_key(key)
-        if existing is not None:
-            return Intake(case=existing, created=False)
+    try:
+        return _intake(
+            user=user,
+            key=key,
+            category_code=category_code,
+            description=description,
+            lng=lng,
+            lat=lat,
+            address=address,
+            grid_code=grid_code,
+            reporter_name=reporter_name,
+            reporter_phone=reporter_phone,
+            anonymous=anonymous,
+            channel=channel,
+            reported_at=reported_at,
+            photos=photos,
+        )
+    except (DomainError, IntegrityError):
+        # A retry is found when it fails: its key is taken (the unique constraint), or what was valid the
+        # first time is refused now. Then the case made the first time is the answer. Looking the key up
+        # only then saves every other intake a statement; a retry takes a reference number it never uses.
+        existing = _case_with_idempotency_key(key) if key else None
+        if existing is None:
+            raise
+        return Intake(case=existing, created=False)
 
+
+def _intake(
+    *,
+    user,
+    key: str | None,
+    category_code: str,
+    description: str,
+    lng: float | None,
+    lat: float | None,
+    address: str,
+    grid_code: str | None,
+    reporter_name: str,
+    reporter_phone: str,
+    anonymous: bool,
+    channel: str | None,
+    reported_at: datetime | None,
+    photos: list | None,
+) -> Intake:
+    """case_report's checks and writes, for a report that is not yet known to be a retry."""
     category = category_cache.active_category(category_code)
     if category is None:
         raise DomainError("invalid_category", f"事项分类「{category_code}」不存在", "category")
@@ -366,12 +405,6 @@ def case_report(
             with transaction.atomic() if checked else nullcontext():
                 insert_together(case, (reporter, ("case", "source")), (event, ("case",)), (entry, ()))
                 _attach(case, event, Attachment.Kind.PHOTO, checked, user, now, stored)
-        except IntegrityError:
-            uploads.remove(stored)
-            existing = _case_with_idempotency_key(key) if key else None
-            if existing is None:
-                raise
-            return Intake(case=existing, created=False)
         except BaseException:
             uploads.remove(stored)
             raise

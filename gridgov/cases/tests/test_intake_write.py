@@ -14,6 +14,7 @@ from gridgov.cases.actions import _event_rows
 from gridgov.cases.models import Case, CaseEvent, CaseReporter
 from gridgov.core.crypto import blind_index
 from gridgov.core.db import insert_together, prepared_statements
+from gridgov.core.errors import DomainError
 from gridgov.core.models import AuditEntry
 
 from .conftest import T0, report
@@ -86,6 +87,22 @@ def test_a_refused_insert_leaves_the_callers_transaction_usable(world):
     assert Case.objects.filter(ref="610302-20261123-900002").exists()
     assert CaseEvent.objects.get(pk=event.pk).case_id == again.pk
     assert AuditEntry.objects.get(pk=entry.pk).object_id == "610302-20261123-900002"
+
+
+def test_a_retry_is_recognised_when_it_fails_and_uses_up_a_number(world):
+    first = report(world, idempotency_key="k-1").case
+    assert first.ref.endswith("-000001")
+    again = report(world, idempotency_key="k-1")
+    assert again.created is False and again.case.pk == first.pk
+    world.category.is_active = False  # what was valid the first time is refused now: still the first case
+    world.category.save()
+    assert report(world, idempotency_key="k-1").case.pk == first.pk
+    with pytest.raises(DomainError):
+        report(world, idempotency_key="k-2")  # a new report is refused
+    world.category.is_active = True
+    world.category.save()
+    assert report(world).case.ref.endswith("-000003")  # the retry took 000002 and gave it up
+    assert Case.objects.count() == 2
 
 
 def test_only_new_rows_are_inserted(world):
