@@ -50,42 +50,46 @@ def insert_together(parent: models.Model, *children: tuple[models.Model, tuple[s
     ``post_save`` receivers, or on SQLite (which has no ``INSERT`` in ``WITH``), the rows are saved one by
     one with ``save()`` in ``atomic()`` instead.
     """
-    models_ = [parent.__class__, *(child.__class__ for child, _ in children)]
-    for obj in (parent, *(child for child, _ in children)):
+    rows = [parent, *(child for child, _ in children)]
+    for obj in rows:
         if obj.pk is not None:
             raise ValueError(f"insert_together inserts new rows only; {obj!r} has a primary key")
     if connection.vendor != "postgresql" or any(
-        signals.pre_save.has_listeners(m) or signals.post_save.has_listeners(m) for m in models_
+        signals.pre_save.has_listeners(type(obj)) or signals.post_save.has_listeners(type(obj))
+        for obj in rows
     ):
         with transaction.atomic():
             parent.save()
-            for child, links in children:
-                for name in links:
-                    setattr(child, name, parent)
+            _link(parent, children)
+            for child, _ in children:
                 child.save()
         return
 
     params: list = []
-    parts = [f"p AS ({_insert_sql(parent, (), params)})"]
-    for n, (child, links) in enumerate(children):
-        parts.append(f"c{n} AS ({_insert_sql(child, links, params)})")
-    pk = connection.ops.quote_name(parent._meta.pk.column)
+    names = ["p", *(f"c{n}" for n in range(len(children)))]
+    entries = [(parent, ()), *children]
+    parts = [
+        f"{name} AS ({_insert_sql(obj, links, params)})"
+        for name, (obj, links) in zip(names, entries, strict=True)
+    ]
+    qn = connection.ops.quote_name
     returned = ", ".join(
-        [f"(SELECT {pk} FROM p)"]
-        + [
-            f"(SELECT {connection.ops.quote_name(c._meta.pk.column)} FROM c{n})"
-            for n, (c, _) in enumerate(children)
-        ]
+        f"(SELECT {qn(obj._meta.pk.column)} FROM {name})" for obj, name in zip(rows, names, strict=True)
     )
     # In autocommit the statement is its own transaction. Inside a caller's transaction it gets a savepoint,
     # so that a failure (a unique key taken) leaves the caller's transaction usable, as save() in atomic() does.
     with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(parts)} SELECT {returned}", params)
         ids = cursor.fetchone()
-    for obj, new_id in zip((parent, *(child for child, _ in children)), ids, strict=True):
+    for obj, new_id in zip(rows, ids, strict=True):
         obj.pk = new_id
         obj._state.adding = False
         obj._state.db = connection.alias
+    _link(parent, children)
+
+
+def _link(parent: models.Model, children) -> None:
+    """Point the children's links at the parent, now that it has its id."""
     for child, links in children:
         for name in links:
             setattr(child, name, parent)
