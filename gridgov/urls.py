@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from gridgov.core.api import api
+from gridgov.api import api
 
 admin.site.site_header = "网格化基层治理平台 · 管理后台"
 admin.site.site_title = "gridgov 管理后台"
