@@ -28,13 +28,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gridgov.accounts.models import STAFF_ROLES, Role
+from gridgov.accounts.models import Role
 from gridgov.areas.models import Level
 from gridgov.areas.selectors import public_grid_outlines
 from gridgov.cases import actions, selectors, uploads, workflow
 from gridgov.cases.api import PUBLIC_NOTE_ACTIONS
 from gridgov.cases.models import OPEN_STATES, Attachment, Channel, Rating, State
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.scope import is_staff
 from gridgov.notify.actions import notification_mark_read
 from gridgov.notify.selectors import inbox_for
 
@@ -209,10 +210,6 @@ def _category_groups(categories) -> list[tuple[str | None, list]]:
     return result
 
 
-def _is_staff(user) -> bool:
-    return user is not None and (user.is_admin or user.role in STAFF_ROLES)
-
-
 def _local_datetime(value: str, field: str):
     """``2026-11-22T20:15`` from a datetime-local input, in the site's time zone."""
     value = (value or "").strip()
@@ -228,7 +225,7 @@ def _local_datetime(value: str, field: str):
 def _report_context(request, values: dict, errors: dict | None = None) -> dict:
     return {
         # staff enter reports on behalf of residents: from the field (网格员) or from a hotline record
-        "staff_entry": _is_staff(_user(request)),
+        "staff_entry": is_staff(_user(request)),
         "channels": [
             (Channel.GRID_WORKER, Channel.GRID_WORKER.label),
             (Channel.HOTLINE, Channel.HOTLINE.label),
@@ -284,7 +281,7 @@ def report(request):
     if not values["idempotency_key"]:
         values["idempotency_key"] = uuid.uuid4().hex
     photos = request.FILES.getlist("photos")
-    staff = _is_staff(user)
+    staff = is_staff(user)
     try:
         intake = actions.case_report(
             by=user,

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.areas.models import Area, Level
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import filter_in_scope
+from gridgov.core.scope import filter_in_scope, is_staff
 from gridgov.ledger import actions, selectors
 from gridgov.ledger.models import Household, Resident
 
@@ -27,7 +27,7 @@ LIST_KINDS = ("residents", "households", "buildings", "organisations")
 
 
 def _staff_only(user) -> None:
-    if not actions.may_edit_ledger(user):
+    if not is_staff(user):
         raise Http404
 
 

@@ -20,6 +20,7 @@ from gridgov.core.calendar import MAX_AMOUNT, LimitUnit
 from gridgov.core.crypto import blind_index
 from gridgov.core.deadlines import due_with_warning, give_back_place, take_place
 from gridgov.core.errors import Conflict, DomainError, NotFound
+from gridgov.core.scope import is_command_staff
 from gridgov.core.sequences import next_daily_number
 from gridgov.core.timeline import step
 from gridgov.core.validators import normalise_phone
@@ -303,7 +304,7 @@ def _item_snapshot(item: ServiceItem) -> dict:
 def item_create(*, by, **data) -> ServiceItem:
     """新增服务项目 (staff managing the item's area). ``providers`` are unit ids; ``schedules`` rows of
     ``{weekday, start, end, capacity}``."""
-    if not (selectors.is_staff(by) and (by.is_admin or by.role in ("district", "street", "community"))):
+    if not is_command_staff(by):
         raise DomainError("forbidden", "只有区、街道、社区工作人员可以维护服务清单", status=403)
     for field, message in (
         ("category", "请选择服务类别"),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from gridgov.accounts.models import STAFF_ROLES, Role
 from gridgov.areas.models import Area
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import in_scope, scope_prefixes, scope_q
+from gridgov.core.scope import command_staff_in_scope, in_scope, is_staff, scope_prefixes, scope_q
 from gridgov.core.workflow import Rating
 from gridgov.orders.models import Order, ServiceCategory, ServiceItem, ServiceSlot, State
 
@@ -35,14 +35,6 @@ def active_category(code: str | None, field: str = "category") -> ServiceCategor
 # ---------------------------------------------------------------- who is who
 
 
-def is_staff(user) -> bool:
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and (user.is_admin or (user.role in STAFF_ROLES and user.area_id))
-    )
-
-
 def is_provider_handler(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.role == Role.UNIT)
 
@@ -57,11 +49,7 @@ def may_order(user) -> bool:
 
 def may_manage_area(user, area_code: str) -> bool:
     """Catalogue managers: admins, and district/street/community staff for items of their subtree."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_admin:
-        return True
-    return user.role in (Role.DISTRICT, Role.STREET, Role.COMMUNITY) and in_scope(user, area_code)
+    return command_staff_in_scope(user, area_code)
 
 
 def may_manage_categories(user) -> bool:

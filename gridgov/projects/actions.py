@@ -11,11 +11,11 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gridgov.accounts.models import AREA_MANAGER_ROLES, STAFF_ROLES, Role, Unit, User
+from gridgov.accounts.models import STAFF_ROLES, Role, Unit, User
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
 from gridgov.core.errors import Conflict, DomainError, NotFound
-from gridgov.core.scope import in_scope
+from gridgov.core.scope import command_staff_in_scope, in_scope, is_staff
 from gridgov.core.timeline import step
 from gridgov.core.workflow import Rating
 from gridgov.notify.actions import notify
@@ -30,9 +30,9 @@ from gridgov.projects.models import (
     Resource,
     UnitYearScore,
 )
-from gridgov.projects.workflow import NEED, PROJECT, is_list_staff, is_owner_or_staff, is_unit_handler
+from gridgov.projects.workflow import NEED, PROJECT, is_owner_or_staff, is_unit_handler
 
-__all__ = ["is_list_staff", "need_record"]
+__all__ = ["need_record"]
 
 MAX_TEXT = 2000
 # A project in progress is flagged yellow this many days before its planned end date.
@@ -59,7 +59,7 @@ def _area_in_scope(by, code: str) -> Area:
 
 
 def _require_staff(by, what: str) -> None:
-    if not is_list_staff(by):
+    if not is_staff(by):
         raise DomainError("forbidden", f"只有工作人员可以{what}", status=403)
 
 
@@ -201,7 +201,7 @@ NEED_FIELDS = ("title", "description", "category", "area", "beneficiaries", "urg
 
 
 def _need_visible(by, need: Need) -> None:
-    if need is None or not is_list_staff(by) or not in_scope(by, need.area_code):
+    if need is None or not is_staff(by) or not in_scope(by, need.area_code):
         raise NotFound("需求不存在或不在您的管辖范围内", field="need")
 
 
@@ -308,7 +308,7 @@ RESOURCE_FIELDS = (
 
 def may_register_resource(user, area_code: str, owner_unit_id: int | None) -> bool:
     """Staff in scope, or a unit handler for their own unit within its service area."""
-    if is_list_staff(user):
+    if is_staff(user):
         return in_scope(user, area_code)
     return is_unit_handler(user) and owner_unit_id == user.unit_id and in_scope(user, area_code)
 
@@ -347,7 +347,7 @@ def _resource_values(by, changes: dict) -> dict:
 
 def _owner(by, owner_unit, owner_user, owner_org) -> dict:
     given = [x for x in (owner_unit, owner_user, owner_org) if x not in (None, "")]
-    if is_unit_handler(by) and not is_list_staff(by):
+    if is_unit_handler(by) and not is_staff(by):
         if given and (owner_unit in (None, "") or int(owner_unit) != by.unit_id):
             raise DomainError("forbidden", "单位经办人只能登记本单位的资源", "owner_unit", status=403)
         return {"owner_unit": by.unit}
@@ -393,7 +393,7 @@ def resource_create(
     availability: str = "",
 ) -> Resource:
     """登记资源: staff in scope for any provider; a unit handler for their own unit."""
-    if not (is_list_staff(by) or is_unit_handler(by)):
+    if not (is_staff(by) or is_unit_handler(by)):
         raise DomainError("forbidden", "只有工作人员或单位经办人可以登记资源", status=403)
     data = _resource_values(
         by,
@@ -954,11 +954,7 @@ def project_close(*, by, project: Project, note: str = "") -> Project:
 
 def may_score(user, community: Area) -> bool:
     """Community staff (and street, district staff above it; admins) score the units of a community."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_admin:
-        return True
-    return user.role in AREA_MANAGER_ROLES and bool(user.area_id) and in_scope(user, community.code)
+    return command_staff_in_scope(user, community.code)
 
 
 def cobuilding_rule_set(*, by, area: str, required_projects: int) -> CoBuildingRule:

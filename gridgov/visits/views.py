@@ -23,7 +23,7 @@ from gridgov.cases import uploads
 from gridgov.cases.selectors import categories as case_categories
 from gridgov.cases.views import _category_groups
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.ledger.actions import may_edit_ledger
+from gridgov.core.scope import is_staff
 from gridgov.ledger.selectors import get_visible, household_list, households_visible_to
 from gridgov.visits import actions, selectors
 from gridgov.visits.models import Visit
@@ -51,7 +51,7 @@ def _status(exc: DomainError) -> int:
 
 
 def _staff_only(request) -> None:
-    if not may_edit_ledger(request.user):
+    if not is_staff(request.user):
         raise Http404(_("只有工作人员可以使用走访功能"))
 
 
