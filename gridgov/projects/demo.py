@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from gridgov.accounts.actions import user_create
+from gridgov.accounts.demo import DEMO_PASSWORD
 from gridgov.accounts.models import Role, Unit, User
-from gridgov.areas.demo import DEMO_PASSWORD
 from gridgov.areas.models import Area
 from gridgov.orders.models import ServiceCategory
 from gridgov.projects import actions
