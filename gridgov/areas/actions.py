@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -238,8 +239,7 @@ def _retire(area: Area, at) -> None:
 
 
 def _move_staff(from_areas: list[Area], to_area: Area, by, reason: str) -> None:
-    from gridgov.accounts.models import User
-
+    User = get_user_model()  # accounts sits above areas: the model is looked up, not imported
     for user in User.objects.filter(area__in=from_areas).select_related("area"):
         old = user.area.code
         user.area = to_area
