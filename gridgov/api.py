@@ -22,6 +22,7 @@ from gridgov.notify.api import router as inbox_router
 from gridgov.orders import api as orders_api
 from gridgov.points import api as points_api
 from gridgov.projects import api as projects_api
+from gridgov.services.api import router as services_router
 from gridgov.visits.api import router as visits_router
 from gridgov.wishes.api import router as wishes_router
 
@@ -52,6 +53,7 @@ api.add_router("/ledger", ledger_api.ledger)
 api.add_router("/imports", imports)
 api.add_router("/exports", exports)
 api.add_router("/visits", visits_router)
+api.add_router("/services", services_router)
 api.add_router("/services", orders_api.catalogue)
 api.add_router("/orders", orders_api.router)
 api.add_router("/wishes", wishes_router)

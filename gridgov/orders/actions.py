@@ -33,15 +33,14 @@ from gridgov.orders.models import (
     Fee,
     Order,
     OrderRefCounter,
-    ServiceCategory,
     ServiceItem,
     ServiceSchedule,
     ServiceSlot,
     Sla,
     State,
 )
-from gridgov.orders.selectors import active_category
 from gridgov.orders.workflow import MACHINE
+from gridgov.services.selectors import active_category
 
 # ---------------------------------------------------------------- helpers
 
@@ -97,36 +96,6 @@ def _next_ref(day: date) -> str:
 
 
 # ---------------------------------------------------------------- catalogue
-
-
-def _require_category_manager(by) -> None:
-    if not selectors.may_manage_categories(by):
-        raise DomainError("forbidden", "只有区级工作人员或管理员可以维护服务类别", status=403)
-
-
-def category_create(*, by, code: str, name: str, parent: str | None = None, sort: int = 0) -> ServiceCategory:
-    _require_category_manager(by)
-    code = _text(code, "code", required="请填写类别代码", limit=40)
-    name = _text(name, "name", required="请填写类别名称", limit=60)
-    from django.utils.text import slugify
-
-    if slugify(code) != code:
-        raise DomainError("invalid", "类别代码只能包含小写字母、数字、连字符和下划线", "code")
-    parent_obj = None
-    if parent:
-        parent_obj = ServiceCategory.objects.filter(code=parent).first()
-        if parent_obj is None:
-            raise DomainError("invalid", f"上级类别「{parent}」不存在", "parent")
-    if ServiceCategory.objects.filter(code=code).exists():
-        raise Conflict("duplicate", f"类别代码「{code}」已存在", "code")
-    with transaction.atomic():
-        cat = ServiceCategory.objects.create(code=code, name=name, parent=parent_obj, sort=sort or 0)
-        from gridgov.core import audit
-
-        audit.record(
-            actor=by, verb="servicecategory.create", obj=cat, object_id=cat.code, after={"name": name}
-        )
-    return cat
 
 
 def _decimal(value, field: str, *, label: str, low: Decimal, high: Decimal | None = None) -> Decimal:

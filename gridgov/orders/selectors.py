@@ -17,19 +17,9 @@ from gridgov.areas.models import Area
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.scope import command_staff_in_scope, in_scope, is_staff, scope_prefixes, scope_q
 from gridgov.core.workflow import Rating
-from gridgov.orders.models import Order, ServiceCategory, ServiceItem, ServiceSlot, State
+from gridgov.orders.models import Order, ServiceItem, ServiceSlot, State
 
 MAX_SLOT_DAYS = 62  # how far ahead places can be listed and booked
-
-
-def active_category(code: str | None, field: str = "category") -> ServiceCategory:
-    """The active service category with ``code`` — for the catalogue, wishes, needs and resources alike —
-    or a 400 on ``field`` naming the code."""
-    code = (code or "").strip()
-    cat = ServiceCategory.objects.filter(code=code, is_active=True).first() if code else None
-    if cat is None:
-        raise DomainError("invalid", f"服务类别「{code}」不存在或已停用", field)
-    return cat
 
 
 # ---------------------------------------------------------------- who is who
@@ -52,20 +42,7 @@ def may_manage_area(user, area_code: str) -> bool:
     return command_staff_in_scope(user, area_code)
 
 
-def may_manage_categories(user) -> bool:
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and (user.is_admin or user.role == Role.DISTRICT)
-    )
-
-
 # ---------------------------------------------------------------- catalogue
-
-
-def categories(*, active_only: bool = True) -> QuerySet[ServiceCategory]:
-    qs = ServiceCategory.objects.all()
-    return qs.filter(is_active=True) if active_only else qs
 
 
 def items_visible_to(user) -> QuerySet[ServiceItem]:

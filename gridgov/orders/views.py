@@ -31,6 +31,7 @@ from gridgov.core.workflow import Rating
 from gridgov.orders import actions, selectors
 from gridgov.orders.models import Order, ServiceItem, State
 from gridgov.orders.workflow import MACHINE, allowed_actions, rate_days
+from gridgov.services.selectors import categories
 
 ORDER_FIELDS = {"slot", "grid", "contact_name", "contact_phone", "note", "item"}
 ACTION_FIELDS = {"provider_unit", "reason", "notes", "evidence", "rating", "comment", "note"}
@@ -88,7 +89,7 @@ def catalogue(request):
         "orders/catalogue.html",
         {
             "groups": list(groups.items()),
-            "categories": list(selectors.categories()),
+            "categories": list(categories()),
             "category": category,
             "may_order": selectors.may_order(request.user),
         },

@@ -20,7 +20,6 @@ from gridgov.core.timeline import step
 from gridgov.core.workflow import Rating
 from gridgov.notify.actions import notify
 from gridgov.notify.models import Kind
-from gridgov.orders.selectors import active_category
 from gridgov.projects.models import (
     CoBuildingRule,
     Milestone,
@@ -31,6 +30,7 @@ from gridgov.projects.models import (
     UnitYearScore,
 )
 from gridgov.projects.workflow import NEED, PROJECT, is_owner_or_staff, is_unit_handler
+from gridgov.services.selectors import active_category
 
 __all__ = ["need_record"]
 

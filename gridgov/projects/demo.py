@@ -16,25 +16,14 @@ from gridgov.accounts.actions import user_create
 from gridgov.accounts.demo import DEMO_PASSWORD
 from gridgov.accounts.models import Role, Unit, User
 from gridgov.areas.models import Area
-from gridgov.orders.models import ServiceCategory
 from gridgov.projects import actions
 from gridgov.projects.models import CoBuildingRule, Need, Project, Resource
+from gridgov.services.demo import load_demo_categories
 
 STREET = "610302003"
 COMMUNITY = "610302003001"
 GRIDS = [f"{COMMUNITY}{i:03d}" for i in (1, 2, 3)]
 
-CATEGORIES = [
-    ("legal", "法律服务"),
-    ("employment", "就业服务"),
-    ("psychology", "心理服务"),
-    ("notary", "公证服务"),
-    ("meals", "助餐服务"),
-    ("elderly", "养老服务"),
-    ("nursery", "托育服务"),
-    ("repair", "维修服务"),
-    ("culture", "文体活动"),
-]
 PARTNERS = [
     # (name, area, handler username, display name)
     ("渭滨区人民医院", COMMUNITY, "yiyuan", "人民医院党办"),
@@ -75,11 +64,6 @@ SHOP_RESOURCES = [
     ("爱心午餐", "meals", "goods", "每天 10 份"),
     ("免费理发", "elderly", "hours", "每月 15 日"),
 ]
-
-
-def _categories() -> None:
-    for sort, (code, name) in enumerate(CATEGORIES, start=1):
-        ServiceCategory.objects.get_or_create(code=code, defaults={"name": name, "sort": sort})
 
 
 def _handler(admin, unit: Unit, username: str, name: str) -> User:
@@ -303,7 +287,7 @@ def load_demo_projects(admin) -> dict:
     if not Area.objects.filter(code=COMMUNITY).exists():
         return {"needs": 0, "resources": 0, "projects": 0}
     before = (Need.objects.count(), Resource.objects.count())
-    _categories()
+    load_demo_categories()
     handlers = _partners(admin)
     res = _resources(admin)
     needs = _needs(admin)

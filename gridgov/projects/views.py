@@ -19,11 +19,11 @@ from gridgov.accounts.models import Unit
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.scope import is_staff
 from gridgov.core.timeline import timeline_of
-from gridgov.orders.models import ServiceCategory
 from gridgov.projects import actions, selectors
 from gridgov.projects.matching import match_resources
 from gridgov.projects.models import Milestone, Need, Project, ProjectEvaluation, Resource
 from gridgov.projects.workflow import NEED, PROJECT, is_unit_handler
+from gridgov.services.models import ServiceCategory
 
 
 def _status(exc: DomainError) -> int:

@@ -219,8 +219,8 @@ def _case_form(request, visit: Visit, values: dict | None = None) -> dict:
 
 
 def _need_form(visit: Visit, values: dict | None = None) -> dict:
-    from gridgov.orders.models import ServiceCategory
     from gridgov.projects.models import Need
+    from gridgov.services.models import ServiceCategory
 
     if values is None:
         text = (visit.needs or "").strip() or (visit.problems or "").strip()

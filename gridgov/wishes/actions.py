@@ -28,8 +28,8 @@ from gridgov.core.validators import normalise_phone
 from gridgov.core.workflow import Rating
 from gridgov.notify.actions import notify
 from gridgov.notify.models import Kind
-from gridgov.orders.models import ServiceCategory
-from gridgov.orders.selectors import active_category
+from gridgov.services.models import ServiceCategory
+from gridgov.services.selectors import active_category
 from gridgov.wishes.models import HOLDING, ClaimState, Source, State, Wish, WishClaim, WishRefCounter
 from gridgov.wishes.selectors import wish_is_visible
 from gridgov.wishes.workflow import MACHINE, claims_held_by, may_claim_wishes

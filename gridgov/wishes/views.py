@@ -24,7 +24,7 @@ from gridgov.cases import uploads
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.scope import filter_in_scope, is_staff
 from gridgov.core.workflow import Rating
-from gridgov.orders.models import ServiceCategory
+from gridgov.services.models import ServiceCategory
 from gridgov.wishes import actions, selectors
 from gridgov.wishes.models import State, WishClaim
 from gridgov.wishes.workflow import allowed_actions, claims_held_by, may_claim_wishes

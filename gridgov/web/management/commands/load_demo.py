@@ -16,6 +16,7 @@ from gridgov.ledger.demo import load_demo_ledger
 from gridgov.orders.demo import load_demo_orders
 from gridgov.points.demo import load_demo_points
 from gridgov.projects.demo import load_demo_projects
+from gridgov.services.demo import load_demo_categories
 from gridgov.visits.demo import load_demo_visits
 from gridgov.wishes.demo import load_demo_wishes
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
             accounts_demo.load_demo_accounts(admin)
             case_demo.load_categories()
             case_demo.load_rules()
+            load_demo_categories()
         # Sample cases are reported after the transaction above so the lookup index sees the grids.
         sample_cases = case_demo.load_sample_cases(admin)
         ledger = load_demo_ledger(admin)
