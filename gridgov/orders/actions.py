@@ -13,9 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gridgov.accounts.models import Unit
+from gridgov.accounts.selectors import area_staff, unit_handlers
 from gridgov.areas.models import Area
 from gridgov.cases import uploads
-from gridgov.cases.actions import area_staff, unit_handlers
 from gridgov.core.calendar import MAX_AMOUNT, LimitUnit
 from gridgov.core.crypto import blind_index
 from gridgov.core.deadlines import due_with_warning, give_back_place, take_place

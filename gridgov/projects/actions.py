@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gridgov.accounts.models import STAFF_ROLES, Role, Unit, User
+from gridgov.accounts.selectors import area_staff, unit_handlers
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
 from gridgov.core.errors import Conflict, DomainError, NotFound
@@ -660,16 +661,12 @@ def _tell(users, project: Project, title: str, body: str = "") -> None:
 
 
 def _owner_people(project: Project) -> list:
-    from gridgov.cases.actions import unit_handlers
-
     if project.owner_unit_id:
         return unit_handlers([project.owner_unit_id])
     return [project.owner_user] if project.owner_user_id else []
 
 
 def _area_people(project: Project) -> list:
-    from gridgov.cases.actions import area_staff
-
     return area_staff(project.area_code)
 
 
@@ -700,8 +697,6 @@ def project_publish(*, by, project: Project) -> Project:
         s = _begin(by, project, "publish")
         s.project.state = Project.State.OPEN
         p = _finish(s, by, "publish", ["state"])
-        from gridgov.cases.actions import unit_handlers
-
         partners = [
             u.pk
             for u in Unit.objects.filter(kind=Unit.Kind.PARTNER, is_active=True).select_related("area")

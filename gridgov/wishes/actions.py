@@ -14,9 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gridgov.accounts.models import Role, User
+from gridgov.accounts.selectors import area_staff
 from gridgov.areas.models import Area, Level
 from gridgov.cases import uploads
-from gridgov.cases.actions import area_staff
 from gridgov.core.calendar import LimitUnit
 from gridgov.core.crypto import blind_index, mask_phone
 from gridgov.core.deadlines import due_with_warning, give_back_place, take_place
