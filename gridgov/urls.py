@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gridgov.cases.urls")),
+    path("", include("gridgov.notify.urls")),
     path("ledger/", include("gridgov.ledger.urls")),
     path("visits/", include("gridgov.visits.urls")),
     path("orders/", include("gridgov.orders.urls")),

@@ -1,5 +1,5 @@
 """Case pages: the resident's report form and public tracking page, the staff worklist and case detail with
-one form per workflow action, attachments served in scope, and the inbox.
+one form per workflow action, attachments served in scope.
 
 Views stay thin: parse the form, call one action or selector, render. A ``DomainError`` becomes a message
 next to its ``field``; ``NotFound`` becomes the 404 page.
@@ -18,12 +18,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -36,8 +34,6 @@ from gridgov.cases.api import PUBLIC_NOTE_ACTIONS
 from gridgov.cases.models import OPEN_STATES, Attachment, Channel, Rating, State
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.scope import is_staff
-from gridgov.notify.actions import notification_mark_read
-from gridgov.notify.selectors import inbox_for
 
 PAGE_SIZE = 50
 # Signed-in accounts that follow their own reports rather than work on cases.
@@ -717,29 +713,3 @@ def attachment(request, ref: str, attachment_id: int):
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
-
-
-# ---------------------------------------------------------------- inbox
-
-
-@login_required
-@require_GET
-def inbox(request):
-    """站内消息: unread first, newest first."""
-    unread = ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField())
-    notes = inbox_for(request.user).annotate(unread=unread).order_by("-unread", "-created_at", "-id")
-    page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "cases/inbox.html", {"page": page, "notes": page.object_list})
-
-
-@login_required
-@require_POST
-def inbox_read(request, notification_id: int | None = None):
-    try:
-        notification_mark_read(user=request.user, notification_id=notification_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return HttpResponseRedirect(target)
-    return redirect("cases:inbox")
