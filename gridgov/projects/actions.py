@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.apps import apps as django_apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -101,15 +102,21 @@ def _lock(model, obj):
 # ---------------------------------------------------------------- needs
 
 
-def _check_source(by, source: str, source_id: int | None) -> None:
-    """A visit named as the source must exist and be visible to ``by`` (other sources are checked by the
-    app that calls: orders, wishes, surveys)."""
-    if source == Need.Source.VISIT:
-        from gridgov.visits.models import Visit
+# The sources whose row is checked here (it must exist and be visible to the caller): source → (model
+# label, message). The model is looked up by its label, not imported: the apps whose rows become needs
+# (visits, orders, wishes) sit above projects and call need_record themselves. The other sources (orders,
+# wishes, surveys) are checked by the app that calls.
+CHECKED_SOURCES = {Need.Source.VISIT: ("visits.Visit", "走访记录不存在或不在您的管辖范围内")}
 
-        code = Visit.objects.filter(pk=source_id).values_list("area_code", flat=True).first()
-        if code is None or not in_scope(by, code):
-            raise NotFound("走访记录不存在或不在您的管辖范围内", field="source_id")
+
+def _check_source(by, source: str, source_id: int | None) -> None:
+    if source not in CHECKED_SOURCES:
+        return
+    label, message = CHECKED_SOURCES[source]
+    rows = django_apps.get_model(label).objects.filter(pk=source_id)
+    code = rows.values_list("area_code", flat=True).first()
+    if code is None or not in_scope(by, code):
+        raise NotFound(message, field="source_id")
 
 
 def need_record_once(

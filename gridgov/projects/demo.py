@@ -1,6 +1,6 @@
-"""Demo of the three lists in 姜谭路街道 / 姜谭路西社区: needs (by hand and from visits), resources of units,
-volunteers and the ledger's shops, projects in every state (one 书记项目), co-building units of which one
-falls below the 双报到 rule, the rule itself (N = 1) and some year-end scores.
+"""Demo of the three lists in 姜谭路街道 / 姜谭路西社区: needs (by hand; the visits demo adds needs from
+visits), resources of units, volunteers and the ledger's shops, projects in every state (one 书记项目),
+co-building units of which one falls below the 双报到 rule, the rule itself (N = 1) and some year-end scores.
 
 Everything is written through the actions (so each row has its timeline and audit entries); a second run
 adds nothing.
@@ -155,21 +155,6 @@ def _needs(admin) -> dict[str, Need]:
                 beneficiaries=people,
                 urgency=urgency,
             )
-    # Findings from visits in the community (the visits demo notes needs such as 送餐上门, 测血压).
-    from gridgov.visits.models import Visit
-
-    for visit in Visit.objects.filter(area_code__startswith=COMMUNITY).exclude(needs="").order_by("pk")[:3]:
-        category = "meals" if "餐" in visit.needs else ("elderly" if "血压" in visit.needs else "culture")
-        need = actions.need_record(
-            by=admin,
-            title=visit.needs.splitlines()[0][:100],
-            category=category,
-            area=visit.area_code,
-            description=visit.needs,
-            source=Need.Source.VISIT,
-            source_id=visit.pk,
-        )
-        made.setdefault(need.title, need)
     return made
 
 
