@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -184,28 +183,6 @@ def _decimal(value: str | None, field: str, *, required_message: str | None = No
 # ---------------------------------------------------------------- resident: report
 
 
-def _category_groups(categories) -> list[tuple[str | None, list]]:
-    """The categories a resident can choose (those without active sub-categories), grouped under their
-    top-level category in the configured order."""
-    cats = list(categories)
-    by_pk = {c.pk: c for c in cats}
-    has_children = {c.parent_id for c in cats if c.parent_id}
-    groups: dict[int, list] = defaultdict(list)
-    for c in cats:
-        if c.pk in has_children:
-            continue
-        root = c
-        while root.parent_id in by_pk:
-            root = by_pk[root.parent_id]
-        groups[root.pk].append(c)
-    result = []
-    for c in cats:
-        if c.pk in groups:
-            leaves = groups[c.pk]
-            result.append((None, leaves) if leaves == [c] else (c.name, leaves))
-    return result
-
-
 def _local_datetime(value: str, field: str):
     """``2026-11-22T20:15`` from a datetime-local input, in the site's time zone."""
     value = (value or "").strip()
@@ -226,7 +203,7 @@ def _report_context(request, values: dict, errors: dict | None = None) -> dict:
             (Channel.GRID_WORKER, Channel.GRID_WORKER.label),
             (Channel.HOTLINE, Channel.HOTLINE.label),
         ],
-        "groups": _category_groups(selectors.categories()),
+        "groups": selectors.category_groups(),
         "values": values,
         "errors": errors or {},
         "max_photos": settings.UPLOAD_MAX_FILES,

@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.cases import uploads
-from gridgov.cases.selectors import categories as case_categories
-from gridgov.cases.views import _category_groups
+from gridgov.cases.selectors import category_groups
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.scope import is_staff
 from gridgov.ledger.selectors import get_visible, household_list, households_visible_to
@@ -207,7 +206,7 @@ def record(request):
 
 
 def _case_form(request, visit: Visit, values: dict | None = None) -> dict:
-    groups = _category_groups(case_categories())
+    groups = category_groups()
     leaves = [c for _group, cats in groups for c in cats]
     if values is None:
         values = {
