@@ -23,7 +23,7 @@ from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.scope import is_command_staff
 from gridgov.core.sequences import next_daily_number
 from gridgov.core.timeline import step
-from gridgov.core.validators import normalise_phone
+from gridgov.core.validators import clean_text, normalise_phone
 from gridgov.core.workflow import Rating
 from gridgov.notify.actions import notify
 from gridgov.notify.models import Kind
@@ -81,12 +81,7 @@ def _lock(ref: str, by) -> Order:
 
 
 def _text(value, field: str, *, required: str | None = None, limit: int = 2000) -> str:
-    value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    if required and not value:
-        raise DomainError("required", required, field)
-    if len(value) > limit:
-        raise DomainError("too_long", f"不能超过 {limit} 个字", field)
-    return value
+    return clean_text(value, field, required=required, limit=limit)
 
 
 def _next_ref(day: date) -> str:
