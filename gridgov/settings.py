@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "gridgov.areas",
     "gridgov.accounts",
     "gridgov.notify",
+    "gridgov.services",
     "gridgov.cases",
     "gridgov.ledger",
     "gridgov.visits",

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from gridgov.core.api import api
+from gridgov.api import api
 
 admin.site.site_header = "网格化基层治理平台 · 管理后台"
 admin.site.site_title = "gridgov 管理后台"
@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gridgov.cases.urls")),
+    path("", include("gridgov.notify.urls")),
     path("ledger/", include("gridgov.ledger.urls")),
     path("visits/", include("gridgov.visits.urls")),
     path("orders/", include("gridgov.orders.urls")),

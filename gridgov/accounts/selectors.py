@@ -3,6 +3,23 @@ from __future__ import annotations
 from gridgov.accounts.models import Role, User
 from gridgov.core.scope import scope_prefixes
 
+# ---------------------------------------------------------------- recipients of notifications
+
+
+def unit_handlers(unit_ids) -> list[User]:
+    """The active handlers of these units (who a unit's notifications go to)."""
+    return list(User.objects.filter(role=Role.UNIT, unit_id__in=list(unit_ids), is_active=True))
+
+
+def area_staff(area_code: str) -> list[User]:
+    """The staff bound to exactly this area (its command centre), plus the backups of those away."""
+    staff = list(
+        User.objects.filter(area__code=area_code, is_active=True)
+        .exclude(role=Role.RESIDENT)
+        .select_related("backup")
+    )
+    return staff + [u.backup for u in staff if u.is_away and u.backup_id]
+
 
 def client_ip(request) -> str | None:
     # Behind the reverse proxy the left-most X-Forwarded-For is the client (docs/deploy.md).

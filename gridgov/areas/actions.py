@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from gridgov.areas.geometry import (
 from gridgov.areas.models import CODE_LENGTH, Area, AreaChange, GridKind, GridType, Level, child_level
 from gridgov.core import audit
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import in_scope
+from gridgov.core.scope import in_scope, is_command_staff
 
 AREA_TOLERANCE_RATIO = 1e-6
 
@@ -30,11 +31,9 @@ AREA_TOLERANCE_RATIO = 1e-6
 def _require_manager(user, area: Area | None, *, creating_child: bool = False) -> None:
     """Admins manage the whole tree; district/street/community staff manage strictly below their area
     (they may add children to their own area, not reshape it)."""
-    from gridgov.accounts.models import AREA_MANAGER_ROLES
-
     if user.is_admin:
         return
-    if area is None or user.role not in AREA_MANAGER_ROLES or user.area_id is None:
+    if area is None or not is_command_staff(user):
         raise DomainError("forbidden", "您没有调整网格的权限", status=403)
     if not in_scope(user, area.code):
         raise NotFound(f"区域 {area.code} 不存在或不在您的管辖范围内", field="code")
@@ -240,8 +239,7 @@ def _retire(area: Area, at) -> None:
 
 
 def _move_staff(from_areas: list[Area], to_area: Area, by, reason: str) -> None:
-    from gridgov.accounts.models import User
-
+    User = get_user_model()  # accounts sits above areas: the model is looked up, not imported
     for user in User.objects.filter(area__in=from_areas).select_related("area"):
         old = user.area.code
         user.area = to_area

@@ -203,28 +203,29 @@ def demo_areas() -> list[dict]:
     return out
 
 
-# Demo accounts: (username, role, area code or None, display name, phone). Password: DEMO_PASSWORD.
-DEMO_PASSWORD = "gridgov-demo"
 JIANGTAN_STREET = "610302003"
 JIANGTAN_WEST = "610302003001"
-DEMO_UNITS = [
-    # (name, kind, area code)
-    ("渭滨区城市管理执法局", "department", "610302"),
-    ("渭滨区住房和城乡建设局", "department", "610302"),
-    ("渭滨区市场监督管理局", "department", "610302"),
-    ("渭滨区民政局", "department", "610302"),
-    ("姜谭路派出所", "department", JIANGTAN_STREET),
-    ("秦川物业服务有限公司", "property", JIANGTAN_WEST),
-    ("宝鸡市律师协会", "partner", "610302"),
-]
-DEMO_USERS = [
-    ("admin", "admin", None, None, "系统管理员", "13800000001"),
-    ("district", "district", "610302", None, "区网格指挥中心", "13800000002"),
-    ("street", "street", JIANGTAN_STREET, None, "姜谭路街道指挥中心", "13800000003"),
-    ("community", "community", JIANGTAN_WEST, None, "姜谭路西社区", "13800000004"),
-    ("gridworker", "grid_worker", JIANGTAN_WEST + "001", None, "王网格员", "13800000005"),
-    ("unit", "unit", None, "渭滨区城市管理执法局", "区城管执法局经办人", "13800000006"),
-    ("resident", "resident", None, None, "李居民", "13800000007"),
-    ("volunteer", "volunteer", None, None, "张党员", "13800000008"),
-    ("lawyer", "unit", None, "宝鸡市律师协会", "律师协会值班律师", "13800000009"),
-]
+
+
+def load_demo_areas(admin) -> int:
+    """Create the demo tree's areas that do not exist yet; returns how many were created."""
+    from gridgov.areas.actions import area_create
+    from gridgov.areas.models import Area
+
+    existing = set(Area.objects.values_list("code", flat=True))
+    created = 0
+    for spec in demo_areas():
+        if spec["code"] in existing:
+            continue
+        area_create(
+            by=admin,
+            code=spec["code"],
+            name=spec["name"],
+            parent_code=spec["parent_code"],
+            boundary=spec["boundary"],
+            kind=spec["kind"],
+            grid_type=spec["grid_type"],
+            reason="载入演示数据",
+        )
+        created += 1
+    return created

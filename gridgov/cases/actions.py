@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from gridgov.accounts.models import Role, Unit, User
+from gridgov.accounts.models import Role, Unit
+from gridgov.accounts.selectors import area_staff, unit_handlers
 from gridgov.areas.models import Area, Level
 from gridgov.cases import category_cache, uploads
 from gridgov.cases.models import (
@@ -113,20 +114,6 @@ def _event_rows(
 
 def _case_url(case: Case) -> str:
     return f"/cases/{case.ref}/"
-
-
-def unit_handlers(unit_ids) -> list[User]:
-    return list(User.objects.filter(role=Role.UNIT, unit_id__in=list(unit_ids), is_active=True))
-
-
-def area_staff(area_code: str) -> list[User]:
-    """The staff bound to exactly this area (its command centre), plus the backups of those away."""
-    staff = list(
-        User.objects.filter(area__code=area_code, is_active=True)
-        .exclude(role=Role.RESIDENT)
-        .select_related("backup")
-    )
-    return staff + [u.backup for u in staff if u.is_away and u.backup_id]
 
 
 def _tell(users, kind: str, case: Case, title: str, body: str = "") -> None:

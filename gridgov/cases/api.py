@@ -8,10 +8,10 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
+from gridgov.accounts.auth import BearerToken, SessionCookie
 from gridgov.cases import actions, selectors
 from gridgov.cases.models import Case, CaseEvent, State
 from gridgov.cases.workflow import allowed_actions
-from gridgov.core.api import BearerToken, SessionCookie
 
 STATE_LABELS = dict(State.choices)
 

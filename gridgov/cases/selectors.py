@@ -4,6 +4,7 @@ them, residents what they reported."""
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from datetime import timedelta
 
 from django.db.models import Case as DbCase
@@ -143,6 +144,28 @@ def public_timeline(case: Case):
 
 def categories() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True).select_related("parent")
+
+
+def category_groups() -> list[tuple[str | None, list[Category]]]:
+    """The categories a resident can choose (those without active sub-categories), grouped under their
+    top-level category in the configured order."""
+    cats = list(categories())
+    by_pk = {c.pk: c for c in cats}
+    has_children = {c.parent_id for c in cats if c.parent_id}
+    groups: dict[int, list[Category]] = defaultdict(list)
+    for c in cats:
+        if c.pk in has_children:
+            continue
+        root = c
+        while root.parent_id in by_pk:
+            root = by_pk[root.parent_id]
+        groups[root.pk].append(c)
+    result = []
+    for c in cats:
+        if c.pk in groups:
+            leaves = groups[c.pk]
+            result.append((None, leaves) if leaves == [c] else (c.name, leaves))
+    return result
 
 
 def _metres(lat1, lng1, lat2, lng2) -> float:

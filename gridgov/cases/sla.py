@@ -14,7 +14,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from gridgov.cases.actions import _event, _tell, area_staff, escalate, unit_handlers
+from gridgov.accounts.selectors import area_staff, unit_handlers
+from gridgov.cases.actions import _event, _tell, escalate
 from gridgov.cases.models import NEXT_LEVEL, Case, State, WhistleCall
 from gridgov.core.deadlines import Phase, register_sweep, sweep_phases
 from gridgov.notify.models import Kind

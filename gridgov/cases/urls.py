@@ -18,7 +18,4 @@ urlpatterns = [
     path("cases/<str:ref>/", views.detail, name="detail"),
     path("cases/<str:ref>/files/<int:attachment_id>", views.attachment, name="attachment"),
     path("cases/<str:ref>/act/<str:action>/", views.act, name="act"),
-    path("inbox/", views.inbox, name="inbox"),
-    path("inbox/read/", views.inbox_read, name="inbox_read_all"),
-    path("inbox/<int:notification_id>/read/", views.inbox_read, name="inbox_read"),
 ]

@@ -1,5 +1,5 @@
 """Case pages: the resident's report form and public tracking page, the staff worklist and case detail with
-one form per workflow action, attachments served in scope, and the inbox.
+one form per workflow action, attachments served in scope.
 
 Views stay thin: parse the form, call one action or selector, render. A ``DomainError`` becomes a message
 next to its ``field``; ``NotFound`` becomes the 404 page.
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -18,25 +17,22 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gridgov.accounts.models import STAFF_ROLES, Role
+from gridgov.accounts.models import Role
 from gridgov.areas.models import Level
 from gridgov.areas.selectors import public_grid_outlines
 from gridgov.cases import actions, selectors, uploads, workflow
 from gridgov.cases.api import PUBLIC_NOTE_ACTIONS
 from gridgov.cases.models import OPEN_STATES, Attachment, Channel, Rating, State
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.notify.actions import notification_mark_read
-from gridgov.notify.selectors import inbox_for
+from gridgov.core.scope import is_staff
 
 PAGE_SIZE = 50
 # Signed-in accounts that follow their own reports rather than work on cases.
@@ -187,32 +183,6 @@ def _decimal(value: str | None, field: str, *, required_message: str | None = No
 # ---------------------------------------------------------------- resident: report
 
 
-def _category_groups(categories) -> list[tuple[str | None, list]]:
-    """The categories a resident can choose (those without active sub-categories), grouped under their
-    top-level category in the configured order."""
-    cats = list(categories)
-    by_pk = {c.pk: c for c in cats}
-    has_children = {c.parent_id for c in cats if c.parent_id}
-    groups: dict[int, list] = defaultdict(list)
-    for c in cats:
-        if c.pk in has_children:
-            continue
-        root = c
-        while root.parent_id in by_pk:
-            root = by_pk[root.parent_id]
-        groups[root.pk].append(c)
-    result = []
-    for c in cats:
-        if c.pk in groups:
-            leaves = groups[c.pk]
-            result.append((None, leaves) if leaves == [c] else (c.name, leaves))
-    return result
-
-
-def _is_staff(user) -> bool:
-    return user is not None and (user.is_admin or user.role in STAFF_ROLES)
-
-
 def _local_datetime(value: str, field: str):
     """``2026-11-22T20:15`` from a datetime-local input, in the site's time zone."""
     value = (value or "").strip()
@@ -228,12 +198,12 @@ def _local_datetime(value: str, field: str):
 def _report_context(request, values: dict, errors: dict | None = None) -> dict:
     return {
         # staff enter reports on behalf of residents: from the field (网格员) or from a hotline record
-        "staff_entry": _is_staff(_user(request)),
+        "staff_entry": is_staff(_user(request)),
         "channels": [
             (Channel.GRID_WORKER, Channel.GRID_WORKER.label),
             (Channel.HOTLINE, Channel.HOTLINE.label),
         ],
-        "groups": _category_groups(selectors.categories()),
+        "groups": selectors.category_groups(),
         "values": values,
         "errors": errors or {},
         "max_photos": settings.UPLOAD_MAX_FILES,
@@ -284,7 +254,7 @@ def report(request):
     if not values["idempotency_key"]:
         values["idempotency_key"] = uuid.uuid4().hex
     photos = request.FILES.getlist("photos")
-    staff = _is_staff(user)
+    staff = is_staff(user)
     try:
         intake = actions.case_report(
             by=user,
@@ -720,29 +690,3 @@ def attachment(request, ref: str, attachment_id: int):
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
-
-
-# ---------------------------------------------------------------- inbox
-
-
-@login_required
-@require_GET
-def inbox(request):
-    """站内消息: unread first, newest first."""
-    unread = ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField())
-    notes = inbox_for(request.user).annotate(unread=unread).order_by("-unread", "-created_at", "-id")
-    page = Paginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "cases/inbox.html", {"page": page, "notes": page.object_list})
-
-
-@login_required
-@require_POST
-def inbox_read(request, notification_id: int | None = None):
-    try:
-        notification_mark_read(user=request.user, notification_id=notification_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return HttpResponseRedirect(target)
-    return redirect("cases:inbox")

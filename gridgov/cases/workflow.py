@@ -7,9 +7,9 @@ allowed actions from it. docs/architecture.md shows the same table.
 
 from __future__ import annotations
 
-from gridgov.accounts.models import STAFF_ROLES, Role
+from gridgov.accounts.models import Role
 from gridgov.cases.models import LEVEL_RANK, NEXT_LEVEL, OPEN_STATES, Case, Dispatch, Rating, State
-from gridgov.core.scope import in_scope
+from gridgov.core.scope import in_scope, is_staff, staff_in_scope_of
 from gridgov.core.workflow import SAME, Condition, Machine, Transition
 
 S = State
@@ -47,11 +47,10 @@ assert set(OPEN_STATES) >= {s for t in TRANSITIONS for s in t.sources if s != S.
 
 
 def _level_rank(user) -> int | None:
-    if user.is_admin:
-        return 0
-    if user.role not in STAFF_ROLES or user.area_id is None:
+    """The level a staff member handles cases at (0 for admins); ``None`` for anyone who is not staff."""
+    if not is_staff(user):
         return None
-    return LEVEL_RANK.get(user.area.level)
+    return 0 if user.is_admin else LEVEL_RANK.get(user.area.level)
 
 
 def is_dispatcher(user, case: Case) -> bool:
@@ -63,7 +62,7 @@ def is_dispatcher(user, case: Case) -> bool:
 
 def is_verifier(user, case: Case) -> bool:
     """核实 by the grid or community: any staff member whose scope holds the case."""
-    return _level_rank(user) is not None and in_scope(user, case.area_code)
+    return staff_in_scope_of(user, case)
 
 
 def is_whistler(user, case: Case) -> bool:

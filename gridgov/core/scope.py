@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from gridgov.core.roles import AREA_MANAGER_ROLES, AREA_ROLES, STAFF_ROLES, Role
+
 ALL = None
 
 
 def scope_prefixes(user) -> list[str] | None:
     """The area-code prefixes ``user`` may see; ``None`` for everything, ``[]`` for nothing."""
-    from gridgov.accounts.models import AREA_ROLES, Role
-
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
     cached = getattr(user, "_scope_prefixes", False)
@@ -55,6 +55,39 @@ def scope_q(user, code_field: str = "area__code") -> Q:
 def in_scope(user, code: str) -> bool:
     prefixes = scope_prefixes(user)
     return prefixes is ALL or any(code.startswith(p) for p in prefixes)
+
+
+def is_staff(user) -> bool:
+    """工作人员: a signed-in, active admin, or an account of a staff role (district, street, community,
+    grid chief, grid worker) bound to an area. Units, residents, volunteers and evaluators are not staff."""
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.is_admin or (user.role in STAFF_ROLES and user.area_id))
+    )
+
+
+def staff_in_scope(user, code: str) -> bool:
+    """Staff (:func:`is_staff`) whose scope holds the area ``code``; admins hold every code."""
+    return is_staff(user) and in_scope(user, code)
+
+
+def staff_in_scope_of(user, obj) -> bool:
+    """:func:`staff_in_scope` for a row that carries its grid's code (``obj.area_code``): the actor
+    predicate of the workflows whose staff act on what their scope holds."""
+    return staff_in_scope(user, obj.area_code)
+
+
+def is_command_staff(user) -> bool:
+    """The command centres (指挥中心): a signed-in, active admin, or district, street or community staff
+    bound to an area. Grid chiefs and grid workers are staff but not command staff."""
+    return is_staff(user) and (user.is_admin or user.role in AREA_MANAGER_ROLES)
+
+
+def command_staff_in_scope(user, code: str) -> bool:
+    """Command staff (:func:`is_command_staff`) whose scope holds the area ``code``."""
+    return is_command_staff(user) and in_scope(user, code)
 
 
 def filter_in_scope(qs: QuerySet, user, code_field: str = "area__code") -> QuerySet:

@@ -13,13 +13,12 @@ from django.utils import timezone
 
 from gridgov.core import audit
 from gridgov.core.models import TimelineEvent
+from gridgov.core.roles import Role
 
 
 def actor_label(user, nobody: str = "系统") -> str:
     """How a person appears on a timeline: the unit's name for unit handlers, area·name for staff;
     ``nobody`` when no one is signed in (the system's sweeps; on a case, the reporter)."""
-    from gridgov.accounts.models import Role
-
     if user is None or not getattr(user, "is_authenticated", False):
         return nobody
     if user.role == Role.UNIT and user.unit_id:

@@ -10,12 +10,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gridgov.accounts.models import STAFF_ROLES
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
 from gridgov.core.crypto import blind_indexes
 from gridgov.core.errors import Conflict, DomainError, NotFound
-from gridgov.core.scope import in_scope
+from gridgov.core.scope import in_scope, is_staff
 from gridgov.ledger import rules
 from gridgov.ledger.models import Building, FocusTag, Household, Organisation, Resident, TagAssignment
 
@@ -26,21 +25,12 @@ REVEALABLE = {
 }
 
 
-def may_edit_ledger(user) -> bool:
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and user.is_active
-        and (user.is_admin or user.role in STAFF_ROLES)
-    )
-
-
 def may_reveal(user) -> bool:
-    return may_edit_ledger(user) and user.has_perm(REVEAL_PERMISSION)
+    return is_staff(user) and user.has_perm(REVEAL_PERMISSION)
 
 
 def _require_editor(by) -> None:
-    if not may_edit_ledger(by):
+    if not is_staff(by):
         raise DomainError("forbidden", "只有工作人员可以维护台账", status=403)
 
 
@@ -533,7 +523,7 @@ def reveal(*, by, kind: str, pk: int, field: str, reason: str) -> str:
         raise DomainError("invalid", f"不能查看「{kind}.{field}」", "field")
     model = REVEALABLE[kind][0]
     obj = model.objects.filter(pk=pk).first()
-    if obj is None or not may_edit_ledger(by) or not in_scope(by, obj.area_code):
+    if obj is None or not is_staff(by) or not in_scope(by, obj.area_code):
         raise NotFound()
     if not may_reveal(by):
         raise DomainError("forbidden", "您没有查看完整个人信息的权限", "field", status=403)

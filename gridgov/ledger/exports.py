@@ -19,8 +19,9 @@ from openpyxl.utils import get_column_letter
 
 from gridgov.core import audit
 from gridgov.core.errors import DomainError
+from gridgov.core.scope import is_staff
 from gridgov.ledger import excel, selectors
-from gridgov.ledger.actions import may_edit_ledger, may_reveal
+from gridgov.ledger.actions import may_reveal
 from gridgov.ledger.models import Building, Household, Organisation, Resident, TagAssignment
 
 CHUNK = 2_000
@@ -68,7 +69,7 @@ def ledger_export(
 ) -> tuple[str, bytes, int]:
     """``(filename, xlsx bytes, row count)`` of the scoped, filtered list ``ledger``."""
     excel.columns_for(ledger)
-    if not may_edit_ledger(by):
+    if not is_staff(by):
         raise DomainError("forbidden", "只有工作人员可以导出台账", status=403)
     clean = _filters(ledger, filters or {})
     reason = (reason or "").strip()

@@ -13,10 +13,10 @@ from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.scope import is_staff
 from gridgov.ledger import excel, selectors
 from gridgov.ledger import exports as ledger_exports
 from gridgov.ledger import imports as ledger_imports
-from gridgov.ledger.actions import may_edit_ledger
 from gridgov.ledger.models import ImportJob
 
 imports = Router(tags=["ledger import/export"])
@@ -86,7 +86,7 @@ def _job(request, job_id: int) -> ImportJob:
 
 @imports.get("/templates/{kind}", summary="下载导入模板（.xlsx）")
 def template(request: HttpRequest, kind: str):
-    if not may_edit_ledger(request.auth):
+    if not is_staff(request.auth):
         raise DomainError("forbidden", "只有工作人员可以导入台账", status=403)
     content = excel.template_bytes(kind)
     return xlsx_response(content, f"{excel.KIND_LABELS[kind]}导入模板.xlsx")

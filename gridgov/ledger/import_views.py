@@ -20,15 +20,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from gridgov.areas.selectors import areas_visible_to
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.scope import is_staff
 from gridgov.ledger import excel, exports, imports, selectors
-from gridgov.ledger.actions import may_edit_ledger
 from gridgov.ledger.models import ImportJob
 
 KINDS = [(kind, label) for kind, label in excel.KIND_LABELS.items()]
 
 
 def _require_staff(user) -> None:
-    if not may_edit_ledger(user):
+    if not is_staff(user):
         raise Http404
 
 

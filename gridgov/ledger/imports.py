@@ -40,9 +40,8 @@ from gridgov.areas.models import Area, Level
 from gridgov.core import audit
 from gridgov.core.crypto import blind_index, blind_indexes, mask_id_number, mask_phone
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import in_scope
+from gridgov.core.scope import in_scope, is_staff
 from gridgov.ledger import excel, rules
-from gridgov.ledger.actions import may_edit_ledger
 from gridgov.ledger.models import (
     Building,
     FocusTag,
@@ -64,7 +63,7 @@ State, Mode = ImportJob.State, ImportJob.Mode
 
 
 def _require_importer(by) -> None:
-    if by is not None and not may_edit_ledger(by):
+    if by is not None and not is_staff(by):
         raise DomainError("forbidden", "只有工作人员可以导入台账", status=403)
 
 
@@ -242,7 +241,7 @@ def _finish(job: ImportJob, state: str, message: str = "", **counts) -> None:
 
 def _execute(job: ImportJob, on_progress) -> None:
     by = job.created_by
-    if by is not None and (not may_edit_ledger(by) or not _in_scope(by, job.area.code)):
+    if by is not None and (not is_staff(by) or not _in_scope(by, job.area.code)):
         raise DomainError("forbidden", "导入人已无权维护该范围的台账")
     importer = IMPORTERS[job.kind](job, by)
     sheet = excel.open_sheet(_media(job.path), job.kind)

@@ -7,8 +7,7 @@ from django.db.models import Count, Q, QuerySet
 
 from gridgov.core.crypto import blind_indexes
 from gridgov.core.errors import NotFound
-from gridgov.core.scope import filter_in_scope
-from gridgov.ledger.actions import may_edit_ledger
+from gridgov.core.scope import filter_in_scope, is_staff
 from gridgov.ledger.models import (
     Building,
     FocusTag,
@@ -21,7 +20,7 @@ from gridgov.ledger.models import (
 
 
 def _scoped(qs: QuerySet, user) -> QuerySet:
-    if not may_edit_ledger(user):
+    if not is_staff(user):
         return qs.none()
     return filter_in_scope(qs, user, "area_code")
 
@@ -43,7 +42,7 @@ def organisations_visible_to(user) -> QuerySet[Organisation]:
 
 
 def imports_visible_to(user) -> QuerySet[ImportJob]:
-    if not may_edit_ledger(user):
+    if not is_staff(user):
         return ImportJob.objects.none()
     return filter_in_scope(ImportJob.objects.select_related("area", "created_by"), user, "area__code")
 

@@ -1,5 +1,6 @@
 """Ledger pages: the searchable lists (residents, households, buildings, organisations), the household page
-(members, tags, visits, linked cases), the resident page (edit, tags, move out) and the audited reveal.
+(members, tags, and the sections other apps add: visits with their cases), the resident page (edit, tags,
+move out) and the audited reveal.
 
 Views stay thin: parse the form, call one action or selector, render. A ``DomainError`` becomes a message
 next to its field; anything outside the user's scope is the 404 page.
@@ -18,16 +19,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.areas.models import Area, Level
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import filter_in_scope
+from gridgov.core.scope import filter_in_scope, is_staff
 from gridgov.ledger import actions, selectors
 from gridgov.ledger.models import Household, Resident
+from gridgov.ledger.sections import household_sections
 
 PAGE_SIZE = 50
 LIST_KINDS = ("residents", "households", "buildings", "organisations")
 
 
 def _staff_only(user) -> None:
-    if not actions.may_edit_ledger(user):
+    if not is_staff(user):
         raise Http404
 
 
@@ -112,15 +114,9 @@ def _household_context(user, household: Household) -> dict:
         "political_statuses": Resident.PoliticalStatus.choices,
         "may_reveal": actions.may_reveal(user),
     }
-    context.update(_visits_context(user, household))
+    # what other apps add to the page (the visits with their cases, …): gridgov.ledger.sections
+    context["sections"] = household_sections(user, household)
     return context
-
-
-def _visits_context(user, household: Household) -> dict:
-    """The household's visit history with the cases its findings became (visits app, scoped)."""
-    from gridgov.visits.selectors import visits_of_household
-
-    return {"visits": list(visits_of_household(user, household)[:20])}
 
 
 @login_required

@@ -13,16 +13,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gridgov.accounts.models import Unit
+from gridgov.accounts.selectors import area_staff, unit_handlers
 from gridgov.areas.models import Area
 from gridgov.cases import uploads
-from gridgov.cases.actions import area_staff, unit_handlers
 from gridgov.core.calendar import MAX_AMOUNT, LimitUnit
 from gridgov.core.crypto import blind_index
 from gridgov.core.deadlines import due_with_warning, give_back_place, take_place
 from gridgov.core.errors import Conflict, DomainError, NotFound
+from gridgov.core.scope import is_command_staff
 from gridgov.core.sequences import next_daily_number
 from gridgov.core.timeline import step
-from gridgov.core.validators import normalise_phone
+from gridgov.core.validators import clean_text, normalise_phone
 from gridgov.core.workflow import Rating
 from gridgov.notify.actions import notify
 from gridgov.notify.models import Kind
@@ -32,15 +33,14 @@ from gridgov.orders.models import (
     Fee,
     Order,
     OrderRefCounter,
-    ServiceCategory,
     ServiceItem,
     ServiceSchedule,
     ServiceSlot,
     Sla,
     State,
 )
-from gridgov.orders.selectors import active_category
 from gridgov.orders.workflow import MACHINE
+from gridgov.services.selectors import active_category
 
 # ---------------------------------------------------------------- helpers
 
@@ -81,12 +81,7 @@ def _lock(ref: str, by) -> Order:
 
 
 def _text(value, field: str, *, required: str | None = None, limit: int = 2000) -> str:
-    value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    if required and not value:
-        raise DomainError("required", required, field)
-    if len(value) > limit:
-        raise DomainError("too_long", f"不能超过 {limit} 个字", field)
-    return value
+    return clean_text(value, field, required=required, limit=limit)
 
 
 def _next_ref(day: date) -> str:
@@ -96,36 +91,6 @@ def _next_ref(day: date) -> str:
 
 
 # ---------------------------------------------------------------- catalogue
-
-
-def _require_category_manager(by) -> None:
-    if not selectors.may_manage_categories(by):
-        raise DomainError("forbidden", "只有区级工作人员或管理员可以维护服务类别", status=403)
-
-
-def category_create(*, by, code: str, name: str, parent: str | None = None, sort: int = 0) -> ServiceCategory:
-    _require_category_manager(by)
-    code = _text(code, "code", required="请填写类别代码", limit=40)
-    name = _text(name, "name", required="请填写类别名称", limit=60)
-    from django.utils.text import slugify
-
-    if slugify(code) != code:
-        raise DomainError("invalid", "类别代码只能包含小写字母、数字、连字符和下划线", "code")
-    parent_obj = None
-    if parent:
-        parent_obj = ServiceCategory.objects.filter(code=parent).first()
-        if parent_obj is None:
-            raise DomainError("invalid", f"上级类别「{parent}」不存在", "parent")
-    if ServiceCategory.objects.filter(code=code).exists():
-        raise Conflict("duplicate", f"类别代码「{code}」已存在", "code")
-    with transaction.atomic():
-        cat = ServiceCategory.objects.create(code=code, name=name, parent=parent_obj, sort=sort or 0)
-        from gridgov.core import audit
-
-        audit.record(
-            actor=by, verb="servicecategory.create", obj=cat, object_id=cat.code, after={"name": name}
-        )
-    return cat
 
 
 def _decimal(value, field: str, *, label: str, low: Decimal, high: Decimal | None = None) -> Decimal:
@@ -303,7 +268,7 @@ def _item_snapshot(item: ServiceItem) -> dict:
 def item_create(*, by, **data) -> ServiceItem:
     """新增服务项目 (staff managing the item's area). ``providers`` are unit ids; ``schedules`` rows of
     ``{weekday, start, end, capacity}``."""
-    if not (selectors.is_staff(by) and (by.is_admin or by.role in ("district", "street", "community"))):
+    if not is_command_staff(by):
         raise DomainError("forbidden", "只有区、街道、社区工作人员可以维护服务清单", status=403)
     for field, message in (
         ("category", "请选择服务类别"),

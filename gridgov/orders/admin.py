@@ -3,16 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from gridgov.core.admin import AuditedAdmin
-from gridgov.orders.models import Order, ServiceCategory, ServiceItem, ServiceSchedule, ServiceSlot
-
-
-@admin.register(ServiceCategory)
-class ServiceCategoryAdmin(AuditedAdmin):
-    """服务类别: one taxonomy for the catalogue, wishes, needs and resources."""
-
-    list_display = ["code", "name", "parent", "is_active", "sort"]
-    list_editable = ["is_active", "sort"]
-    search_fields = ["code", "name"]
+from gridgov.orders.models import Order, ServiceItem, ServiceSchedule, ServiceSlot
 
 
 class ScheduleInline(admin.TabularInline):

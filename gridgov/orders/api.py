@@ -13,33 +13,14 @@ from ninja.pagination import PageNumberPagination, paginate
 from gridgov.core.errors import DomainError
 from gridgov.core.timeline import timeline_of
 from gridgov.orders import actions, selectors
-from gridgov.orders.models import Order, ServiceCategory, ServiceItem
+from gridgov.orders.models import Order, ServiceItem
 from gridgov.orders.workflow import allowed_actions
 
 router = Router(tags=["服务点单"])  # /orders
-catalogue = Router(tags=["服务点单"])  # /services: categories and catalogue items
+catalogue = Router(tags=["服务点单"])  # /services: catalogue items (the categories are the services app's)
 
 
 # ---------------------------------------------------------------- schemas: catalogue
-
-
-class CategoryOut(Schema):
-    code: str
-    name: str
-    parent: str | None
-    is_active: bool
-    sort: int
-
-    @staticmethod
-    def resolve_parent(obj: ServiceCategory) -> str | None:
-        return obj.parent.code if obj.parent_id else None
-
-
-class CategoryIn(Schema):
-    code: str = Field(..., description="代码（小写字母、数字、连字符）")
-    name: str
-    parent: str | None = Field(None, description="上级类别代码")
-    sort: int = 0
 
 
 class UnitRef(Schema):
@@ -332,17 +313,6 @@ class StatsOut(Schema):
 
 
 # ---------------------------------------------------------------- catalogue endpoints
-
-
-@catalogue.get("/categories", response=list[CategoryOut], summary="服务类别")
-def list_categories(request: HttpRequest, include_inactive: bool = False):
-    active_only = not (include_inactive and selectors.may_manage_categories(request.auth))
-    return list(selectors.categories(active_only=active_only).select_related("parent"))
-
-
-@catalogue.post("/categories", response={201: CategoryOut}, summary="新增服务类别（区级工作人员、管理员）")
-def create_category(request: HttpRequest, payload: CategoryIn):
-    return Status(201, actions.category_create(by=request.auth, **payload.dict()))
 
 
 @catalogue.get("/items", response=list[ItemOut], summary="服务清单（在用项目；管理人员另见本辖区停用项目）")

@@ -22,26 +22,15 @@ from gridgov.areas.models import Area
 from gridgov.core.crypto import blind_index
 from gridgov.core.timeline import step
 from gridgov.orders import actions
-from gridgov.orders.models import Order, ServiceCategory, ServiceItem, ServiceSchedule, ServiceSlot
+from gridgov.orders.models import Order, ServiceItem, ServiceSchedule, ServiceSlot
+from gridgov.services.demo import load_demo_categories
+from gridgov.services.models import ServiceCategory
 
 STREET = "610302003"  # 姜谭路街道
 COMMUNITY = "610302003001"  # 姜谭路西社区
 GRID = COMMUNITY + "001"
 PASSWORD = "gridgov-demo"
 WH, WD = "working_hours", "working_days"
-
-# The nine categories of Tianjiao street's service cards: (code, name, sort).
-CATEGORIES = [
-    ("legal", "法律服务", 1),
-    ("employment", "就业服务", 2),
-    ("psychology", "心理服务", 3),
-    ("notary", "公证服务", 4),
-    ("meals", "助餐服务", 5),
-    ("elderly", "养老服务", 6),
-    ("nursery", "托育服务", 7),
-    ("repair", "家电维修", 8),
-    ("culture", "文体服务", 9),
-]
 
 # Provider units besides the lawyers' association (name, kind, area code).
 UNITS = [
@@ -208,14 +197,6 @@ ITEMS = [
     ),
     Spec("legal", "法律援助申请代办", COMMUNITY, "宝鸡市律师协会", "符合条件的困难居民法律援助申请。"),
 ]
-
-
-def load_categories() -> int:
-    created = 0
-    for code, name, sort in CATEGORIES:
-        _cat, made = ServiceCategory.objects.get_or_create(code=code, defaults={"name": name, "sort": sort})
-        created += made
-    return created
 
 
 def _units() -> dict[str, Unit]:
@@ -492,7 +473,7 @@ def _live_orders(items: dict[str, ServiceItem], dispatcher: User) -> int:
 def load_demo_orders(admin) -> dict:
     """Categories, providers, the catalogue and orders. Returns what was created (all zeros on a second
     run); without the demo street and community only the categories are loaded."""
-    out = {"categories": load_categories(), "items": 0, "orders": 0}
+    out = {"categories": load_demo_categories(), "items": 0, "orders": 0}
     if Area.objects.filter(code__in=[STREET, COMMUNITY, GRID]).count() != 3:
         return out
     with transaction.atomic():

@@ -1,4 +1,4 @@
-"""Service orders (居民点单、社区派单、单位接单、中心结单, M7) and the shared service categories."""
+"""Service orders (居民点单、社区派单、单位接单、中心结单, M7): the catalogue of services and the orders."""
 
 from __future__ import annotations
 
@@ -14,32 +14,6 @@ from gridgov.core.crypto import EncryptedTextField, mask_phone
 from gridgov.core.workflow import Rating
 
 
-class ServiceCategory(models.Model):
-    """服务类别: one taxonomy for the service catalogue, wishes, needs and resources, so that a need and a
-    resource of the same category can be matched (法律、就业、心理、公证、助餐 …)."""
-
-    code = models.SlugField(_("代码"), max_length=40, unique=True)
-    name = models.CharField(_("名称"), max_length=60)
-    parent = models.ForeignKey(
-        "self",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="children",
-        verbose_name=_("上级类别"),
-    )
-    is_active = models.BooleanField(_("在用"), default=True)
-    sort = models.PositiveSmallIntegerField(_("排序"), default=0)
-
-    class Meta:
-        verbose_name = _("服务类别")
-        verbose_name_plural = _("服务类别")
-        ordering = ["sort", "code"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class Fee(models.TextChoices):
     FREE = "free", _("无偿")
     LOW = "low", _("低偿")
@@ -51,7 +25,7 @@ class ServiceItem(models.Model):
     see it; staff whose scope holds its area manage it."""
 
     category = models.ForeignKey(
-        ServiceCategory, on_delete=models.PROTECT, related_name="items", verbose_name=_("服务类别")
+        "services.ServiceCategory", on_delete=models.PROTECT, related_name="items", verbose_name=_("服务类别")
     )
     name = models.CharField(_("名称"), max_length=80)
     description = models.TextField(_("服务内容"), blank=True)

@@ -15,32 +15,14 @@ from django.utils import timezone
 from gridgov.accounts.models import STAFF_ROLES, Role
 from gridgov.areas.models import Area
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import in_scope, scope_prefixes, scope_q
+from gridgov.core.scope import command_staff_in_scope, in_scope, is_staff, scope_prefixes, scope_q
 from gridgov.core.workflow import Rating
-from gridgov.orders.models import Order, ServiceCategory, ServiceItem, ServiceSlot, State
+from gridgov.orders.models import Order, ServiceItem, ServiceSlot, State
 
 MAX_SLOT_DAYS = 62  # how far ahead places can be listed and booked
 
 
-def active_category(code: str | None, field: str = "category") -> ServiceCategory:
-    """The active service category with ``code`` — for the catalogue, wishes, needs and resources alike —
-    or a 400 on ``field`` naming the code."""
-    code = (code or "").strip()
-    cat = ServiceCategory.objects.filter(code=code, is_active=True).first() if code else None
-    if cat is None:
-        raise DomainError("invalid", f"服务类别「{code}」不存在或已停用", field)
-    return cat
-
-
 # ---------------------------------------------------------------- who is who
-
-
-def is_staff(user) -> bool:
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and (user.is_admin or (user.role in STAFF_ROLES and user.area_id))
-    )
 
 
 def is_provider_handler(user) -> bool:
@@ -57,27 +39,10 @@ def may_order(user) -> bool:
 
 def may_manage_area(user, area_code: str) -> bool:
     """Catalogue managers: admins, and district/street/community staff for items of their subtree."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_admin:
-        return True
-    return user.role in (Role.DISTRICT, Role.STREET, Role.COMMUNITY) and in_scope(user, area_code)
-
-
-def may_manage_categories(user) -> bool:
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and (user.is_admin or user.role == Role.DISTRICT)
-    )
+    return command_staff_in_scope(user, area_code)
 
 
 # ---------------------------------------------------------------- catalogue
-
-
-def categories(*, active_only: bool = True) -> QuerySet[ServiceCategory]:
-    qs = ServiceCategory.objects.all()
-    return qs.filter(is_active=True) if active_only else qs
 
 
 def items_visible_to(user) -> QuerySet[ServiceItem]:

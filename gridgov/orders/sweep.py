@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from gridgov.cases.actions import unit_handlers
+from gridgov.accounts.selectors import unit_handlers
 from gridgov.core.deadlines import Phase, register_sweep, sweep_phases
 from gridgov.core.timeline import step
 from gridgov.notify.models import Kind

@@ -25,11 +25,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gridgov.areas.models import Area
 from gridgov.cases import uploads
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.scope import is_staff
 from gridgov.core.timeline import timeline_of
 from gridgov.core.workflow import Rating
 from gridgov.orders import actions, selectors
 from gridgov.orders.models import Order, ServiceItem, State
 from gridgov.orders.workflow import MACHINE, allowed_actions, rate_days
+from gridgov.services.selectors import categories
 
 ORDER_FIELDS = {"slot", "grid", "contact_name", "contact_phone", "note", "item"}
 ACTION_FIELDS = {"provider_unit", "reason", "notes", "evidence", "rating", "comment", "note"}
@@ -87,7 +89,7 @@ def catalogue(request):
         "orders/catalogue.html",
         {
             "groups": list(groups.items()),
-            "categories": list(selectors.categories()),
+            "categories": list(categories()),
             "category": category,
             "may_order": selectors.may_order(request.user),
         },
@@ -177,7 +179,7 @@ def worklist(request):
     user = request.user
     if selectors.is_provider_handler(user):
         return redirect("orders:inbox")
-    if not selectors.is_staff(user):
+    if not is_staff(user):
         return redirect("orders:mine")
     state = request.GET.get("state", "")
     overdue = request.GET.get("overdue") == "1"
@@ -368,7 +370,7 @@ def _date(value: str | None, default: date) -> date:
 @require_GET
 def stats(request):
     """服务统计: 人次, satisfaction and on-time delivery per category or provider, for a period and area."""
-    if not selectors.is_staff(request.user):
+    if not is_staff(request.user):
         raise Http404(_("只有工作人员可以查看服务统计"))
     today = timezone.localdate()
     start = _date(request.GET.get("start"), today.replace(day=1))

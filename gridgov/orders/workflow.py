@@ -8,8 +8,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from gridgov.accounts.models import STAFF_ROLES, Role
-from gridgov.core.scope import in_scope
+from gridgov.accounts.models import Role
+from gridgov.core.scope import staff_in_scope_of
 from gridgov.core.workflow import Condition, Machine, Transition
 from gridgov.orders.models import Order, State
 
@@ -38,13 +38,6 @@ def rate_days() -> int:
     return int(getattr(settings, "ORDER_RATE_DAYS", 7))
 
 
-def is_dispatcher(user, order: Order) -> bool:
-    """Staff whose scope holds the order (the community for a grid's orders, the street for its own)."""
-    if user.is_admin:
-        return True
-    return user.role in STAFF_ROLES and user.area_id is not None and in_scope(user, order.area_code)
-
-
 def is_provider(user, order: Order) -> bool:
     return user.role == Role.UNIT and user.unit_id is not None and user.unit_id == order.provider_unit_id
 
@@ -53,7 +46,8 @@ def is_resident(user, order: Order) -> bool:
     return getattr(user, "is_authenticated", False) and user.pk == order.resident_id
 
 
-ACTORS = {"dispatcher": is_dispatcher, "provider": is_provider, "resident": is_resident}
+# The dispatcher is staff whose scope holds the order (the community for a grid's orders, the street for its own).
+ACTORS = {"dispatcher": staff_in_scope_of, "provider": is_provider, "resident": is_resident}
 
 
 def _rating_window_passed(order: Order) -> bool:

@@ -16,12 +16,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from gridgov.accounts.models import STAFF_ROLES, User
+from gridgov.accounts.models import User
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
 from gridgov.core.deadlines import give_back_place, take_place
 from gridgov.core.errors import Conflict, DomainError, NotFound
-from gridgov.core.scope import in_scope
+from gridgov.core.scope import in_scope, is_staff, staff_in_scope
 from gridgov.core.timeline import step
 from gridgov.notify.actions import notify
 from gridgov.notify.models import Kind
@@ -51,21 +51,12 @@ def _now() -> datetime:
     return timezone.now()
 
 
-def is_staff_user(user) -> bool:
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and user.is_active
-        and (user.is_admin or user.role in STAFF_ROLES)
-    )
-
-
 def is_volunteer_user(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.role in VOLUNTEER_ROLES)
 
 
 def _require_staff(user) -> None:
-    if not is_staff_user(user):
+    if not is_staff(user):
         raise DomainError("forbidden", "只有工作人员可以执行此操作", status=403)
 
 
@@ -265,7 +256,7 @@ def task_update(*, task_id: int, by, **changes) -> VolunteerTask:
     """Edit a draft (a published task keeps its terms: volunteers signed up for them)."""
     with transaction.atomic():
         task = _lock_task(task_id, by)
-        if not is_staff_user(by) or not MACHINE.actors["staff"](by, task):
+        if not is_staff(by) or not MACHINE.actors["staff"](by, task):
             raise DomainError("forbidden", "您不能修改该志愿任务", status=403)
         if task.state != TaskState.DRAFT:
             raise MACHINE.conflict(task, "wrong_state", "只有草稿可以修改")
@@ -475,10 +466,6 @@ def attendance_confirm(*, task_id: int, by, marks: list[Mark]) -> list[Signup]:
 # ---------------------------------------------------------------- corrections and grants
 
 
-def _may_keep_books(user, code: str) -> bool:
-    return is_staff_user(user) and in_scope(user, code)
-
-
 def points_correct(*, entry_id: int, by, reason: str) -> PointsEntry:
     """冲正: post the reverse of an entry (never edit it). An entry is reversed at most once; a reversal
     that would take a volunteer below zero is refused."""
@@ -590,7 +577,7 @@ def redeem(*, reward_id: int, by, volunteer: User | None = None, quantity: int =
         if not is_volunteer_user(by):
             raise DomainError("required", "请选择兑换的志愿者", "volunteer")
         volunteer = by
-    elif not _may_keep_books(by, reward.area.code):
+    elif not staff_in_scope(by, reward.area.code):
         raise DomainError("forbidden", "只有该兑换站所在社区的工作人员可以代为兑换", status=403)
     if volunteer.role not in VOLUNTEER_ROLES or not volunteer.is_active:
         raise DomainError("invalid", "只有志愿者或居民可以兑换积分", "volunteer")

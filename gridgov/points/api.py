@@ -12,6 +12,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from gridgov.accounts.models import User
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.scope import is_staff
 from gridgov.core.timeline import timeline_of
 from gridgov.points import actions, selectors
 from gridgov.points.models import PointsAccount, PointsEntry, Redemption, Reward, Signup, VolunteerTask
@@ -312,7 +313,7 @@ def create_task(request: HttpRequest, payload: TaskIn):
 def get_task(request: HttpRequest, task_id: int):
     user = request.auth
     task = selectors.task_get_visible(user, task_id)
-    staff = actions.is_staff_user(user)
+    staff = is_staff(user)
     return {
         "task": task,
         "my_signup": selectors.my_signup(user, task),

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from gridgov.accounts.models import User
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import filter_in_scope, in_scope
-from gridgov.points.actions import balance, is_staff_user
+from gridgov.core.scope import filter_in_scope, in_scope, is_staff
+from gridgov.points.actions import balance
 from gridgov.points.models import (
     AccountKind,
     EntryKind,
@@ -39,7 +39,7 @@ from gridgov.points.workflow import VOLUNTEER_ROLES
 def task_is_visible(user, task: VolunteerTask) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
-    if is_staff_user(user):
+    if is_staff(user):
         return in_scope(user, task.area_code)
     return task.state != TaskState.DRAFT
 
@@ -48,7 +48,7 @@ def tasks_visible_to(user) -> QuerySet[VolunteerTask]:
     qs = VolunteerTask.objects.select_related("area")
     if not getattr(user, "is_authenticated", False):
         return qs.none()
-    if is_staff_user(user):
+    if is_staff(user):
         return filter_in_scope(qs, user, "area_code")
     return qs.exclude(state=TaskState.DRAFT)
 
@@ -109,12 +109,8 @@ def account_of(user) -> PointsAccount | None:
 def account_get_visible(user, pk: int) -> PointsAccount:
     account = PointsAccount.objects.select_related("area", "user").filter(pk=pk).first()
     ok = account is not None and (
-        (account.kind == AccountKind.VOLUNTEER and (account.user_id == user.pk or is_staff_user(user)))
-        or (
-            account.kind != AccountKind.VOLUNTEER
-            and is_staff_user(user)
-            and in_scope(user, account.area.code)
-        )
+        (account.kind == AccountKind.VOLUNTEER and (account.user_id == user.pk or is_staff(user)))
+        or (account.kind != AccountKind.VOLUNTEER and is_staff(user) and in_scope(user, account.area.code))
     )
     if not ok:
         raise NotFound("积分账户不存在或不在您的管辖范围内", field="account")
@@ -156,7 +152,7 @@ def history(account: PointsAccount | None, limit: int | None = None) -> list[Lin
 
 def entry_get_visible(user, pk: int) -> PointsEntry:
     entry = PointsEntry.objects.filter(pk=pk).first()
-    if entry is None or not is_staff_user(user) or not in_scope(user, entry.area_code):
+    if entry is None or not is_staff(user) or not in_scope(user, entry.area_code):
         raise NotFound("积分流水不存在或不在您的管辖范围内", field="entry")
     return entry
 
@@ -173,7 +169,7 @@ def rewards_visible_to(user) -> QuerySet[Reward]:
     qs = Reward.objects.select_related("area")
     if not getattr(user, "is_authenticated", False):
         return qs.none()
-    if is_staff_user(user):
+    if is_staff(user):
         return filter_in_scope(qs, user, "area__code")
     return qs.filter(is_active=True)
 
@@ -222,7 +218,7 @@ def check_area(user, area: str | None) -> str:
     """The area a report is for: the given one (in scope, else 404) or the top of the reader's scope."""
     from gridgov.core.scope import scope_prefixes
 
-    if not is_staff_user(user):
+    if not is_staff(user):
         raise DomainError("forbidden", "只有工作人员可以查看", status=403)
     if area:
         if not in_scope(user, area):

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gridgov.accounts.models import User
 from gridgov.areas.models import Area, Level
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import filter_in_scope
+from gridgov.core.scope import filter_in_scope, is_staff
 from gridgov.core.timeline import timeline_of
 from gridgov.points import actions, selectors
 from gridgov.points.models import SignupState, TaskState
@@ -57,7 +57,7 @@ def _status(exc: DomainError) -> int:
 
 
 def _staff_only(request) -> None:
-    if not actions.is_staff_user(request.user):
+    if not is_staff(request.user):
         raise Http404(_("只有工作人员可以使用该页面"))
 
 
@@ -104,7 +104,7 @@ def _community_areas(user) -> list[Area]:
 def task_list(request):
     """志愿任务: volunteers see the tasks they can still sign up for; staff every task of their scope."""
     user = request.user
-    staff = actions.is_staff_user(user)
+    staff = is_staff(user)
     state = request.GET.get("state") or ""
     now = timezone.now()
     if staff:
@@ -193,7 +193,7 @@ def task_detail(request, pk: int):
     """志愿任务 page: terms, places left, my sign-up and its button; for staff the workflow and the list."""
     user = request.user
     task = _task(user, pk)
-    staff = actions.is_staff_user(user)
+    staff = is_staff(user)
     allowed = allowed_actions(user, task)
     return render(
         request,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from gridgov.accounts.models import STAFF_ROLES, Role
-from gridgov.core.scope import in_scope
+from gridgov.accounts.models import Role
+from gridgov.core.scope import staff_in_scope_of
 from gridgov.core.workflow import SAME, Condition, Machine, Transition
 from gridgov.points.models import SignupState, TaskState, VolunteerTask
 
@@ -31,15 +31,6 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 STATE_LABELS = dict(TaskState.choices)
-
-
-def is_staff(user, task: VolunteerTask) -> bool:
-    """Staff whose scope holds the task's area (community or grid), and admins."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_admin:
-        return True
-    return user.role in STAFF_ROLES and in_scope(user, task.area_code)
 
 
 def is_volunteer(user, task: VolunteerTask) -> bool:  # noqa: ARG001
@@ -62,7 +53,8 @@ def _signups_open(task: VolunteerTask) -> bool:
     return now < task.starts_at and (task.signup_due is None or now < task.signup_due)
 
 
-ACTORS = {"staff": is_staff, "volunteer": may_sign_up, "signed_up": has_live_signup}
+# Staff whose scope holds the task's area (community or grid), and admins.
+ACTORS = {"staff": staff_in_scope_of, "volunteer": may_sign_up, "signed_up": has_live_signup}
 
 CONDITIONS = {
     "signup": Condition(_signups_open, "报名已截止"),

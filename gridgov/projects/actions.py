@@ -8,19 +8,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.apps import apps as django_apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gridgov.accounts.models import AREA_MANAGER_ROLES, STAFF_ROLES, Role, Unit, User
+from gridgov.accounts.models import STAFF_ROLES, Role, Unit, User
+from gridgov.accounts.selectors import area_staff, unit_handlers
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
 from gridgov.core.errors import Conflict, DomainError, NotFound
-from gridgov.core.scope import in_scope
+from gridgov.core.scope import command_staff_in_scope, in_scope, is_staff
 from gridgov.core.timeline import step
 from gridgov.core.workflow import Rating
 from gridgov.notify.actions import notify
 from gridgov.notify.models import Kind
-from gridgov.orders.selectors import active_category
 from gridgov.projects.models import (
     CoBuildingRule,
     Milestone,
@@ -30,9 +31,10 @@ from gridgov.projects.models import (
     Resource,
     UnitYearScore,
 )
-from gridgov.projects.workflow import NEED, PROJECT, is_list_staff, is_owner_or_staff, is_unit_handler
+from gridgov.projects.workflow import NEED, PROJECT, is_owner_or_staff, is_unit_handler
+from gridgov.services.selectors import active_category
 
-__all__ = ["is_list_staff", "need_record"]
+__all__ = ["need_record"]
 
 MAX_TEXT = 2000
 # A project in progress is flagged yellow this many days before its planned end date.
@@ -59,7 +61,7 @@ def _area_in_scope(by, code: str) -> Area:
 
 
 def _require_staff(by, what: str) -> None:
-    if not is_list_staff(by):
+    if not is_staff(by):
         raise DomainError("forbidden", f"只有工作人员可以{what}", status=403)
 
 
@@ -100,15 +102,21 @@ def _lock(model, obj):
 # ---------------------------------------------------------------- needs
 
 
-def _check_source(by, source: str, source_id: int | None) -> None:
-    """A visit named as the source must exist and be visible to ``by`` (other sources are checked by the
-    app that calls: orders, wishes, surveys)."""
-    if source == Need.Source.VISIT:
-        from gridgov.visits.models import Visit
+# The sources whose row is checked here (it must exist and be visible to the caller): source → (model
+# label, message). The model is looked up by its label, not imported: the apps whose rows become needs
+# (visits, orders, wishes) sit above projects and call need_record themselves. The other sources (orders,
+# wishes, surveys) are checked by the app that calls.
+CHECKED_SOURCES = {Need.Source.VISIT: ("visits.Visit", "走访记录不存在或不在您的管辖范围内")}
 
-        code = Visit.objects.filter(pk=source_id).values_list("area_code", flat=True).first()
-        if code is None or not in_scope(by, code):
-            raise NotFound("走访记录不存在或不在您的管辖范围内", field="source_id")
+
+def _check_source(by, source: str, source_id: int | None) -> None:
+    if source not in CHECKED_SOURCES:
+        return
+    label, message = CHECKED_SOURCES[source]
+    rows = django_apps.get_model(label).objects.filter(pk=source_id)
+    code = rows.values_list("area_code", flat=True).first()
+    if code is None or not in_scope(by, code):
+        raise NotFound(message, field="source_id")
 
 
 def need_record_once(
@@ -201,7 +209,7 @@ NEED_FIELDS = ("title", "description", "category", "area", "beneficiaries", "urg
 
 
 def _need_visible(by, need: Need) -> None:
-    if need is None or not is_list_staff(by) or not in_scope(by, need.area_code):
+    if need is None or not is_staff(by) or not in_scope(by, need.area_code):
         raise NotFound("需求不存在或不在您的管辖范围内", field="need")
 
 
@@ -308,7 +316,7 @@ RESOURCE_FIELDS = (
 
 def may_register_resource(user, area_code: str, owner_unit_id: int | None) -> bool:
     """Staff in scope, or a unit handler for their own unit within its service area."""
-    if is_list_staff(user):
+    if is_staff(user):
         return in_scope(user, area_code)
     return is_unit_handler(user) and owner_unit_id == user.unit_id and in_scope(user, area_code)
 
@@ -347,7 +355,7 @@ def _resource_values(by, changes: dict) -> dict:
 
 def _owner(by, owner_unit, owner_user, owner_org) -> dict:
     given = [x for x in (owner_unit, owner_user, owner_org) if x not in (None, "")]
-    if is_unit_handler(by) and not is_list_staff(by):
+    if is_unit_handler(by) and not is_staff(by):
         if given and (owner_unit in (None, "") or int(owner_unit) != by.unit_id):
             raise DomainError("forbidden", "单位经办人只能登记本单位的资源", "owner_unit", status=403)
         return {"owner_unit": by.unit}
@@ -393,7 +401,7 @@ def resource_create(
     availability: str = "",
 ) -> Resource:
     """登记资源: staff in scope for any provider; a unit handler for their own unit."""
-    if not (is_list_staff(by) or is_unit_handler(by)):
+    if not (is_staff(by) or is_unit_handler(by)):
         raise DomainError("forbidden", "只有工作人员或单位经办人可以登记资源", status=403)
     data = _resource_values(
         by,
@@ -660,16 +668,12 @@ def _tell(users, project: Project, title: str, body: str = "") -> None:
 
 
 def _owner_people(project: Project) -> list:
-    from gridgov.cases.actions import unit_handlers
-
     if project.owner_unit_id:
         return unit_handlers([project.owner_unit_id])
     return [project.owner_user] if project.owner_user_id else []
 
 
 def _area_people(project: Project) -> list:
-    from gridgov.cases.actions import area_staff
-
     return area_staff(project.area_code)
 
 
@@ -700,8 +704,6 @@ def project_publish(*, by, project: Project) -> Project:
         s = _begin(by, project, "publish")
         s.project.state = Project.State.OPEN
         p = _finish(s, by, "publish", ["state"])
-        from gridgov.cases.actions import unit_handlers
-
         partners = [
             u.pk
             for u in Unit.objects.filter(kind=Unit.Kind.PARTNER, is_active=True).select_related("area")
@@ -954,11 +956,7 @@ def project_close(*, by, project: Project, note: str = "") -> Project:
 
 def may_score(user, community: Area) -> bool:
     """Community staff (and street, district staff above it; admins) score the units of a community."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.is_admin:
-        return True
-    return user.role in AREA_MANAGER_ROLES and bool(user.area_id) and in_scope(user, community.code)
+    return command_staff_in_scope(user, community.code)
 
 
 def cobuilding_rule_set(*, by, area: str, required_projects: int) -> CoBuildingRule:

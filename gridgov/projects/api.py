@@ -13,6 +13,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ValidationError
 
 from gridgov.core.errors import DomainError
+from gridgov.core.scope import is_staff
 from gridgov.core.timeline import timeline_of
 from gridgov.projects import actions, selectors
 from gridgov.projects.matching import match_resources
@@ -438,7 +439,7 @@ def _need_detail(user, need: Need) -> Need:
 @needs.get("", response=list[NeedOut], summary="需求清单（按管辖范围，可筛选）")
 @paginate(PageNumberPagination, page_size=50)
 def list_needs(request: HttpRequest, q: Query[NeedFilters]):
-    if not actions.is_list_staff(request.auth):
+    if not is_staff(request.auth):
         raise DomainError("forbidden", "只有工作人员可以查看需求清单", status=403)
     return selectors.need_list(request.auth, **q.dict())
 

@@ -1,6 +1,6 @@
-"""Demo of the three lists in 姜谭路街道 / 姜谭路西社区: needs (by hand and from visits), resources of units,
-volunteers and the ledger's shops, projects in every state (one 书记项目), co-building units of which one
-falls below the 双报到 rule, the rule itself (N = 1) and some year-end scores.
+"""Demo of the three lists in 姜谭路街道 / 姜谭路西社区: needs (by hand; the visits demo adds needs from
+visits), resources of units, volunteers and the ledger's shops, projects in every state (one 书记项目),
+co-building units of which one falls below the 双报到 rule, the rule itself (N = 1) and some year-end scores.
 
 Everything is written through the actions (so each row has its timeline and audit entries); a second run
 adds nothing.
@@ -13,28 +13,17 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from gridgov.accounts.actions import user_create
+from gridgov.accounts.demo import DEMO_PASSWORD
 from gridgov.accounts.models import Role, Unit, User
-from gridgov.areas.demo import DEMO_PASSWORD
 from gridgov.areas.models import Area
-from gridgov.orders.models import ServiceCategory
 from gridgov.projects import actions
 from gridgov.projects.models import CoBuildingRule, Need, Project, Resource
+from gridgov.services.demo import load_demo_categories
 
 STREET = "610302003"
 COMMUNITY = "610302003001"
 GRIDS = [f"{COMMUNITY}{i:03d}" for i in (1, 2, 3)]
 
-CATEGORIES = [
-    ("legal", "法律服务"),
-    ("employment", "就业服务"),
-    ("psychology", "心理服务"),
-    ("notary", "公证服务"),
-    ("meals", "助餐服务"),
-    ("elderly", "养老服务"),
-    ("nursery", "托育服务"),
-    ("repair", "维修服务"),
-    ("culture", "文体活动"),
-]
 PARTNERS = [
     # (name, area, handler username, display name)
     ("渭滨区人民医院", COMMUNITY, "yiyuan", "人民医院党办"),
@@ -75,11 +64,6 @@ SHOP_RESOURCES = [
     ("爱心午餐", "meals", "goods", "每天 10 份"),
     ("免费理发", "elderly", "hours", "每月 15 日"),
 ]
-
-
-def _categories() -> None:
-    for sort, (code, name) in enumerate(CATEGORIES, start=1):
-        ServiceCategory.objects.get_or_create(code=code, defaults={"name": name, "sort": sort})
 
 
 def _handler(admin, unit: Unit, username: str, name: str) -> User:
@@ -171,21 +155,6 @@ def _needs(admin) -> dict[str, Need]:
                 beneficiaries=people,
                 urgency=urgency,
             )
-    # Findings from visits in the community (the visits demo notes needs such as 送餐上门, 测血压).
-    from gridgov.visits.models import Visit
-
-    for visit in Visit.objects.filter(area_code__startswith=COMMUNITY).exclude(needs="").order_by("pk")[:3]:
-        category = "meals" if "餐" in visit.needs else ("elderly" if "血压" in visit.needs else "culture")
-        need = actions.need_record(
-            by=admin,
-            title=visit.needs.splitlines()[0][:100],
-            category=category,
-            area=visit.area_code,
-            description=visit.needs,
-            source=Need.Source.VISIT,
-            source_id=visit.pk,
-        )
-        made.setdefault(need.title, need)
     return made
 
 
@@ -303,7 +272,7 @@ def load_demo_projects(admin) -> dict:
     if not Area.objects.filter(code=COMMUNITY).exists():
         return {"needs": 0, "resources": 0, "projects": 0}
     before = (Need.objects.count(), Resource.objects.count())
-    _categories()
+    load_demo_categories()
     handlers = _partners(admin)
     res = _resources(admin)
     needs = _needs(admin)

@@ -36,7 +36,7 @@ class Need(models.Model):
     title = models.CharField(_("需求"), max_length=100)
     description = models.TextField(_("说明"), blank=True)
     category = models.ForeignKey(
-        "orders.ServiceCategory", on_delete=models.PROTECT, related_name="needs", verbose_name=_("类别")
+        "services.ServiceCategory", on_delete=models.PROTECT, related_name="needs", verbose_name=_("类别")
     )
     area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("区域"))
     area_code = models.CharField(max_length=18, db_index=True, editable=False)
@@ -84,7 +84,7 @@ class Resource(models.Model):
     title = models.CharField(_("资源"), max_length=100)
     description = models.TextField(_("说明"), blank=True)
     category = models.ForeignKey(
-        "orders.ServiceCategory", on_delete=models.PROTECT, related_name="resources", verbose_name=_("类别")
+        "services.ServiceCategory", on_delete=models.PROTECT, related_name="resources", verbose_name=_("类别")
     )
     kind = models.CharField(_("资源类型"), max_length=8, choices=Kind.choices)
     owner_unit = models.ForeignKey(

@@ -19,9 +19,9 @@ from django.db.models import Avg, Count, Q, QuerySet
 from gridgov.accounts.models import Role, Unit
 from gridgov.areas.models import Area, Level
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import ALL, filter_in_scope, in_scope, scope_prefixes, scope_q
+from gridgov.core.scope import ALL, filter_in_scope, in_scope, is_staff, scope_prefixes, scope_q
 from gridgov.projects.models import CoBuildingRule, Need, Project, ProjectEvaluation, Resource, UnitYearScore
-from gridgov.projects.workflow import is_list_staff, is_unit_handler
+from gridgov.projects.workflow import is_unit_handler
 
 DEFAULT_REQUIRED = 1
 DONE_STATES = (Project.State.COMPLETED, Project.State.CLOSED)
@@ -40,7 +40,7 @@ def _pk(value, field: str) -> int:
 
 def needs_visible_to(user) -> QuerySet[Need]:
     qs = Need.objects.select_related("category", "area")
-    if not is_list_staff(user):
+    if not is_staff(user):
         return qs.none()
     return filter_in_scope(qs, user, "area_code")
 
@@ -98,7 +98,7 @@ def resources_visible_to(user) -> QuerySet[Resource]:
     qs = Resource.objects.select_related("category", "area", "owner_unit", "owner_user", "owner_org")
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return qs.none()
-    if is_list_staff(user):
+    if is_staff(user):
         prefixes = scope_prefixes(user)
         if prefixes is ALL:
             return qs
@@ -147,7 +147,7 @@ def projects_visible_to(user) -> QuerySet[Project]:
     qs = Project.objects.select_related("area", "owner_unit", "owner_user")
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return qs.none()
-    if is_list_staff(user):
+    if is_staff(user):
         return filter_in_scope(qs, user, "area_code")
     if is_unit_handler(user):
         return qs.filter(
@@ -258,7 +258,7 @@ def compliance_report(user, *, area: str | None = None, year: int | None = None,
     projects it claimed (认领 or was assigned: in progress, completed, closed) and completed, against N."""
     from django.utils import timezone
 
-    if not is_list_staff(user):
+    if not is_staff(user):
         raise DomainError("forbidden", "只有工作人员可以查看双报到情况", status=403)
     if not area:
         from gridgov.areas.selectors import area_scope_roots
@@ -306,7 +306,7 @@ def compliance_report(user, *, area: str | None = None, year: int | None = None,
 
 def scores_visible_to(user, *, year: int | None = None) -> QuerySet[UnitYearScore]:
     qs = UnitYearScore.objects.select_related("unit", "area", "scored_by")
-    if not is_list_staff(user):
+    if not is_staff(user):
         return qs.none()
     qs = filter_in_scope(qs, user, "area_code")
     return qs.filter(year=year) if year else qs

@@ -17,12 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gridgov.accounts.models import Unit
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.scope import is_staff
 from gridgov.core.timeline import timeline_of
-from gridgov.orders.models import ServiceCategory
 from gridgov.projects import actions, selectors
 from gridgov.projects.matching import match_resources
 from gridgov.projects.models import Milestone, Need, Project, ProjectEvaluation, Resource
-from gridgov.projects.workflow import NEED, PROJECT, is_list_staff, is_unit_handler
+from gridgov.projects.workflow import NEED, PROJECT, is_unit_handler
+from gridgov.services.models import ServiceCategory
 
 
 def _status(exc: DomainError) -> int:
@@ -34,7 +35,7 @@ def _errors(exc: DomainError) -> dict:
 
 
 def _staff_only(request) -> None:
-    if not is_list_staff(request.user):
+    if not is_staff(request.user):
         raise Http404(_("只有工作人员可以使用需求清单"))
 
 
@@ -216,7 +217,7 @@ RESOURCE_FORM_FIELDS = (
 
 
 def _may_see_resources(user) -> bool:
-    return is_list_staff(user) or is_unit_handler(user)
+    return is_staff(user) or is_unit_handler(user)
 
 
 @login_required
@@ -243,7 +244,7 @@ def resources(request):
 
 def _resource_form(request, values: dict, errors: dict | None = None, resource=None) -> dict:
     units = Unit.objects.filter(is_active=True)
-    if not is_list_staff(request.user):
+    if not is_staff(request.user):
         units = units.filter(pk=request.user.unit_id)
     return {
         "values": values,
@@ -251,7 +252,7 @@ def _resource_form(request, values: dict, errors: dict | None = None, resource=N
         "categories": _categories(),
         "kinds": Resource.Kind.choices,
         "units": units,
-        "is_staff": is_list_staff(request.user),
+        "is_staff": is_staff(request.user),
         "resource": resource,
     }
 
@@ -336,7 +337,7 @@ def projects(request):
             "filters": filters,
             "mine": mine,
             "states": Project.State.choices,
-            "is_staff": is_list_staff(user),
+            "is_staff": is_staff(user),
             "query": _query_without_page(request),
         },
     )

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from gridgov.accounts.models import STAFF_ROLES, Role
-from gridgov.core.scope import in_scope
+from gridgov.accounts.models import Role
+from gridgov.core.scope import in_scope, staff_in_scope_of
 from gridgov.core.workflow import SAME, Condition, Machine, Transition
 from gridgov.projects.models import Need, Project
 
@@ -20,20 +20,6 @@ EVALUATION_DAYS = 30
 
 P = Project.State
 N = Need.State
-
-
-def is_list_staff(user) -> bool:
-    """Staff who keep the lists of their area: admins and the area roles."""
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and user.is_active
-        and (user.is_admin or (user.role in STAFF_ROLES and user.area_id))
-    )
-
-
-def is_staff_for(user, obj) -> bool:
-    return is_list_staff(user) and in_scope(user, obj.area_code)
 
 
 def is_unit_handler(user) -> bool:
@@ -52,7 +38,7 @@ def is_owner(user, project: Project) -> bool:
 
 
 def is_owner_or_staff(user, project: Project) -> bool:
-    return is_owner(user, project) or is_staff_for(user, project)
+    return is_owner(user, project) or staff_in_scope_of(user, project)
 
 
 def is_evaluator(user, project: Project) -> bool:  # noqa: ARG001
@@ -82,7 +68,7 @@ PROJECT = Machine(
     noun="项目",
     transitions=PROJECT_TRANSITIONS,
     actors={
-        "staff": is_staff_for,
+        "staff": staff_in_scope_of,
         "claimer": may_claim,
         "owner": is_owner,
         "owner_or_staff": is_owner_or_staff,
@@ -98,4 +84,4 @@ NEED_TRANSITIONS: tuple[Transition, ...] = (
     Transition("reopen", "重新打开", (N.CLOSED,), N.OPEN, "staff"),
 )
 
-NEED = Machine(noun="需求", transitions=NEED_TRANSITIONS, actors={"staff": is_staff_for})
+NEED = Machine(noun="需求", transitions=NEED_TRANSITIONS, actors={"staff": staff_in_scope_of})

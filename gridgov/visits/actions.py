@@ -18,8 +18,7 @@ from gridgov.cases import uploads
 from gridgov.cases.models import Case, Channel
 from gridgov.core import audit
 from gridgov.core.errors import Conflict, DomainError, NotFound
-from gridgov.core.scope import in_scope
-from gridgov.ledger.actions import may_edit_ledger
+from gridgov.core.scope import in_scope, is_staff
 from gridgov.ledger.models import FocusTag, Household
 from gridgov.visits.models import Visit, VisitPlan, VisitRule
 
@@ -38,7 +37,7 @@ SNAPSHOT_FIELDS = ("visited_at", "duration_minutes", "kind", *TEXT_FIELDS, "phot
 
 
 def _require_staff(by) -> None:
-    if not may_edit_ledger(by):
+    if not is_staff(by):
         raise DomainError("forbidden", "只有工作人员可以记录走访", status=403)
 
 
@@ -108,7 +107,7 @@ def _clean_visitors(by, household: Household, visitors) -> list[User]:
     people = [by]
     for pk in sorted(ids - {by.pk}):
         user = found.get(pk)
-        if user is None or not may_edit_ledger(user) or not in_scope(user, household.area_code):
+        if user is None or not is_staff(user) or not in_scope(user, household.area_code):
             raise DomainError("invalid_visitor", "走访人必须是负责该户的工作人员", "visitors")
         people.append(user)
     return people
@@ -179,13 +178,13 @@ def visit_record(
 
 def may_change(user, visit: Visit) -> bool:
     """The recorder, or supervising staff (grid chief, community and above) whose scope holds the visit."""
-    if not may_edit_ledger(user) or not in_scope(user, visit.area_code):
+    if not is_staff(user) or not in_scope(user, visit.area_code):
         return False
     return visit.recorded_by_id == user.pk or user.is_admin or user.role in SUPERVISOR_ROLES
 
 
 def may_delete(user, visit: Visit, now: datetime | None = None) -> bool:
-    if not may_edit_ledger(user) or not in_scope(user, visit.area_code):
+    if not is_staff(user) or not in_scope(user, visit.area_code):
         return False
     if user.is_admin:
         return True
@@ -194,7 +193,7 @@ def may_delete(user, visit: Visit, now: datetime | None = None) -> bool:
 
 
 def _visible_visit(by, visit: Visit) -> Visit:
-    if visit is None or not may_edit_ledger(by) or not in_scope(by, visit.area_code):
+    if visit is None or not is_staff(by) or not in_scope(by, visit.area_code):
         raise NotFound(field="visit")
     return visit
 
@@ -432,7 +431,7 @@ def _district(by, code: str) -> Area:
     area = Area.objects.filter(code=(code or "").strip(), level=Level.DISTRICT, is_active=True).first()
     # Staff see the rules of the district they work in (the worklist applies them), so there it is 403.
     works_there = (
-        may_edit_ledger(by) and by.area_id is not None and by.area.code.startswith(area.code if area else "-")
+        is_staff(by) and by.area_id is not None and by.area.code.startswith(area.code if area else "-")
     )
     if area is None or not (in_scope(by, area.code) or works_there):
         raise NotFound("区不存在或不在您的管辖范围内", field="district")

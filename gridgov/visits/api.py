@@ -10,6 +10,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from gridgov.core.errors import DomainError
+from gridgov.core.scope import is_staff
 from gridgov.ledger.selectors import get_visible, households_visible_to
 from gridgov.visits import actions, selectors
 from gridgov.visits.models import Visit, VisitRule
@@ -286,7 +287,7 @@ def _item(item: selectors.WorkItem) -> dict:
 )
 def worklist(request: HttpRequest, q: Query[WorklistQuery]):
     user = request.auth
-    if not actions.may_edit_ledger(user):
+    if not is_staff(user):
         raise DomainError("forbidden", "只有工作人员有走访任务", status=403)
     items = selectors.worklist(user, days=q.days, area=q.area)
     first = (q.page - 1) * q.page_size
@@ -318,7 +319,7 @@ def coverage(request: HttpRequest, q: Query[CoverageQuery]):
 @router.get("/rules", response=list[RuleOut], summary="必访规则（本区）")
 @paginate(PageNumberPagination, page_size=100)
 def list_rules(request: HttpRequest):
-    if not actions.may_edit_ledger(request.auth):
+    if not is_staff(request.auth):
         raise DomainError("forbidden", "只有工作人员可以查看必访规则", status=403)
     return selectors.rules_visible_to(request.auth)
 
@@ -341,7 +342,7 @@ def update_rule(request: HttpRequest, rule_id: int, payload: RulePatch):
 @router.get("", response=list[VisitOut], summary="走访记录（按管辖范围）")
 @paginate(PageNumberPagination, page_size=50)
 def list_visits(request: HttpRequest, q: Query[VisitFilters]):
-    if not actions.may_edit_ledger(request.auth):
+    if not is_staff(request.auth):
         raise DomainError("forbidden", "只有工作人员可以查看走访记录", status=403)
     return selectors.visit_list(request.auth, **q.dict())
 

@@ -20,10 +20,14 @@ from gridgov.accounts.models import User
 from gridgov.areas.models import Area
 from gridgov.ledger.models import FocusTag, Household
 from gridgov.ledger.tags import ensure_standard_tags
+from gridgov.projects.actions import need_record
+from gridgov.projects.models import Need
+from gridgov.services.demo import load_demo_categories
 from gridgov.visits import selectors
 from gridgov.visits.models import Visit, VisitPlan, VisitRule
 
 DISTRICT = "610302"
+NEEDS_COMMUNITY = "610302003001"  # 姜谭路西社区, the community of the demo's lists (projects demo)
 SEED = 6103020040
 MONTHS = 4
 # (tag code or None for every household, interval in days)
@@ -173,4 +177,24 @@ def load_demo_visits(admin) -> int:
         through.objects.bulk_create(
             [through(visit_id=v.pk, user_id=v.recorded_by_id) for v in created], batch_size=1000
         )
+    _needs_from_visits(admin)
     return len(created)
+
+
+def _needs_from_visits(admin) -> None:
+    """The needs list of 姜谭路西社区 gets three findings of its visits (送餐上门, 测血压 …), each with its
+    visit as the source (once per visit)."""
+    load_demo_categories()
+    for visit in (
+        Visit.objects.filter(area_code__startswith=NEEDS_COMMUNITY).exclude(needs="").order_by("pk")[:3]
+    ):
+        category = "meals" if "餐" in visit.needs else ("elderly" if "血压" in visit.needs else "culture")
+        need_record(
+            by=admin,
+            title=visit.needs.splitlines()[0][:100],
+            category=category,
+            area=visit.area_code,
+            description=visit.needs,
+            source=Need.Source.VISIT,
+            source_id=visit.pk,
+        )

@@ -29,8 +29,7 @@ from gridgov.accounts.models import Role
 from gridgov.areas.models import Area
 from gridgov.areas.selectors import area_get_visible, area_scope_roots
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import filter_in_scope, scope_q
-from gridgov.ledger.actions import may_edit_ledger
+from gridgov.core.scope import filter_in_scope, is_staff, scope_q
 from gridgov.ledger.models import Household, TagAssignment
 from gridgov.visits.models import Visit, VisitPlan, VisitRule
 
@@ -44,7 +43,7 @@ PLAN_EPOCH = date(2024, 1, 1)
 
 def visits_visible_to(user) -> QuerySet[Visit]:
     qs = Visit.objects.select_related("household__building", "recorded_by")
-    if not may_edit_ledger(user):
+    if not is_staff(user):
         return qs.none()
     return filter_in_scope(qs, user, "area_code")
 
@@ -257,7 +256,7 @@ class WorkItem:
 def worklist(user, *, days: int = 7, area: str | None = None, today: date | None = None) -> list[WorkItem]:
     """Households in ``user``'s scope (a grid worker: their grids) due for a visit within ``days`` days or
     overdue, the earliest due first (then the longest overdue, then the strictest rule)."""
-    if not may_edit_ledger(user):
+    if not is_staff(user):
         return []
     if not 0 <= days <= 366:
         raise DomainError("invalid", "天数应在 0 到 366 之间", "days")
@@ -313,7 +312,7 @@ def plan_period(plan: VisitPlan, today: date) -> tuple[date, date]:
 def plan_progress(user, *, today: date | None = None) -> PlanProgress | None:
     """The signed-in worker's own progress: distinct households they visited (as recorder or visitor) in
     the current period of their plan. Only ever computed for ``user`` themselves — there is no ranking."""
-    if not may_edit_ledger(user) or user.area_id is None:
+    if not is_staff(user) or user.area_id is None:
         return None
     plan = plan_for(user.area)
     if plan is None:
@@ -405,7 +404,7 @@ def coverage(
     (created by the end of the period), those visited in the period, must-visit households (under a tag
     rule since the end of the period at the latest) and those never overdue during the period (days up to
     today only). ``group_by="child"`` splits by the next level of areas."""
-    if not may_edit_ledger(user):
+    if not is_staff(user):
         raise DomainError("forbidden", "只有工作人员可以查看走访覆盖率", status=403)
     if group_by not in (None, "", "child"):
         raise DomainError("invalid", "分组方式只能是：child", "group_by")
@@ -499,7 +498,7 @@ def coverage(
 def rules_visible_to(user) -> QuerySet[VisitRule]:
     """Staff see the rules of the districts their scope lies in; admins every rule."""
     qs = VisitRule.objects.select_related("district", "tag").order_by("district__code", "interval_days", "pk")
-    if not may_edit_ledger(user):
+    if not is_staff(user):
         return qs.none()
     if user.is_admin:
         return qs

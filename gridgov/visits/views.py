@@ -20,10 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.cases import uploads
-from gridgov.cases.selectors import categories as case_categories
-from gridgov.cases.views import _category_groups
+from gridgov.cases.selectors import category_groups
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.ledger.actions import may_edit_ledger
+from gridgov.core.scope import is_staff
 from gridgov.ledger.selectors import get_visible, household_list, households_visible_to
 from gridgov.visits import actions, selectors
 from gridgov.visits.models import Visit
@@ -51,7 +50,7 @@ def _status(exc: DomainError) -> int:
 
 
 def _staff_only(request) -> None:
-    if not may_edit_ledger(request.user):
+    if not is_staff(request.user):
         raise Http404(_("只有工作人员可以使用走访功能"))
 
 
@@ -207,7 +206,7 @@ def record(request):
 
 
 def _case_form(request, visit: Visit, values: dict | None = None) -> dict:
-    groups = _category_groups(case_categories())
+    groups = category_groups()
     leaves = [c for _group, cats in groups for c in cats]
     if values is None:
         values = {
@@ -219,8 +218,8 @@ def _case_form(request, visit: Visit, values: dict | None = None) -> dict:
 
 
 def _need_form(visit: Visit, values: dict | None = None) -> dict:
-    from gridgov.orders.models import ServiceCategory
     from gridgov.projects.models import Need
+    from gridgov.services.models import ServiceCategory
 
     if values is None:
         text = (visit.needs or "").strip() or (visit.problems or "").strip()

@@ -14,25 +14,25 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gridgov.accounts.models import Role, User
+from gridgov.accounts.selectors import area_staff
 from gridgov.areas.models import Area, Level
 from gridgov.cases import uploads
-from gridgov.cases.actions import area_staff
 from gridgov.core.calendar import LimitUnit
 from gridgov.core.crypto import blind_index, mask_phone
 from gridgov.core.deadlines import due_with_warning, give_back_place, take_place
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import in_scope
+from gridgov.core.scope import in_scope, is_staff, staff_in_scope_of
 from gridgov.core.sequences import next_daily_number
 from gridgov.core.timeline import step
 from gridgov.core.validators import normalise_phone
 from gridgov.core.workflow import Rating
 from gridgov.notify.actions import notify
 from gridgov.notify.models import Kind
-from gridgov.orders.models import ServiceCategory
-from gridgov.orders.selectors import active_category
+from gridgov.services.models import ServiceCategory
+from gridgov.services.selectors import active_category
 from gridgov.wishes.models import HOLDING, ClaimState, Source, State, Wish, WishClaim, WishRefCounter
 from gridgov.wishes.selectors import wish_is_visible
-from gridgov.wishes.workflow import MACHINE, claims_held_by, is_area_staff, may_claim_wishes
+from gridgov.wishes.workflow import MACHINE, claims_held_by, may_claim_wishes
 
 MAX_PLACES = 20
 MAX_LIMIT_DAYS = 60
@@ -116,12 +116,6 @@ def _place(code: str | None, by, staff: bool) -> Area:
     return area
 
 
-def _is_staff(user) -> bool:
-    from gridgov.wishes.selectors import _is_staff as staff
-
-    return staff(user)
-
-
 def _start_claim_clock(wish: Wish, now: datetime) -> None:
     d = due_with_warning(now, wish.claim_limit_days, LimitUnit.WORKING_DAYS)
     wish.claim_due, wish.claim_warn_at = d.due, d.warn_at
@@ -192,7 +186,7 @@ def wish_submit(
     wisher's name and phone. Returns (wish, created); a retry with the same key returns the first wish."""
     if by is None or not getattr(by, "is_authenticated", False):
         raise DomainError("unauthenticated", "请先登录再提交心愿", status=401)
-    staff = _is_staff(by)
+    staff = is_staff(by)
     if not staff and by.role not in (Role.RESIDENT, Role.VOLUNTEER):
         raise DomainError("forbidden", "只有居民可以提交心愿，工作人员可录入心愿箱中的心愿", status=403)
     source = source or (Source.BOX if staff else Source.ONLINE)
@@ -511,7 +505,7 @@ def wish_confirm(*, ref: str, by, rating: str, comment: str = "") -> Wish:
 
 
 def may_submit_box(user) -> bool:
-    return _is_staff(user)
+    return is_staff(user)
 
 
 def may_see_evidence(user, wish: Wish) -> bool:
@@ -519,7 +513,7 @@ def may_see_evidence(user, wish: Wish) -> bool:
 
     return (
         sees_personal(user, wish)
-        or is_area_staff(user, wish)
+        or staff_in_scope_of(user, wish)
         or (
             user is not None
             and getattr(user, "is_authenticated", False)

@@ -15,23 +15,12 @@ from django.utils import timezone
 
 from gridgov.accounts.models import User
 from gridgov.areas.models import Area, Level
-from gridgov.orders.models import ServiceCategory
+from gridgov.services.demo import load_demo_categories
 from gridgov.wishes import actions
 from gridgov.wishes.models import Wish
 from gridgov.wishes.sweep import wishes_sweep
 
 COMMUNITY = "610302003001"  # 姜谭路西社区
-CATEGORIES = [
-    ("legal", "法律服务"),
-    ("employment", "就业服务"),
-    ("psychology", "心理疏导"),
-    ("notary", "公证服务"),
-    ("meals", "助餐服务"),
-    ("elderly", "养老服务"),
-    ("nursery", "托育服务"),
-    ("repair", "家电维修"),
-    ("culture", "文化教育"),
-]
 
 # (title, description, category, grid index, box wisher name or "" for online, places, story)
 # story: the steps after submission — publish, claim:<who>, fulfil:<who>, confirm:<rating>, reject,
@@ -127,14 +116,9 @@ NEED_REASON = "涉及场地和长期运营，转入需求清单由项目对接"
 WITHDRAW_REASON = "临时要出差两周，请其他志愿者帮忙"
 
 
-def _categories() -> None:
-    for sort, (code, name) in enumerate(CATEGORIES, start=1):
-        ServiceCategory.objects.get_or_create(code=code, defaults={"name": name, "sort": sort})
-
-
 def load_demo_wishes(admin) -> dict:  # noqa: ARG001
     """The demo wishes of 姜谭路西社区. Returns counts; a second run creates nothing."""
-    _categories()
+    load_demo_categories()
     community_area = Area.objects.filter(code=COMMUNITY, is_active=True).first()
     people = {
         u.username: u

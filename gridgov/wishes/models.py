@@ -38,7 +38,7 @@ class Wish(models.Model):
     title = models.CharField(_("心愿"), max_length=60)
     description = models.TextField(_("说明"), blank=True)
     category = models.ForeignKey(
-        "orders.ServiceCategory",
+        "services.ServiceCategory",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -6,21 +6,13 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from gridgov.accounts.models import STAFF_ROLES, Role
+from gridgov.accounts.models import Role
 from gridgov.core.errors import NotFound
-from gridgov.core.scope import filter_in_scope
+from gridgov.core.scope import filter_in_scope, is_staff, staff_in_scope_of
 from gridgov.core.timeline import timeline_of
 from gridgov.wishes.models import ClaimState, State, Wish, WishClaim
 
 RELATED = ("area", "area__parent", "category", "wisher", "household")
-
-
-def _is_staff(user) -> bool:
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and (user.is_admin or (user.role in STAFF_ROLES and user.area_id))
-    )
 
 
 def _own_q(user) -> Q:
@@ -35,7 +27,7 @@ def wishes_visible_to(user) -> QuerySet[Wish]:
     qs = Wish.objects.select_related(*RELATED)
     if user is None or not getattr(user, "is_authenticated", False):
         return qs.none()
-    if _is_staff(user):
+    if is_staff(user):
         return filter_in_scope(qs, user, "area_code")
     ids = Wish.objects.filter(_own_q(user)).values("pk")
     return qs.filter(pk__in=ids)
@@ -71,11 +63,9 @@ def wish_get_visible(user, ref: str) -> Wish:
 
 def sees_personal(user, wish: Wish) -> bool:
     """Staff in scope and the wisher see who made the wish; everyone else sees it anonymised."""
-    from gridgov.wishes.workflow import is_area_staff
-
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    return wish.wisher_id == user.pk or is_area_staff(user, wish)
+    return wish.wisher_id == user.pk or staff_in_scope_of(user, wish)
 
 
 def wall(*, area: str | None = None, category: str | None = None) -> QuerySet[Wish]:

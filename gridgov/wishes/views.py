@@ -22,9 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gridgov.areas.models import Area, Level
 from gridgov.cases import uploads
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import filter_in_scope
+from gridgov.core.scope import filter_in_scope, is_staff
 from gridgov.core.workflow import Rating
-from gridgov.orders.models import ServiceCategory
+from gridgov.services.models import ServiceCategory
 from gridgov.wishes import actions, selectors
 from gridgov.wishes.models import State, WishClaim
 from gridgov.wishes.workflow import allowed_actions, claims_held_by, may_claim_wishes
@@ -49,12 +49,8 @@ def _status(exc: DomainError) -> int:
     return exc.status if exc.status in (400, 403, 409, 429) else 400
 
 
-def _staff(user) -> bool:
-    return selectors._is_staff(user)
-
-
 def _staff_only(request) -> None:
-    if not _staff(request.user):
+    if not is_staff(request.user):
         raise Http404(_("只有工作人员可以使用该页面"))
 
 
@@ -108,7 +104,7 @@ def wall(request):
             "categories": _categories(),
             "category": category or "",
             "claimer": claimer,
-            "staff": _staff(user),
+            "staff": is_staff(user),
         },
     )
 
@@ -174,7 +170,7 @@ def _post_form(request, *, box: bool):
 @require_http_methods(["GET", "POST"])
 def new(request):
     """许个心愿 (residents and party members)."""
-    if _staff(request.user):
+    if is_staff(request.user):
         return redirect("wishes:box")
     return _post_form(request, box=False)
 
@@ -201,7 +197,7 @@ def _list(request, *, title: str, wishes, empty: str, tab: str):
             "rows": _rows(request.user, page.object_list),
             "empty": empty,
             "tab": tab,
-            "staff": _staff(request.user),
+            "staff": is_staff(request.user),
         },
     )
 

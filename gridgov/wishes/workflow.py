@@ -8,8 +8,8 @@ remain); ``fulfil`` moves it to 已完成 only when no claim is still active; ``
 
 from __future__ import annotations
 
-from gridgov.accounts.models import STAFF_ROLES, Role
-from gridgov.core.scope import in_scope
+from gridgov.accounts.models import Role
+from gridgov.core.scope import command_staff_in_scope, staff_in_scope_of
 from gridgov.core.workflow import Condition, Machine, Transition
 from gridgov.wishes.models import ClaimState, Source, State, Wish
 
@@ -27,23 +27,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
 )
 
-VETTING_ROLES = frozenset({Role.DISTRICT, Role.STREET, Role.COMMUNITY})
-
-
-def is_area_staff(user, wish: Wish) -> bool:
-    """Staff (any area role) whose scope holds the wish's area."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_admin:
-        return True
-    return user.role in STAFF_ROLES and bool(user.area_id) and in_scope(user, wish.area_code)
-
 
 def is_vetter(user, wish: Wish) -> bool:
     """Community (or street, district) staff in scope vet, publish and transfer wishes."""
-    if not is_area_staff(user, wish):
-        return False
-    return user.is_admin or user.role in VETTING_ROLES
+    return command_staff_in_scope(user, wish.area_code)
 
 
 def may_claim_wishes(user) -> bool:
@@ -80,7 +67,7 @@ def is_confirmer(user, wish: Wish) -> bool:
         return False
     if wish.wisher_id is not None:
         return wish.wisher_id == user.pk
-    return wish.source == Source.BOX and is_area_staff(user, wish)
+    return wish.source == Source.BOX and staff_in_scope_of(user, wish)
 
 
 ACTORS = {

@@ -10,48 +10,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.urls import Resolver404, path, resolve
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
-from ninja.errors import ValidationError as NinjaValidationError
 
 from gridgov.accounts.models import Unit, User
+from gridgov.api import api
 from gridgov.cases import actions
-from gridgov.cases.kpi_api import router as kpi_router
 from gridgov.cases.kpis import case_kpis
 from gridgov.cases.models import Category
 from gridgov.cases.sla import sla_sweep
-from gridgov.core.api import AUTH, Utf8Renderer, on_auth_error, on_domain_error, on_validation_error
-from gridgov.core.errors import DomainError
 from gridgov.testing.api import ApiClient
 from gridgov.testing.factories import make_tree, make_user
 
-
-def _registered() -> bool:
-    try:
-        return resolve("/api/v1/kpis").route == "api/v1/kpis"
-    except Resolver404:
-        return False
-
-
-def _local_api() -> NinjaAPI:
-    """Until the KPI router is registered in gridgov.core.api, the tests mount it (with the sign-in
-    routes and the same error mapping) on an API of their own."""
-    from gridgov.accounts.api import router as accounts_router
-
-    local = NinjaAPI(title="kpi tests", urls_namespace="kpi-tests", auth=AUTH, renderer=Utf8Renderer())
-    local.add_exception_handler(DomainError, on_domain_error)
-    local.add_exception_handler(NinjaValidationError, on_validation_error)
-    local.add_exception_handler(AuthenticationError, on_auth_error)
-    local.add_router("/", accounts_router)
-    local.add_router("/kpis", kpi_router)
-    return local
-
-
-REGISTERED = _registered()
-LOCAL_API = None if REGISTERED else _local_api()
-urlpatterns = [] if REGISTERED else [path("api/v1/", LOCAL_API.urls)]
-pytestmark = [pytest.mark.django_db] + ([] if REGISTERED else [pytest.mark.urls(__name__)])
+pytestmark = pytest.mark.django_db
 
 TZ = ZoneInfo("Asia/Shanghai")
 PHONE = "13800138000"
@@ -492,9 +461,7 @@ def test_one_aggregate_query_plus_names(world, django_assert_num_queries):
 
 
 def test_openapi_describes_the_kpis():
-    from gridgov.core.api import api
-
-    schema = (api if REGISTERED else LOCAL_API).get_openapi_schema()
+    schema = api.get_openapi_schema()
     operation = next(p["get"] for route, p in schema["paths"].items() if route.rstrip("/").endswith("/kpis"))
     assert {p["name"] for p in operation["parameters"]} == {"area", "start", "end", "group_by", "category"}
     block_schema = schema["components"]["schemas"]["KpiBlock"]

@@ -118,3 +118,16 @@ def test_command_imports_and_prints_a_summary(iw, tmp_path, capsys):
         bad.write_text("a,b\n1,2\n")
         call_command("import_ledger", str(bad), "--kind", "residents", "--area", GRID_A)
     assert exit_.value.code == 2 and "不是 Excel" in capsys.readouterr().err
+
+
+def test_the_jobs_loop_recovers_stale_imports(iw, settings):
+    from gridgov.core.jobs import run_recoveries
+
+    job = queued(iw, settings, [resident("循环", 1)])
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.RUNNING, heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
+    settings.LEDGER_JOBS_INLINE = True
+    assert run_recoveries()["ledger_imports"] == [job.pk]
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.DONE and Resident.objects.filter(name="循环").exists()

@@ -17,7 +17,8 @@ import pytest
 import time_machine
 
 from gridgov.accounts.models import Unit, User
-from gridgov.orders.models import ServiceCategory, ServiceItem, ServiceSchedule
+from gridgov.orders.models import ServiceItem, ServiceSchedule
+from gridgov.services.models import ServiceCategory
 from gridgov.testing.factories import Tree, make_tree, make_user
 
 TZ = ZoneInfo("Asia/Shanghai")

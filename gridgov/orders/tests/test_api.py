@@ -28,21 +28,6 @@ NEW_ITEM = {
 }
 
 
-def test_categories_list_and_create(world):
-    resident, district = ApiClient("resident"), ApiClient("street")
-    r = resident.get("/services/categories")
-    assert r.status_code == 200 and [c["code"] for c in r.json()] == ["legal", "repair"]
-    assert resident.post("/services/categories", {"code": "meals", "name": "助餐"}).status_code == 403
-    assert district.post("/services/categories", {"code": "meals", "name": "助餐"}).status_code == 403
-    admin = ApiClient("root")
-    r = admin.post("/services/categories", {"code": "Meals!", "name": "助餐"})
-    assert (r.status_code, r.json()["field"]) == (400, "code")
-    r = admin.post("/services/categories", {"code": "legal", "name": "法律"})
-    assert (r.status_code, r.json()["code"]) == (409, "duplicate")
-    r = admin.post("/services/categories", {"code": "meals", "name": "助餐", "sort": 5})
-    assert r.status_code == 201 and r.json()["code"] == "meals"
-
-
 def test_items_create_validate_update(world):
     community = ApiClient("community")
     body = {**NEW_ITEM, "providers": [world.repair_co.pk]}

@@ -8,8 +8,9 @@ from datetime import time
 from gridgov.accounts.models import Unit
 from gridgov.areas.actions import area_create
 from gridgov.orders.demo import load_demo_orders
-from gridgov.orders.models import Order, ServiceCategory, ServiceItem, State
+from gridgov.orders.models import Order, ServiceItem, State
 from gridgov.projects.models import Need
+from gridgov.services.models import ServiceCategory
 from gridgov.testing.factories import make_admin, make_user, rect
 
 

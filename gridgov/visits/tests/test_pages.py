@@ -121,6 +121,21 @@ def test_household_history_partial_and_coverage_page(client, due):
     assert "走访记录" in text(client.get("/visits/"))
 
 
+def test_the_household_page_shows_its_visits_with_their_cases(client, due):
+    from gridgov.visits.actions import visit_to_case
+
+    visit = record(due, due.h1, days_ago(1), problems="楼道声控灯坏了")
+    case = visit_to_case(by=due.worker, visit=visit, category_code="property_service").case
+    client.force_login(due.worker)
+    body = text(client.get(f"/ledger/households/{due.h1.pk}/"))
+    # the section the visits app adds to the ledger's household page
+    assert '<section class="card" data-section="visits"> <h2>走访记录与转办事件</h2>' in body
+    assert f'href="/visits/{visit.pk}/"' in body and f'href="/cases/{case.ref}/"' in body
+    assert f'href="/visits/new/?household={due.h1.pk}"' in body
+    body = text(client.get(f"/ledger/households/{due.h2.pk}/"))
+    assert "还没有走访记录。" in body and f'href="/visits/{visit.pk}/"' not in body
+
+
 def test_delete_from_the_detail_page(client, due):
     visit = record(due, due.h1, days_ago(1))
     client.force_login(due.worker)

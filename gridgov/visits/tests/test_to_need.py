@@ -11,8 +11,8 @@ from django.test import Client
 from gridgov.cases.tests.test_concurrency import race
 from gridgov.core.errors import DomainError
 from gridgov.core.models import AuditEntry
-from gridgov.orders.models import ServiceCategory
 from gridgov.projects.models import Need
+from gridgov.services.models import ServiceCategory
 from gridgov.testing.api import ApiClient
 from gridgov.testing.factories import PASSWORD
 from gridgov.visits.actions import visit_to_need

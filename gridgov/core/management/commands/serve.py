@@ -23,7 +23,7 @@ log = logging.getLogger("gridgov.serve")
 
 def run_jobs_forever(stop: threading.Event, minutes: int) -> None:
     from gridgov.core.deadlines import run_sweeps
-    from gridgov.ledger.imports import ledger_import_recover
+    from gridgov.core.jobs import run_recoveries
 
     while True:
         try:
@@ -33,9 +33,9 @@ def run_jobs_forever(stop: threading.Event, minutes: int) -> None:
         finally:
             close_old_connections()
         try:
-            ledger_import_recover()  # imports left running by a dead process, and queued ones, run again
+            run_recoveries()  # work left by a dead process (ledger imports …), and queued jobs, run again
         except Exception:
-            log.exception("ledger import recovery failed")
+            log.exception("job recovery failed")
         finally:
             close_old_connections()
         if stop.wait(minutes * 60):

@@ -1,4 +1,4 @@
-"""Template helpers of the case pages: the unread-message count in the navigation."""
+"""The unread-message count in the navigation (``{% load notify_tags %}``)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,41 @@
+"""``/api/v1/services/categories``: the service categories (the catalogue's items are the orders app's)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+
+from gridgov.services import actions, selectors
+from gridgov.services.models import ServiceCategory
+
+router = Router(tags=["服务点单"])  # /services
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    parent: str | None
+    is_active: bool
+    sort: int
+
+    @staticmethod
+    def resolve_parent(obj: ServiceCategory) -> str | None:
+        return obj.parent.code if obj.parent_id else None
+
+
+class CategoryIn(Schema):
+    code: str = Field(..., description="代码（小写字母、数字、连字符）")
+    name: str
+    parent: str | None = Field(None, description="上级类别代码")
+    sort: int = 0
+
+
+@router.get("/categories", response=list[CategoryOut], summary="服务类别")
+def list_categories(request: HttpRequest, include_inactive: bool = False):
+    active_only = not (include_inactive and selectors.may_manage_categories(request.auth))
+    return list(selectors.categories(active_only=active_only).select_related("parent"))
+
+
+@router.post("/categories", response={201: CategoryOut}, summary="新增服务类别（区级工作人员、管理员）")
+def create_category(request: HttpRequest, payload: CategoryIn):
+    return Status(201, actions.category_create(by=request.auth, **payload.dict()))

@@ -1,0 +1,75 @@
+"""``gridgov load_demo``: build (or complete) the demo district. Safe to run again: nothing doubles.
+
+The site app holds it because it sits above every app: it calls each app's demo loader in turn.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from gridgov.accounts import demo as accounts_demo
+from gridgov.areas.demo import load_demo_areas
+from gridgov.areas.models import Area
+from gridgov.cases import demo as case_demo
+from gridgov.ledger.demo import load_demo_ledger
+from gridgov.orders.demo import load_demo_orders
+from gridgov.points.demo import load_demo_points
+from gridgov.projects.demo import load_demo_projects
+from gridgov.services.demo import load_demo_categories
+from gridgov.visits.demo import load_demo_visits
+from gridgov.wishes.demo import load_demo_wishes
+
+
+class Command(BaseCommand):
+    help = "载入演示区（渭滨区 610302：8 个街镇、68 个社区、365 个基础网格）和演示账号"
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            admin = accounts_demo.load_demo_admin()
+            created_areas = load_demo_areas(admin)
+            accounts_demo.load_demo_accounts(admin)
+            case_demo.load_categories()
+            case_demo.load_rules()
+            load_demo_categories()
+        # Sample cases are reported after the transaction above so the lookup index sees the grids.
+        sample_cases = case_demo.load_sample_cases(admin)
+        ledger = load_demo_ledger(admin)
+        visits = load_demo_visits(admin)
+        projects = load_demo_projects(admin)
+        wishes = load_demo_wishes(admin)
+        orders = load_demo_orders(admin)
+        points = load_demo_points(admin)
+        counts = {
+            lvl: Area.objects.filter(level=lvl, is_active=True).count()
+            for lvl in ("district", "street", "community", "grid")
+        }
+        self.stdout.write(
+            f"演示区已就绪：{counts['district']} 个区、{counts['street']} 个街镇、{counts['community']} 个社区、"
+            f"{counts['grid']} 个网格（本次新建 {created_areas} 个区域）"
+        )
+        if sample_cases:
+            self.stdout.write(f"已生成 {sample_cases} 个演示事件")
+        if ledger:
+            self.stdout.write(
+                f"已生成演示台账：{ledger['buildings']} 栋楼、{ledger['households']} 户、{ledger['residents']} 位居民、"
+                f"{ledger['organisations']} 个组织、{ledger['tags']} 条重点人群标签"
+            )
+        if visits:
+            self.stdout.write(f"已生成 {visits} 条演示走访记录")
+        if orders.get("items") or orders.get("orders"):
+            self.stdout.write(f"已生成演示服务清单：{orders['items']} 项服务、{orders['orders']} 张服务单")
+        if wishes.get("wishes"):
+            self.stdout.write(f"已生成 {wishes['wishes']} 个演示微心愿")
+        if any(projects.values()):
+            self.stdout.write(
+                f"已生成演示清单：{projects['needs']} 条需求、{projects['resources']} 项资源、{projects['projects']} 个项目"
+            )
+        if points.get("tasks"):
+            self.stdout.write(
+                f"已生成演示志愿任务 {points['tasks']} 个、积分入账 {points['credits']} 笔、兑换 {points['redemptions']} 次"
+            )
+        self.stdout.write(f"演示账号（密码均为 {accounts_demo.DEMO_PASSWORD}）：")
+        for username, role, area_code, unit_name, display, _phone in accounts_demo.DEMO_USERS:
+            where = area_code or unit_name or "—"
+            self.stdout.write(f"  {username:<11} {role:<12} {display}（{where}）")
