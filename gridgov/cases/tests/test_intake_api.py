@@ -13,9 +13,12 @@ from django.db import IntegrityError
 from django.test import Client
 
 from gridgov.cases import actions
-from gridgov.cases.models import Attachment, Case
-from gridgov.cases.uploads import absolute
+from gridgov.cases.models import Case
+from gridgov.core import uploads
 from gridgov.core.errors import DomainError
+from gridgov.core.models import Upload
+from gridgov.core.uploads import absolute
+from gridgov.testing import images
 from gridgov.testing.api import ApiClient
 from gridgov.testing.factories import PASSWORD
 
@@ -142,9 +145,9 @@ def test_photos_checked_by_content_and_stored_outside_static(world, settings, tm
     settings.MEDIA_ROOT = tmp_path
     good = SimpleUploadedFile("scene.jpg", png_bytes(), content_type="image/jpeg")  # a PNG named .jpg is fine
     intake = report(world, by=world.resident, photos=[good])
-    att = Attachment.objects.get(case=intake.case)
+    att = uploads.of(intake.case).get()
     assert att.content_type == "image/png" and att.path.endswith(".png")
-    assert absolute(att.path).read_bytes() == png_bytes()
+    assert images.pixels(absolute(att.path).read_bytes()) == images.pixels(png_bytes())
     assert str(tmp_path) in str(absolute(att.path)) and "static" not in att.path
     fake = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 this is not an image", content_type="image/jpeg")
     with pytest.raises(DomainError) as info:
@@ -154,8 +157,8 @@ def test_photos_checked_by_content_and_stored_outside_static(world, settings, tm
     with pytest.raises(DomainError) as info:
         report(world, by=world.resident, photos=[png_file()])
     assert info.value.code == "file_too_large"
-    assert Case.objects.count() == 1 and Attachment.objects.count() == 1
-    assert len(list(tmp_path.rglob("*.*"))) == 1  # nothing left behind by the refused intakes
+    assert Case.objects.count() == 1 and Upload.objects.count() == 1
+    assert len(list(tmp_path.rglob("*.*"))) == 2  # the photo and its thumbnail; none of the refused intakes
 
 
 def png_file():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.test import Client
 
+from gridgov.core import uploads
 from gridgov.testing.factories import PASSWORD
 from gridgov.wishes import actions
 from gridgov.wishes.models import State, Wish, WishClaim
@@ -111,9 +112,10 @@ def test_page_actions_and_field_errors(world):
     claim = WishClaim.objects.get(wish=wish)
     resident = _client("resident")
     page = resident.get(f"/wishes/{wish.ref}/").content.decode()
-    assert f"/wishes/evidence/{claim.pk}/0" in page and "确认心愿已实现" in page
-    assert resident.get(f"/wishes/evidence/{claim.pk}/0").status_code == 200
-    assert _client("resident2").get(f"/wishes/evidence/{claim.pk}/0").status_code == 404
+    photo = uploads.of(claim).get()
+    assert f'href="/files/{photo.pk}/"' in page and "确认心愿已实现" in page
+    assert resident.get(f"/files/{photo.pk}/").status_code == 200
+    assert _client("resident2").get(f"/files/{photo.pk}/").status_code == 404
     r = resident.post(f"/wishes/{wish.ref}/confirm/", {"rating": "satisfied"})
     assert r.status_code == 302
     wish.refresh_from_db()
