@@ -1,4 +1,5 @@
-"""Shared records: the append-only audit log (审计日志) and the working-day calendar's overrides (工作日历)."""
+"""Shared records: the append-only audit log (审计日志), the working-day calendar's overrides (工作日历), the
+shared timeline (办理记录) and every module's uploaded images (上传文件)."""
 
 from __future__ import annotations
 
@@ -179,8 +180,7 @@ class TimelineEvent(models.Model):
     """办理记录 of a service order, wish, project or volunteer task: one append-only row per step.
 
     ``subject`` is the model label and ``subject_id`` the row's key, so every workflow shares this table
-    and :func:`gridgov.core.timeline.step` (cases keep their own ``CaseEvent``, which also carries
-    attachments and predates it).
+    and :func:`gridgov.core.timeline.step` (cases keep their own ``CaseEvent``, which predates it).
     """
 
     subject = models.CharField(_("对象类型"), max_length=40)

@@ -36,7 +36,7 @@ import os
 import uuid
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -109,7 +109,7 @@ class Batch:
     the first problem found when :func:`prepare` was asked to refuse later."""
 
     field: str
-    images: list[CleanImage] = field(default_factory=list)
+    images: list[CleanImage]
     refusal: DomainError | None = None
 
     def __len__(self) -> int:
@@ -172,6 +172,8 @@ def _decoded(data: bytes, name: str, where: str) -> tuple[Image.Image, str]:
     """The first frame of the image in ``data`` fully decoded, and its format. The size comes from the
     header and is checked before the pixels are decoded."""
     try:
+        # The filter is process-wide while it lasts; should another thread's exit restore the old filters
+        # early, the header check below still refuses what Pillow would warn about (max_pixels).
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data), formats=list(FORMATS))

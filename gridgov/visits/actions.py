@@ -114,6 +114,10 @@ def _clean_visitors(by, household: Household, visitors) -> list[User]:
     return people
 
 
+def _check_photo(photo) -> uploads.Batch:
+    return uploads.prepare([photo] if photo is not None else [], "photo")
+
+
 def _photo(visit: Visit) -> Upload | None:
     return uploads.of(visit, Upload.Role.PHOTO).first()
 
@@ -149,7 +153,7 @@ def visit_record(
     kind = _clean_kind(kind)
     texts = _clean_texts({"situation": situation, "needs": needs, "problems": problems, "skills": skills})
     people = _clean_visitors(by, household, visitors)
-    checked = uploads.prepare([photo] if photo is not None else [], "photo")
+    checked = _check_photo(photo)
     with transaction.atomic():
         visit = Visit(
             household=household,
@@ -212,7 +216,7 @@ def visit_update(*, by, visit: Visit, photo=None, remove_photo: bool = False, **
     people = None
     if "visitors" in changes:
         people = _clean_visitors(visit.recorded_by, visit.household, changes["visitors"])
-    checked = uploads.prepare([photo] if photo is not None else [], "photo")
+    checked = _check_photo(photo)
     before = _snapshot(visit)
     with transaction.atomic():
         for name, value in data.items():
