@@ -3,6 +3,7 @@ error answers of the action endpoints."""
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from datetime import date, datetime
@@ -11,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.test import Client
+from PIL import Image
 
 from gridgov.cases import actions
 from gridgov.cases.models import Case
@@ -179,6 +181,44 @@ def test_multipart_photos_endpoint(world, settings, tmp_path):
         headers=api.headers,
     )
     assert bad.status_code == 400 and bad.json()["code"] == "not_an_image"
+
+
+def test_a_decompression_bomb_is_refused_with_400_and_nothing_is_stored(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    case = report(world, by=world.resident).case
+    out = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(out, "PNG")  # 400 million pixels in about 50 KB
+    api = ApiClient("resident")
+    response = api.client.post(
+        f"/api/v1/cases/{case.ref}/photos",
+        {"photos": [png_file(), SimpleUploadedFile("bomb.png", out.getvalue(), content_type="image/png")]},
+        headers=api.headers,
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_many_pixels" and response.json()["field"] == "photos[1]"
+    assert not Upload.objects.exists() and list(tmp_path.rglob("*.*")) == []
+    assert not case.events.filter(action="add_photos").exists()
+
+
+def test_evidence_is_refused_after_the_state_and_before_anything_is_written(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    ref = report(world, by=world.resident).case.ref
+    truncated = SimpleUploadedFile("done.jpg", images.JPEG[:-40], content_type="image/jpeg")
+    with pytest.raises(DomainError) as info:  # not yet in progress: the state is what is wrong
+        actions.case_resolve(ref=ref, by=world.worker, result="已清理", evidence=[truncated])
+    assert info.value.code == "wrong_state"
+    actions.case_accept(ref=ref, by=world.worker)
+    actions.case_dispatch(ref=ref, by=world.worker)
+    actions.case_claim(ref=ref, by=world.handler_a)
+    actions.case_start(ref=ref, by=world.handler_a)
+    with pytest.raises(DomainError) as info:
+        actions.case_resolve(ref=ref, by=world.handler_a, result="已清理", evidence=[png_file(), truncated])
+    assert (info.value.code, info.value.field) == ("broken_image", "evidence[1]")
+    assert Case.objects.get(ref=ref).state == "in_progress"
+    assert not Upload.objects.exists() and list(tmp_path.rglob("*.*")) == []
+    case = actions.case_resolve(ref=ref, by=world.handler_a, result="已清理", evidence=[png_file()])
+    evidence = uploads.of(case).get()
+    assert evidence.role == "evidence" and evidence.step_id == case.events.get(action="resolve").pk
 
 
 def test_action_endpoints_map_refusals(world):

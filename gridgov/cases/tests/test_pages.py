@@ -624,6 +624,24 @@ def test_attachments_are_served_in_scope_only(client, world):
     assert as_user(client, world.handler).get(url).status_code == 404
 
 
+def test_case_files_go_to_whoever_sees_the_case(client, world):
+    """The file view applies the case's own rule: the reporter, staff in scope, a unit once dispatched."""
+    case = report(world, by=world.resident, photos=[SimpleUploadedFile("p.png", PNG, "image/png")]).case
+    photo = uploads.of(case).get()
+    assert photo.step_id == CaseEvent.objects.get(case=case, action="report").pk
+    for user, status in (
+        (world.resident, 200),
+        (world.gridder, 200),
+        (world.handler, 404),
+        (world.stranger, 404),
+    ):
+        for url in (photo.get_absolute_url(), photo.thumb_url):
+            assert as_user(client, user).get(url).status_code == status, (user.username, url)
+    actions.case_accept(ref=case.ref, by=world.dispatcher)
+    actions.case_dispatch(ref=case.ref, by=world.dispatcher)
+    assert as_user(client, world.handler).get(photo.get_absolute_url()).status_code == 200
+
+
 # ---------------------------------------------------------------- inbox and layout
 
 

@@ -156,3 +156,25 @@ def test_admin_lists_wishes_read_only_without_the_phone(world):
     page = client.get(f"/admin/wishes/wish/{box.pk}/change/").content.decode()
     assert "138****1234" in page and "13800001234" not in page
     assert client.get(f"/admin/wishes/wishclaim/{WishClaim.objects.get().pk}/change/").status_code == 200
+
+
+def test_fulfil_photos_go_to_the_wisher_staff_and_claimants_only(world):
+    wish = submit(world)
+    actions.wish_publish(ref=wish.ref, by=world.community, max_claimants=3)
+    actions.wish_claim(ref=wish.ref, by=world.volunteer)
+    actions.wish_claim(ref=wish.ref, by=world.volunteer3)
+    actions.wish_fulfil(ref=wish.ref, by=world.volunteer, note="送了收音机", photos=[png()])
+    wish.refresh_from_db()
+    assert wish.state == State.PUBLISHED  # a place is still open: the wish stays on the public wall
+    photo = uploads.of(WishClaim.objects.get(wish=wish, claimant=world.volunteer)).get()
+    for username, status in (
+        ("resident", 200),
+        ("volunteer", 200),
+        ("volunteer3", 200),  # a fellow claimant
+        ("community", 200),
+        ("volunteer2", 404),  # sees the wish on the wall, not the photos
+        ("resident2", 404),
+        ("community2", 404),
+    ):
+        for url in (photo.get_absolute_url(), photo.thumb_url):
+            assert _client(username).get(url).status_code == status, (username, url)
