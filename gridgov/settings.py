@@ -176,9 +176,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 NINJA_PAGINATION_PER_PAGE = 50
 
-# Cases (M5)
+# Uploaded images of every module (core/uploads.py): size of each file, files per request, and pixels
+# per image (read from the header before decoding; decompression bombs).
 UPLOAD_MAX_BYTES = int(os.environ.get("GRIDGOV_UPLOAD_MAX_MB", "5")) * 1024 * 1024
 UPLOAD_MAX_FILES = 9
+UPLOAD_MAX_PIXELS = int(os.environ.get("GRIDGOV_UPLOAD_MAX_PIXELS", "40000000"))
 # Ledger spreadsheets (台账导入): the upload limit, the limit of their unzipped size (zip bombs), and
 # whether imports run in the request (tests) instead of a background thread / Celery worker.
 LEDGER_IMPORT_MAX_BYTES = int(os.environ.get("GRIDGOV_LEDGER_IMPORT_MAX_MB", "20")) * 1024 * 1024

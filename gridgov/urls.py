@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("files/", include("gridgov.core.urls")),
     path("", include("gridgov.cases.urls")),
     path("", include("gridgov.notify.urls")),
     path("ledger/", include("gridgov.ledger.urls")),

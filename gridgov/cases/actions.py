@@ -18,11 +18,10 @@ from django.utils import timezone
 from gridgov.accounts.models import Role, Unit
 from gridgov.accounts.selectors import area_staff, unit_handlers
 from gridgov.areas.models import Area, Level
-from gridgov.cases import category_cache, uploads
+from gridgov.cases import category_cache
 from gridgov.cases.models import (
     NEXT_LEVEL,
     OPEN_STATES,
-    Attachment,
     Case,
     CaseEvent,
     CaseReporter,
@@ -38,13 +37,13 @@ from gridgov.cases.models import (
     WhistleCall,
 )
 from gridgov.cases.workflow import MACHINE, actions_in_state
-from gridgov.core import audit
+from gridgov.core import audit, uploads
 from gridgov.core.calendar import add_limit
 from gridgov.core.crypto import blind_index
 from gridgov.core.db import insert_together, prepared_statements
 from gridgov.core.deadlines import due_with_warning, warn_moment
 from gridgov.core.errors import Conflict, DomainError, NotFound
-from gridgov.core.models import AuditEntry
+from gridgov.core.models import AuditEntry, Upload
 from gridgov.core.scope import in_scope
 from gridgov.core.sequences import next_daily_number
 from gridgov.core.timeline import actor_label
@@ -166,27 +165,6 @@ def _next_ref(district: str, day) -> str:
     the day's numbers; numbers are never issued twice."""
     last = next_daily_number(RefCounter, day, district=district)
     return f"{district}-{day:%Y%m%d}-{last:06d}"
-
-
-def _attach(
-    case: Case, event: CaseEvent, kind: str, checked: list, by, at: datetime, stored: list[str]
-) -> None:
-    """Store checked uploads and their rows; ``stored`` collects the paths so a failed transaction's caller
-    can remove the files again."""
-    for f, content_type, ext in checked:
-        path, size, digest = uploads.store(f, ext)
-        stored.append(path)
-        Attachment.objects.create(
-            case=case,
-            event=event,
-            kind=kind,
-            path=path,
-            content_type=content_type,
-            size=size,
-            sha256=digest,
-            uploaded_by=by,
-            uploaded_at=at,
-        )
 
 
 # ---------------------------------------------------------------- intake
@@ -348,53 +326,48 @@ def _intake(
     elif (user is None or is_staff) and not phone:
         raise DomainError("required", "请留下联系电话，以便回访", "reporter_phone")
     area = _place(user, lng, lat, grid_code)
-    checked = uploads.check_files(list(photos or []))
+    checked = uploads.prepare(photos, "photos")
 
     # the intake's statements have one shape and plans that do not depend on their values
     with prepared_statements():
         ref = _next_ref(area.code[:6], timezone.localdate(now))
-        stored: list[str] = []
-        try:
-            level = Level.GRID if area.level == Level.GRID else Level.DISTRICT
-            case = Case(
-                ref=ref,
-                category=category,
-                description=description,
-                address=address,
-                lng=lng,
-                lat=lat,
-                area=area,
-                area_code=area.code,
-                level=level,
-                handling_area=area,
-                channel=channel,
-                reporter=None if is_staff else user,
-                entered_by=user if is_staff else None,
-                reporter_name=name,
-                reporter_phone=phone,
-                reporter_phone_hash=blind_index(phone) if phone else "",
-                anonymous=anonymous,
-                reported_at=reported_at or now,
-                idempotency_key=key,
-            )
-            token = secrets.token_urlsafe(16)
-            case.rate_token_hash = _hash_token(token)
-            reporter = CaseReporter(
-                case=case,
-                source=case,
-                user=case.reporter,
-                name=name,
-                phone=phone,
-                phone_hash=case.reporter_phone_hash,
-            )
-            event, entry = _event_rows(case, user, "report", "", data={"channel": channel}, at=now)
-            # without photos the four rows are one statement (PostgreSQL), in a transaction of its own
-            with transaction.atomic() if checked else nullcontext():
-                insert_together(case, (reporter, ("case", "source")), (event, ("case",)), (entry, ()))
-                _attach(case, event, Attachment.Kind.PHOTO, checked, user, now, stored)
-        except BaseException:
-            uploads.remove(stored)
-            raise
+        level = Level.GRID if area.level == Level.GRID else Level.DISTRICT
+        case = Case(
+            ref=ref,
+            category=category,
+            description=description,
+            address=address,
+            lng=lng,
+            lat=lat,
+            area=area,
+            area_code=area.code,
+            level=level,
+            handling_area=area,
+            channel=channel,
+            reporter=None if is_staff else user,
+            entered_by=user if is_staff else None,
+            reporter_name=name,
+            reporter_phone=phone,
+            reporter_phone_hash=blind_index(phone) if phone else "",
+            anonymous=anonymous,
+            reported_at=reported_at or now,
+            idempotency_key=key,
+        )
+        token = secrets.token_urlsafe(16)
+        case.rate_token_hash = _hash_token(token)
+        reporter = CaseReporter(
+            case=case,
+            source=case,
+            user=case.reporter,
+            name=name,
+            phone=phone,
+            phone_hash=case.reporter_phone_hash,
+        )
+        event, entry = _event_rows(case, user, "report", "", data={"channel": channel}, at=now)
+        # without photos the four rows are one statement (PostgreSQL), in a transaction of its own
+        with transaction.atomic() if checked else nullcontext():
+            insert_together(case, (reporter, ("case", "source")), (event, ("case",)), (entry, ()))
+            uploads.save(checked, owner=case, role=Upload.Role.PHOTO, step=event, by=user, at=now)
     from gridgov.cases.selectors import duplicate_candidates
 
     return Intake(
@@ -409,28 +382,23 @@ def case_add_photos(*, ref: str, by, photos: list) -> int:
     """补充材料: the reporter or staff in scope add photos to an open case."""
     from gridgov.cases.workflow import is_reporter, is_verifier
 
-    checked = uploads.check_files(list(photos or []))
+    checked = uploads.prepare(photos, "photos")
     if not checked:
         raise DomainError("required", "请选择要上传的照片", "photos")
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            case = _lock(ref, by)
-            if case.state not in OPEN_STATES:
-                raise Conflict(
-                    "wrong_state",
-                    "事件已办结，不能再补充照片",
-                    "state",
-                    extra={"state": case.state, "allowed_actions": actions_in_state(case)},
-                )
-            if not (is_reporter(by, case) or is_verifier(by, case)):
-                raise DomainError("forbidden", "只有上报人和网格、社区工作人员可以补充照片", status=403)
-            now = _now()
-            event = _event(case, by, "add_photos", case.state, data={"count": len(checked)}, at=now)
-            _attach(case, event, Attachment.Kind.PHOTO, checked, by, now, stored)
-    except BaseException:
-        uploads.remove(stored)
-        raise
+    with transaction.atomic():
+        case = _lock(ref, by)
+        if case.state not in OPEN_STATES:
+            raise Conflict(
+                "wrong_state",
+                "事件已办结，不能再补充照片",
+                "state",
+                extra={"state": case.state, "allowed_actions": actions_in_state(case)},
+            )
+        if not (is_reporter(by, case) or is_verifier(by, case)):
+            raise DomainError("forbidden", "只有上报人和网格、社区工作人员可以补充照片", status=403)
+        now = _now()
+        event = _event(case, by, "add_photos", case.state, data={"count": len(checked)}, at=now)
+        uploads.save(checked, owner=case, role=Upload.Role.PHOTO, step=event, by=by, at=now)
     return len(checked)
 
 
@@ -714,23 +682,20 @@ def case_start(*, ref: str, by) -> Case:
 def case_resolve(*, ref: str, by, result: str, evidence: list | None = None) -> Case:
     """处置反馈 with the result and optional evidence photos; the grid/community verifies next."""
     result = (result or "").strip()
+    # decoded before the case is locked; a refusal is raised after the checks that come first
+    checked = uploads.prepare(evidence, "evidence", refuse_later=True)
     with transaction.atomic():
         case = _lock(ref, by)
         before = _require(by, case, "resolve")
         if len(result) < 2:
             raise DomainError("required", "请填写处置结果", "result")
-        checked = uploads.check_files(list(evidence or []), "evidence")
+        checked.require()
         now = _now()
         case.state, case.resolved_at, case.result = State.RESOLVED, now, result
         case.sla = Sla.NORMAL
         case.save(update_fields=["state", "resolved_at", "result", "sla"])
         event = _event(case, by, "resolve", before, result, data={"on_time": now <= case.resolution_due})
-        stored: list[str] = []
-        try:
-            _attach(case, event, Attachment.Kind.EVIDENCE, checked, by, now, stored)
-        except BaseException:
-            uploads.remove(stored)
-            raise
+        uploads.save(checked, owner=case, role=Upload.Role.EVIDENCE, step=event, by=by, at=now)
         _tell(
             area_staff(case.area.code) + area_staff(case.handling_area.code),
             Kind.RESOLVED,

@@ -10,5 +10,10 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from gridgov.cases import (
             receivers,  # noqa: F401  (connects the calendar signal)
+            selectors,
             sla,  # noqa: F401  (registers the case deadline sweep)
         )
+        from gridgov.cases.models import Case
+        from gridgov.core import uploads
+
+        uploads.register_owner(Case, selectors.case_files_visible)

@@ -399,33 +399,6 @@ class CaseEvent(models.Model):
         super().save(*args, **kwargs)
 
 
-class Attachment(models.Model):
-    class Kind(models.TextChoices):
-        PHOTO = "photo", _("现场照片")
-        EVIDENCE = "evidence", _("处置佐证")
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
-    event = models.ForeignKey(
-        CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
-    )
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    path = models.CharField(max_length=200)  # relative to MEDIA_ROOT, outside the static tree
-    content_type = models.CharField(max_length=20)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    uploaded_at = models.DateTimeField()
-
-    class Meta:
-        verbose_name = _("附件")
-        verbose_name_plural = _("附件")
-
-    def __str__(self) -> str:
-        return self.path
-
-
 class Whistle(models.Model):
     """吹哨: a street or district summons several units to one case and names the lead."""
 

@@ -34,11 +34,16 @@ def case_is_visible(user, case: Case) -> bool:
     return cases_visible_to(user).filter(pk=case.pk).exists()
 
 
+def case_files_visible(user, case_id: int) -> bool:
+    """Who may open a case's photos and evidence (registered with core.uploads): whoever sees the case."""
+    return cases_visible_to(user).filter(pk=case_id).exists()
+
+
 def case_get_visible(user, ref: str) -> Case:
     case = (
         cases_visible_to(user)
         .select_related("category", "area", "handling_area", "lead_unit", "merged_into")
-        .prefetch_related("dispatches__unit", "whistles__calls__unit", "reporters", "attachments")
+        .prefetch_related("dispatches__unit", "whistles__calls__unit", "reporters")
         .filter(ref=ref)
         .first()
     )
@@ -104,7 +109,7 @@ def worklist(
 
 
 def timeline(case: Case):
-    return case.events.select_related("actor").prefetch_related("attachments").order_by("at", "id")
+    return case.events.select_related("actor").order_by("at", "id")
 
 
 def public_case(ref: str) -> Case:

@@ -16,6 +16,5 @@ urlpatterns = [
     # Staff and units
     path("cases/", views.worklist, name="worklist"),
     path("cases/<str:ref>/", views.detail, name="detail"),
-    path("cases/<str:ref>/files/<int:attachment_id>", views.attachment, name="attachment"),
     path("cases/<str:ref>/act/<str:action>/", views.act, name="act"),
 ]

@@ -1,5 +1,5 @@
 """Case pages: the resident's report form and public tracking page, the staff worklist and case detail with
-one form per workflow action, attachments served in scope.
+one form per workflow action (photos are served by ``core.views``).
 
 Views stay thin: parse the form, call one action or selector, render. A ``DomainError`` becomes a message
 next to its ``field``; ``NotFound`` becomes the 404 page.
@@ -11,13 +11,12 @@ import math
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,10 +27,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gridgov.accounts.models import Role
 from gridgov.areas.models import Level
 from gridgov.areas.selectors import public_grid_outlines
-from gridgov.cases import actions, selectors, uploads, workflow
+from gridgov.cases import actions, selectors, workflow
 from gridgov.cases.api import PUBLIC_NOTE_ACTIONS
-from gridgov.cases.models import OPEN_STATES, Attachment, Channel, Rating, State
+from gridgov.cases.models import OPEN_STATES, Channel, Rating, State
+from gridgov.core import uploads
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.models import Upload
 from gridgov.core.scope import is_staff
 
 PAGE_SIZE = 50
@@ -551,7 +552,7 @@ def _detail_context(request, case, *, open_action: str = "", values=None, errors
     allowed = [a for a in workflow.allowed_actions(user, case) if a in ACTION_FIELDS]
     if open_action in DIRECT_ACTIONS or open_action not in (allowed if not errors else ACTION_FIELDS):
         open_action = ""  # a form is offered for an allowed action, or shown again with its error
-    attachments = list(case.attachments.all())
+    files = list(uploads.of(case))
     point = [case.lng, case.lat] if case.lng is not None and case.lat is not None else None
     return {
         "case": case,
@@ -561,8 +562,8 @@ def _detail_context(request, case, *, open_action: str = "", values=None, errors
         "timeline": _timeline(case),
         "duplicates": _duplicates(user, case),
         "can_merge": "merge" in allowed,
-        "photos": [a for a in attachments if a.kind == Attachment.Kind.PHOTO],
-        "evidence": [a for a in attachments if a.kind == Attachment.Kind.EVIDENCE],
+        "photos": [f for f in files if f.role == Upload.Role.PHOTO],
+        "evidence": [f for f in files if f.role == Upload.Role.EVIDENCE],
         "dispatches": sorted(case.dispatches.all(), key=lambda d: (-d.round, d.role, d.pk)),
         "whistles": list(case.whistles.all()),
         "reporter_count": len(case.reporters.all()),
@@ -670,23 +671,3 @@ def act(request, ref: str, action: str):
         return render(request, "cases/detail.html", context, status=_status(exc))
     messages.success(request, _("已完成「%(action)s」") % {"action": ACTION_LABELS[action]})
     return redirect("cases:detail", ref=ref)
-
-
-@login_required
-@require_GET
-def attachment(request, ref: str, attachment_id: int):
-    """A photo or evidence file of a case the account can see, streamed from MEDIA_ROOT."""
-    case = _visible(request.user, ref)
-    found = [a for a in case.attachments.all() if a.pk == attachment_id]
-    if not found:
-        raise Http404
-    media = Path(settings.MEDIA_ROOT).resolve()
-    path = uploads.absolute(found[0].path).resolve()
-    if not path.is_relative_to(media) or not path.is_file():
-        raise Http404
-    response = FileResponse(path.open("rb"), content_type=found[0].content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

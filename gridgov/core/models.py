@@ -1,4 +1,5 @@
-"""Shared records: the append-only audit log (审计日志) and the working-day calendar's overrides (工作日历)."""
+"""Shared records: the append-only audit log (审计日志), the working-day calendar's overrides (工作日历), the
+shared timeline (办理记录) and every module's uploaded images (上传文件)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -178,8 +180,7 @@ class TimelineEvent(models.Model):
     """办理记录 of a service order, wish, project or volunteer task: one append-only row per step.
 
     ``subject`` is the model label and ``subject_id`` the row's key, so every workflow shares this table
-    and :func:`gridgov.core.timeline.step` (cases keep their own ``CaseEvent``, which also carries
-    attachments and predates it).
+    and :func:`gridgov.core.timeline.step` (cases keep their own ``CaseEvent``, which predates it).
     """
 
     subject = models.CharField(_("对象类型"), max_length=40)
@@ -210,3 +211,57 @@ class TimelineEvent(models.Model):
         if self.pk is not None:
             raise AppendOnlyError("timeline events are append-only")
         super().save(*args, **kwargs)
+
+
+class Upload(models.Model):
+    """上传文件: one stored image of any module — a case's photos and evidence, a service order's delivery
+    photos, a visit's photo, a wish claim's fulfil photos.
+
+    ``owner`` is the owning row's model label and ``owner_id`` its key (like :class:`TimelineEvent`'s
+    subject), so every module stores its files here and one view serves them to whoever may see the owner
+    (:mod:`gridgov.core.uploads`). ``step_id`` is the owner's timeline row the file came with, where the
+    module keeps that link (cases: the ``CaseEvent``; orders and wishes: the ``TimelineEvent``). Paths are
+    relative to ``MEDIA_ROOT``, outside the static tree.
+    """
+
+    class Role(models.TextChoices):
+        PHOTO = "photo", _("照片")
+        EVIDENCE = "evidence", _("佐证照片")
+
+    owner = models.CharField(_("所属对象类型"), max_length=40)
+    owner_id = models.PositiveBigIntegerField(_("所属对象"))
+    role = models.CharField(_("用途"), max_length=10, choices=Role.choices, blank=True)
+    step_id = models.PositiveBigIntegerField(_("办理记录"), null=True, blank=True)
+    path = models.CharField(_("文件"), max_length=300)
+    # empty until the thumbnail is made (files stored before thumbnails existed get one on first request)
+    thumb_path = models.CharField(_("缩略图"), max_length=300, blank=True)
+    content_type = models.CharField(_("类型"), max_length=40)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(max_length=64, blank=True)  # of the stored file; empty if stored unhashed
+    width = models.PositiveIntegerField(_("宽（像素）"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("高（像素）"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        verbose_name = _("上传文件")
+        verbose_name_plural = _("上传文件")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["owner", "owner_id", "role"], name="upload_owner")]
+
+    def __str__(self) -> str:
+        return self.path
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:file", args=[self.pk])
+
+    @property
+    def thumb_url(self) -> str:
+        return reverse("core:file_thumb", args=[self.pk])

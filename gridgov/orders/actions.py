@@ -15,11 +15,12 @@ from django.utils import timezone
 from gridgov.accounts.models import Unit
 from gridgov.accounts.selectors import area_staff, unit_handlers
 from gridgov.areas.models import Area
-from gridgov.cases import uploads
+from gridgov.core import uploads
 from gridgov.core.calendar import MAX_AMOUNT, LimitUnit
 from gridgov.core.crypto import blind_index
 from gridgov.core.deadlines import due_with_warning, give_back_place, take_place
 from gridgov.core.errors import Conflict, DomainError, NotFound
+from gridgov.core.models import Upload
 from gridgov.core.scope import is_command_staff
 from gridgov.core.sequences import next_daily_number
 from gridgov.core.timeline import step
@@ -29,7 +30,6 @@ from gridgov.notify.actions import notify
 from gridgov.notify.models import Kind
 from gridgov.orders import selectors
 from gridgov.orders.models import (
-    Evidence,
     Fee,
     Order,
     OrderRefCounter,
@@ -563,43 +563,27 @@ def order_decline(*, by, ref: str, reason: str) -> Order:
 def order_deliver(*, by, ref: str, notes: str, evidence: list | None = None) -> Order:
     """服务完成: the provider records what was done (required) and may attach photos."""
     notes = _text(notes, "notes", required="请填写服务情况", limit=2000)
-    checked = uploads.check_files(list(evidence or []), "evidence")
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            order = _lock(ref, by)
-            from_state = MACHINE.require(by, order, "deliver")
-            now = _now()
-            order.state = State.DELIVERED
-            order.delivered_at = now
-            order.delivered_note = notes
-            order.delivered_on_time = order.deliver_due is None or now <= order.deliver_due
-            order.save()
-            for f, content_type, ext in checked:
-                path, size, digest = uploads.store(f, ext, folder="orders")
-                stored.append(path)
-                Evidence.objects.create(
-                    order=order,
-                    path=path,
-                    content_type=content_type,
-                    size=size,
-                    sha256=digest,
-                    uploaded_by=by,
-                    uploaded_at=now,
-                )
-            step(
-                order,
-                by,
-                "deliver",
-                from_state,
-                note=notes,
-                data={"on_time": order.delivered_on_time, "evidence": len(stored)},
-                at=now,
-            )
-            _tell([order.resident], Kind.ORDER, order, "服务已完成，请评价", notes[:120])
-    except BaseException:
-        uploads.remove(stored)
-        raise
+    checked = uploads.prepare(evidence, "evidence")
+    with transaction.atomic():
+        order = _lock(ref, by)
+        from_state = MACHINE.require(by, order, "deliver")
+        now = _now()
+        order.state = State.DELIVERED
+        order.delivered_at = now
+        order.delivered_note = notes
+        order.delivered_on_time = order.deliver_due is None or now <= order.deliver_due
+        order.save()
+        event = step(
+            order,
+            by,
+            "deliver",
+            from_state,
+            note=notes,
+            data={"on_time": order.delivered_on_time, "evidence": len(checked)},
+            at=now,
+        )
+        uploads.save(checked, owner=order, role=Upload.Role.EVIDENCE, step=event, by=by, at=now)
+        _tell([order.resident], Kind.ORDER, order, "服务已完成，请评价", notes[:120])
     return order
 
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
+from gridgov.core import uploads
 from gridgov.core.errors import DomainError
 from gridgov.core.timeline import timeline_of
 from gridgov.orders import actions, selectors
@@ -373,7 +374,7 @@ def _detail(user, order: Order, created: bool | None = None) -> Order:
     order = selectors.order_get_visible(user, order.ref)
     order.allowed_actions = allowed_actions(user, order)
     order.providers = [{"id": u.pk, "name": u.name} for u in order.item.providers.all() if u.is_active]
-    order.evidence_urls = [f"/orders/{order.ref}/evidence/{e.pk}" for e in order.evidence.all()]
+    order.evidence_urls = [u.get_absolute_url() for u in uploads.of(order)]
     order.timeline = [
         {
             "at": e.at,

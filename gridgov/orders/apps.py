@@ -8,4 +8,11 @@ class OrdersConfig(AppConfig):
     verbose_name = _("服务点单")
 
     def ready(self) -> None:
-        from gridgov.orders import sweep  # noqa: F401  (registers the order deadline sweep)
+        from gridgov.core import uploads
+        from gridgov.orders import (
+            selectors,
+            sweep,  # noqa: F401  (registers the order deadline sweep)
+        )
+        from gridgov.orders.models import Order
+
+        uploads.register_owner(Order, selectors.order_files_visible)

@@ -290,27 +290,3 @@ class Order(models.Model):
         if self.state == State.ACCEPTED:
             return self.deliver_due
         return None
-
-
-class Evidence(models.Model):
-    """服务佐证: an image the provider attached when marking the order delivered."""
-
-    order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("服务单")
-    )
-    path = models.CharField(max_length=300)
-    content_type = models.CharField(max_length=40)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    uploaded_at = models.DateTimeField()
-
-    class Meta:
-        verbose_name = _("服务佐证")
-        verbose_name_plural = _("服务佐证")
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return self.path

@@ -170,11 +170,16 @@ def order_is_visible(user, order: Order) -> bool:
     return order.resident_id == user.pk
 
 
+def order_files_visible(user, order_id: int) -> bool:
+    """Who may open an order's delivery photos (registered with core.uploads): whoever sees the order."""
+    return orders_visible_to(user).filter(pk=order_id).exists()
+
+
 def order_get_visible(user, ref: str) -> Order:
     order = (
         orders_visible_to(user)
         .select_related("item__category", "item__area", "slot", "area", "provider_unit", "resident")
-        .prefetch_related("item__providers", "evidence")
+        .prefetch_related("item__providers")
         .filter(ref=ref)
         .first()
     )

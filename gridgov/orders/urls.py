@@ -12,6 +12,5 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("stats/", views.stats, name="stats"),
     path("<str:ref>/", views.detail, name="detail"),
-    path("<str:ref>/evidence/<int:pk>", views.evidence, name="evidence"),
     path("<str:ref>/<str:action>/", views.act, name="act"),
 ]

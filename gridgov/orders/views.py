@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.areas.models import Area
-from gridgov.cases import uploads
+from gridgov.core import uploads
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.scope import is_staff
 from gridgov.core.timeline import timeline_of
@@ -36,7 +35,6 @@ from gridgov.services.selectors import categories
 ORDER_FIELDS = {"slot", "grid", "contact_name", "contact_phone", "note", "item"}
 ACTION_FIELDS = {"provider_unit", "reason", "notes", "evidence", "rating", "comment", "note"}
 DIRECT_ACTIONS = {"accept"}  # one click, nothing to fill in
-CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 ACTION_NAMES = {
     "order": gettext_lazy("点单"),
     "warning": gettext_lazy("时限预警"),
@@ -256,7 +254,7 @@ def _detail_context(request, order: Order, *, open_action: str = "", values=None
         "providers": [u for u in order.item.providers.all() if u.is_active],
         "ratings": Rating.choices,
         "timeline": _timeline(order),
-        "evidence": list(order.evidence.all()),
+        "evidence": list(uploads.of(order)),
         "rate_days": rate_days(),
         "is_resident": order.resident_id == user.pk,
         "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
@@ -332,28 +330,6 @@ def act(request, ref: str, action: str):
         return render(request, "orders/detail.html", context, status=_status(exc))
     messages.success(request, DONE[action])
     return redirect("orders:detail", order.ref)
-
-
-@login_required
-@require_GET
-def evidence(request, ref: str, pk: int):
-    """A delivery photo, for accounts that can see the order."""
-    order = _order(request.user, ref)
-    item = order.evidence.filter(pk=pk).first()
-    if item is None:
-        raise Http404
-    media = Path(settings.MEDIA_ROOT).resolve()
-    path = uploads.absolute(item.path).resolve()
-    if not path.is_relative_to(media) or not path.is_file():
-        raise Http404
-    response = FileResponse(
-        path.open("rb"), content_type=CONTENT_TYPES.get(path.suffix.lstrip("."), item.content_type)
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 # ---------------------------------------------------------------- statistics

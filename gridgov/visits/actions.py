@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -14,10 +13,10 @@ from django.utils import timezone
 
 from gridgov.accounts.models import Role, User
 from gridgov.areas.models import Area, Level
-from gridgov.cases import uploads
 from gridgov.cases.models import Case, Channel
-from gridgov.core import audit
+from gridgov.core import audit, uploads
 from gridgov.core.errors import Conflict, DomainError, NotFound
+from gridgov.core.models import Upload
 from gridgov.core.scope import in_scope, is_staff
 from gridgov.ledger.models import FocusTag, Household
 from gridgov.visits.models import Visit, VisitPlan, VisitRule
@@ -30,10 +29,9 @@ CLOCK_SKEW = timedelta(minutes=5)
 DELETE_WINDOW = timedelta(hours=24)
 TEXT_FIELDS = ("situation", "needs", "problems", "skills")
 MAX_TEXT = 2000
-PHOTO_FOLDER = "visits"
 # Roles that look after other people's visits (and may correct them): the community and above.
 SUPERVISOR_ROLES = frozenset({Role.DISTRICT, Role.STREET, Role.COMMUNITY, Role.GRID_CHIEF})
-SNAPSHOT_FIELDS = ("visited_at", "duration_minutes", "kind", *TEXT_FIELDS, "photo")
+SNAPSHOT_FIELDS = ("visited_at", "duration_minutes", "kind", *TEXT_FIELDS)
 
 
 def _require_staff(by) -> None:
@@ -46,6 +44,8 @@ def _snapshot(visit: Visit) -> dict:
     for name in SNAPSHOT_FIELDS:
         value = getattr(visit, name)
         out[name] = value.isoformat() if isinstance(value, datetime) else value
+    photo = _photo(visit) if visit.pk else None
+    out["photo"] = photo.path if photo else ""
     out["visitors"] = sorted(visit.visitors.values_list("pk", flat=True)) if visit.pk else []
     return out
 
@@ -113,10 +113,12 @@ def _clean_visitors(by, household: Household, visitors) -> list[User]:
     return people
 
 
-def _check_photo(photo) -> tuple | None:
-    if photo is None:
-        return None
-    return uploads.check_files([photo], "photo")[0]
+def _check_photo(photo) -> uploads.Batch:
+    return uploads.prepare([photo] if photo is not None else [], "photo")
+
+
+def _photo(visit: Visit) -> Upload | None:
+    return uploads.of(visit, Upload.Role.PHOTO).first()
 
 
 def _household_in_scope(by, household: Household) -> Household:
@@ -151,28 +153,20 @@ def visit_record(
     texts = _clean_texts({"situation": situation, "needs": needs, "problems": problems, "skills": skills})
     people = _clean_visitors(by, household, visitors)
     checked = _check_photo(photo)
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            visit = Visit(
-                household=household,
-                area_code=household.area_code,
-                visited_at=when,
-                duration_minutes=minutes,
-                kind=kind,
-                recorded_by=by,
-                **texts,
-            )
-            if checked:
-                f, _content_type, ext = checked
-                visit.photo = uploads.store(f, ext, folder=PHOTO_FOLDER)[0]
-                stored.append(visit.photo)
-            visit.save()
-            visit.visitors.set(people)
-            audit.record(actor=by, verb="visits.visit.record", obj=visit, after=_snapshot(visit))
-    except BaseException:
-        uploads.remove(stored)
-        raise
+    with transaction.atomic():
+        visit = Visit(
+            household=household,
+            area_code=household.area_code,
+            visited_at=when,
+            duration_minutes=minutes,
+            kind=kind,
+            recorded_by=by,
+            **texts,
+        )
+        visit.save()
+        uploads.save(checked, owner=visit, role=Upload.Role.PHOTO, by=by)
+        visit.visitors.set(people)
+        audit.record(actor=by, verb="visits.visit.record", obj=visit, after=_snapshot(visit))
     return visit
 
 
@@ -223,29 +217,17 @@ def visit_update(*, by, visit: Visit, photo=None, remove_photo: bool = False, **
         people = _clean_visitors(visit.recorded_by, visit.household, changes["visitors"])
     checked = _check_photo(photo)
     before = _snapshot(visit)
-    old_photo = visit.photo
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            for name, value in data.items():
-                setattr(visit, name, value)
-            if checked:
-                f, _content_type, ext = checked
-                visit.photo = uploads.store(f, ext, folder=PHOTO_FOLDER)[0]
-                stored.append(visit.photo)
-            elif remove_photo:
-                visit.photo = ""
-            visit.save()
-            if people is not None:
-                visit.visitors.set(people)
-            audit.record(
-                actor=by, verb="visits.visit.update", obj=visit, before=before, after=_snapshot(visit)
-            )
-            if old_photo and old_photo != visit.photo:
-                transaction.on_commit(lambda: uploads.remove([old_photo]))
-    except BaseException:
-        uploads.remove(stored)
-        raise
+    with transaction.atomic():
+        for name, value in data.items():
+            setattr(visit, name, value)
+        visit.save()
+        if checked or remove_photo:
+            # the earlier photo's file goes once this commits
+            uploads.discard(uploads.of(visit, Upload.Role.PHOTO))
+        uploads.save(checked, owner=visit, role=Upload.Role.PHOTO, by=by)
+        if people is not None:
+            visit.visitors.set(people)
+        audit.record(actor=by, verb="visits.visit.update", obj=visit, before=before, after=_snapshot(visit))
     return visit
 
 
@@ -267,10 +249,8 @@ def visit_delete(*, by, visit: Visit, reason: str) -> None:
         snapshot = _snapshot(visit)
         snapshot["household"] = visit.household_id
         audit.record(actor=by, verb="visits.visit.delete", obj=visit, before=snapshot, reason=reason)
-        photo = visit.photo
+        uploads.discard(uploads.of(visit))
         visit.delete()
-        if photo:
-            transaction.on_commit(lambda: uploads.remove([photo]))
 
 
 # ---------------------------------------------------------------- visit → case
@@ -328,9 +308,10 @@ def visit_to_case(
         phone = (reporter_phone or "").strip() or (head.phone if head else "") or by.phone
         text = locked.problems if description is None else description
         photos = []
-        if locked.photo and uploads.absolute(locked.photo).exists():
-            path = uploads.absolute(locked.photo)
-            photos.append(File(open(path, "rb"), name=Path(locked.photo).name))  # noqa: SIM115
+        photo = _photo(locked)
+        source = uploads.file_path(photo) if photo else None
+        if source is not None:
+            photos.append(File(open(source, "rb"), name=source.name))  # noqa: SIM115
         try:
             from gridgov.cases.actions import case_report
 

@@ -67,7 +67,7 @@ class VisitOut(Schema):
 
     @staticmethod
     def resolve_photo_url(obj: Visit) -> str | None:
-        return reverse("visits:photo", args=[obj.pk]) if obj.photo else None
+        return reverse("core:file", args=[obj.photo_id]) if obj.photo_id else None
 
     @staticmethod
     def resolve_recorded_by(obj: Visit) -> dict:

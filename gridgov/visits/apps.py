@@ -21,3 +21,9 @@ class VisitsConfig(AppConfig):
                 order=10,
             )
         )
+
+        from gridgov.core import uploads
+        from gridgov.visits import selectors
+        from gridgov.visits.models import Visit
+
+        uploads.register_owner(Visit, selectors.visit_files_visible)

@@ -33,7 +33,6 @@ class Visit(models.Model):
     needs = models.TextField(_("需求"), blank=True)
     problems = models.TextField(_("问题与诉求"), blank=True)
     skills = models.TextField(_("特长爱好"), blank=True)
-    photo = models.CharField(_("照片"), max_length=300, blank=True, editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

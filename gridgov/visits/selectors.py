@@ -28,7 +28,9 @@ from django.utils import timezone
 from gridgov.accounts.models import Role
 from gridgov.areas.models import Area
 from gridgov.areas.selectors import area_get_visible, area_scope_roots
+from gridgov.core import uploads
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.models import Upload
 from gridgov.core.scope import filter_in_scope, is_staff, scope_q
 from gridgov.ledger.models import Household, TagAssignment
 from gridgov.visits.models import Visit, VisitPlan, VisitRule
@@ -48,9 +50,19 @@ def visits_visible_to(user) -> QuerySet[Visit]:
     return filter_in_scope(qs, user, "area_code")
 
 
+def _with_photo(qs: QuerySet[Visit]) -> QuerySet[Visit]:
+    """``photo_id``: the visit's photo (an upload), or None."""
+    return qs.annotate(photo_id=uploads.first_id(Visit, Upload.Role.PHOTO))
+
+
+def visit_files_visible(user, visit_id: int) -> bool:
+    """Who may open a visit's photo (registered with core.uploads): whoever may see the visit."""
+    return visits_visible_to(user).filter(pk=visit_id).exists()
+
+
 def visit_get_visible(user, pk) -> Visit:
     try:
-        return visits_visible_to(user).prefetch_related("visitors", "cases").get(pk=int(pk))
+        return _with_photo(visits_visible_to(user)).prefetch_related("visitors", "cases").get(pk=int(pk))
     except (TypeError, ValueError, Visit.DoesNotExist):
         raise NotFound("走访记录不存在或不在您的管辖范围内", field="visit") from None
 
@@ -72,7 +84,7 @@ def visit_list(
     end: date | None = None,
     recorded_by: int | None = None,
 ) -> QuerySet[Visit]:
-    qs = visits_visible_to(user).prefetch_related("visitors", "cases")
+    qs = _with_photo(visits_visible_to(user)).prefetch_related("visitors", "cases")
     if area:
         qs = qs.filter(area_code__startswith=area)
     if household:

@@ -14,5 +14,4 @@ urlpatterns = [
     path("<int:pk>/case/", views.to_case, name="to_case"),
     path("<int:pk>/need/", views.to_need, name="to_need"),
     path("<int:pk>/delete/", views.delete, name="delete"),
-    path("<int:pk>/photo", views.photo, name="photo"),
 ]

@@ -7,19 +7,17 @@ Views stay thin: parse, call one selector or action, render. A ``DomainError`` i
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gridgov.cases import uploads
 from gridgov.cases.selectors import category_groups
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.scope import is_staff
@@ -37,7 +35,6 @@ VISIT_FIELDS = {
     *actions.TEXT_FIELDS,
 }
 CASE_FIELDS = {"category", "description", "reporter_phone"}
-CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
 def _field(exc: DomainError, known: set[str]) -> str:
@@ -340,27 +337,6 @@ def delete(request, pk: int):
         return redirect("visits:detail", visit.pk)
     messages.success(request, _("走访记录已删除。"))
     return redirect("visits:worklist")
-
-
-@login_required
-@require_GET
-def photo(request, pk: int):
-    """The visit's photo, for accounts that can see the visit."""
-    _staff_only(request)
-    visit = _visit(request.user, pk)
-    if not visit.photo:
-        raise Http404
-    media = Path(settings.MEDIA_ROOT).resolve()
-    path = uploads.absolute(visit.photo).resolve()
-    if not path.is_relative_to(media) or not path.is_file():
-        raise Http404
-    content_type = CONTENT_TYPES.get(path.suffix.lstrip("."), "application/octet-stream")
-    response = FileResponse(path.open("rb"), content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 # ---------------------------------------------------------------- household history and coverage

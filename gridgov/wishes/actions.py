@@ -16,11 +16,12 @@ from django.utils import timezone
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.selectors import area_staff
 from gridgov.areas.models import Area, Level
-from gridgov.cases import uploads
+from gridgov.core import uploads
 from gridgov.core.calendar import LimitUnit
 from gridgov.core.crypto import blind_index, mask_phone
 from gridgov.core.deadlines import due_with_warning, give_back_place, take_place
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.models import Upload
 from gridgov.core.scope import in_scope, is_staff, staff_in_scope_of
 from gridgov.core.sequences import next_daily_number
 from gridgov.core.timeline import step
@@ -445,38 +446,31 @@ def wish_withdraw(*, ref: str, by, reason: str) -> Wish:
 
 def wish_fulfil(*, ref: str, by, note: str, photos: list | None = None) -> Wish:
     """完成心愿: the claimant reports what was done (required) with optional photos."""
-    photos = list(photos or [])
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            wish = _lock(ref, by)
-            before = MACHINE.require(by, wish, "fulfil")
-            note = (note or "").strip()
-            if not note:
-                raise DomainError("required", "请填写完成情况", "note")
-            if len(note) > 1000:
-                raise DomainError("invalid", "完成情况不能超过 1000 个字", "note")
-            checked = uploads.check_files(photos, "photos")
-            claim = _held_active_claim(wish, by)
-            for f, _content_type, ext in checked:
-                path, _size, _digest = uploads.store(f, ext, folder="wishes")
-                stored.append(path)
-            now = _now()
-            claim.state = ClaimState.FULFILLED
-            claim.fulfilled_at = now
-            claim.fulfil_note = note
-            claim.evidence = stored
-            claim.save(update_fields=["state", "fulfilled_at", "fulfil_note", "evidence"])
-            _settle(wish, now)
-            step(
-                wish, by, "fulfil", before, note=note, data={"claim": claim.pk, "photos": len(stored)}, at=now
-            )
-            if wish.state == State.FULFILLED:
-                who = _wisher(wish) or community_staff(wish)
-                _tell(who, Kind.WISH, wish, "心愿已完成，请确认", note, at=now)
-    except Exception:
-        uploads.remove(stored)
-        raise
+    # decoded before the wish is locked; a refusal is raised after the checks that come first
+    checked = uploads.prepare(photos, "photos", refuse_later=True)
+    with transaction.atomic():
+        wish = _lock(ref, by)
+        before = MACHINE.require(by, wish, "fulfil")
+        note = (note or "").strip()
+        if not note:
+            raise DomainError("required", "请填写完成情况", "note")
+        if len(note) > 1000:
+            raise DomainError("invalid", "完成情况不能超过 1000 个字", "note")
+        checked.require()
+        claim = _held_active_claim(wish, by)
+        now = _now()
+        claim.state = ClaimState.FULFILLED
+        claim.fulfilled_at = now
+        claim.fulfil_note = note
+        claim.save(update_fields=["state", "fulfilled_at", "fulfil_note"])
+        _settle(wish, now)
+        event = step(
+            wish, by, "fulfil", before, note=note, data={"claim": claim.pk, "photos": len(checked)}, at=now
+        )
+        uploads.save(checked, owner=claim, role=Upload.Role.EVIDENCE, step=event, by=by, at=now)
+        if wish.state == State.FULFILLED:
+            who = _wisher(wish) or community_staff(wish)
+            _tell(who, Kind.WISH, wish, "心愿已完成，请确认", note, at=now)
     return wish
 
 
@@ -506,6 +500,13 @@ def wish_confirm(*, ref: str, by, rating: str, comment: str = "") -> Wish:
 
 def may_submit_box(user) -> bool:
     return is_staff(user)
+
+
+def may_see_claim_files(user, claim_id: int) -> bool:
+    """Who may open a claim's fulfil photos (registered with core.uploads): the wisher, staff in scope
+    and the claimants, of a wish they can see."""
+    claim = WishClaim.objects.select_related("wish").filter(pk=claim_id).first()
+    return claim is not None and wish_is_visible(user, claim.wish) and may_see_evidence(user, claim.wish)
 
 
 def may_see_evidence(user, wish: Wish) -> bool:

@@ -4,7 +4,6 @@
 from datetime import datetime
 
 from django.http import HttpRequest
-from django.urls import reverse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
@@ -193,9 +192,7 @@ def claim_dict(claim: WishClaim) -> dict:
         "fulfil_due": claim.fulfil_due,
         "fulfilled_at": claim.fulfilled_at,
         "fulfil_note": claim.fulfil_note,
-        "evidence": [
-            reverse("wishes:evidence", args=[claim.pk, i]) for i in range(len(claim.evidence or []))
-        ],
+        "evidence": [f.get_absolute_url() for f in claim.files],
         "released_at": claim.released_at,
         "release_reason": claim.release_reason,
     }

@@ -8,4 +8,11 @@ class WishesConfig(AppConfig):
     verbose_name = _("微心愿")
 
     def ready(self) -> None:
-        from gridgov.wishes import sweep  # noqa: F401  registers the "wishes" deadline sweep
+        from gridgov.core import uploads
+        from gridgov.wishes import (
+            actions,
+            sweep,  # noqa: F401  registers the "wishes" deadline sweep
+        )
+        from gridgov.wishes.models import WishClaim
+
+        uploads.register_owner(WishClaim, actions.may_see_claim_files)

@@ -185,7 +185,6 @@ class WishClaim(models.Model):
     fulfil_overdue_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     fulfil_note = models.TextField(_("完成情况"), blank=True)
-    evidence = models.JSONField(_("佐证照片"), default=list, blank=True)
     released_at = models.DateTimeField(_("释放/放弃时间"), null=True, blank=True)
     release_reason = models.CharField(_("释放/放弃原因"), max_length=200, blank=True)
 

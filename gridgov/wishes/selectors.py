@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from gridgov.accounts.models import Role
+from gridgov.core import uploads
 from gridgov.core.errors import NotFound
 from gridgov.core.scope import filter_in_scope, is_staff, staff_in_scope_of
 from gridgov.core.timeline import timeline_of
@@ -108,7 +109,12 @@ def community_name(wish: Wish) -> str:
 
 
 def claims_of(wish: Wish) -> list[WishClaim]:
-    return list(wish.claims.select_related("claimant", "unit").order_by("claimed_at", "id"))
+    """The wish's claims; ``files`` holds each claim's fulfil photos (uploads)."""
+    claims = list(wish.claims.select_related("claimant", "unit").order_by("claimed_at", "id"))
+    files = uploads.by_owner(claims)
+    for claim in claims:
+        claim.files = files[claim.pk]
+    return claims
 
 
 def my_claims(user, *, active_only: bool = False) -> QuerySet[WishClaim]:

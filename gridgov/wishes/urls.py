@@ -13,7 +13,6 @@ urlpatterns = [
     path("vetting/", views.vetting, name="vetting"),
     path("flagged/", views.flagged, name="flagged"),
     path("manage/", views.manage, name="manage"),
-    path("evidence/<int:claim_id>/<int:n>", views.evidence, name="evidence"),
     path("<str:ref>/", views.detail, name="detail"),
     path("<str:ref>/<str:action>/", views.act, name="act"),
 ]

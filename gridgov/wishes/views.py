@@ -7,29 +7,24 @@ Views stay thin: parse, call one selector or action, render. A ``DomainError`` i
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.areas.models import Area, Level
-from gridgov.cases import uploads
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.scope import filter_in_scope, is_staff
 from gridgov.core.workflow import Rating
 from gridgov.services.models import ServiceCategory
 from gridgov.wishes import actions, selectors
-from gridgov.wishes.models import State, WishClaim
+from gridgov.wishes.models import State
 from gridgov.wishes.workflow import allowed_actions, claims_held_by, may_claim_wishes
 
-CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 FORM_FIELDS = {
     "title",
     "description",
@@ -357,27 +352,3 @@ def act(request, ref: str, action: str):
     if action == "claim":
         return redirect("wishes:claims")
     return redirect("wishes:detail", ref)
-
-
-@login_required
-@require_GET
-def evidence(request, claim_id: int, n: int):
-    """A fulfil photo, for the wisher, staff in scope and the claimant."""
-    claim = WishClaim.objects.select_related("wish").filter(pk=claim_id).first()
-    if claim is None:
-        raise Http404
-    wish = _wish(request.user, claim.wish.ref)
-    if not actions.may_see_evidence(request.user, wish) or not 0 <= n < len(claim.evidence or []):
-        raise Http404
-    media = Path(settings.MEDIA_ROOT).resolve()
-    path = uploads.absolute(claim.evidence[n]).resolve()
-    if not path.is_relative_to(media) or not path.is_file():
-        raise Http404
-    response = FileResponse(
-        path.open("rb"), content_type=CONTENT_TYPES.get(path.suffix.lstrip("."), "application/octet-stream")
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

@@ -3,6 +3,7 @@ error answers of the action endpoints."""
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from datetime import date, datetime
@@ -11,11 +12,15 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from django.test import Client
+from PIL import Image
 
 from gridgov.cases import actions
-from gridgov.cases.models import Attachment, Case
-from gridgov.cases.uploads import absolute
+from gridgov.cases.models import Case
+from gridgov.core import uploads
 from gridgov.core.errors import DomainError
+from gridgov.core.models import Upload
+from gridgov.core.uploads import absolute
+from gridgov.testing import images
 from gridgov.testing.api import ApiClient
 from gridgov.testing.factories import PASSWORD
 
@@ -142,9 +147,9 @@ def test_photos_checked_by_content_and_stored_outside_static(world, settings, tm
     settings.MEDIA_ROOT = tmp_path
     good = SimpleUploadedFile("scene.jpg", png_bytes(), content_type="image/jpeg")  # a PNG named .jpg is fine
     intake = report(world, by=world.resident, photos=[good])
-    att = Attachment.objects.get(case=intake.case)
+    att = uploads.of(intake.case).get()
     assert att.content_type == "image/png" and att.path.endswith(".png")
-    assert absolute(att.path).read_bytes() == png_bytes()
+    assert images.pixels(absolute(att.path).read_bytes()) == images.pixels(png_bytes())
     assert str(tmp_path) in str(absolute(att.path)) and "static" not in att.path
     fake = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 this is not an image", content_type="image/jpeg")
     with pytest.raises(DomainError) as info:
@@ -154,8 +159,8 @@ def test_photos_checked_by_content_and_stored_outside_static(world, settings, tm
     with pytest.raises(DomainError) as info:
         report(world, by=world.resident, photos=[png_file()])
     assert info.value.code == "file_too_large"
-    assert Case.objects.count() == 1 and Attachment.objects.count() == 1
-    assert len(list(tmp_path.rglob("*.*"))) == 1  # nothing left behind by the refused intakes
+    assert Case.objects.count() == 1 and Upload.objects.count() == 1
+    assert len(list(tmp_path.rglob("*.*"))) == 2  # the photo and its thumbnail; none of the refused intakes
 
 
 def png_file():
@@ -176,6 +181,44 @@ def test_multipart_photos_endpoint(world, settings, tmp_path):
         headers=api.headers,
     )
     assert bad.status_code == 400 and bad.json()["code"] == "not_an_image"
+
+
+def test_a_decompression_bomb_is_refused_with_400_and_nothing_is_stored(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    case = report(world, by=world.resident).case
+    out = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(out, "PNG")  # 400 million pixels in about 50 KB
+    api = ApiClient("resident")
+    response = api.client.post(
+        f"/api/v1/cases/{case.ref}/photos",
+        {"photos": [png_file(), SimpleUploadedFile("bomb.png", out.getvalue(), content_type="image/png")]},
+        headers=api.headers,
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_many_pixels" and response.json()["field"] == "photos[1]"
+    assert not Upload.objects.exists() and list(tmp_path.rglob("*.*")) == []
+    assert not case.events.filter(action="add_photos").exists()
+
+
+def test_evidence_is_refused_after_the_state_and_before_anything_is_written(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    ref = report(world, by=world.resident).case.ref
+    truncated = SimpleUploadedFile("done.jpg", images.JPEG[:-40], content_type="image/jpeg")
+    with pytest.raises(DomainError) as info:  # not yet in progress: the state is what is wrong
+        actions.case_resolve(ref=ref, by=world.worker, result="已清理", evidence=[truncated])
+    assert info.value.code == "wrong_state"
+    actions.case_accept(ref=ref, by=world.worker)
+    actions.case_dispatch(ref=ref, by=world.worker)
+    actions.case_claim(ref=ref, by=world.handler_a)
+    actions.case_start(ref=ref, by=world.handler_a)
+    with pytest.raises(DomainError) as info:
+        actions.case_resolve(ref=ref, by=world.handler_a, result="已清理", evidence=[png_file(), truncated])
+    assert (info.value.code, info.value.field) == ("broken_image", "evidence[1]")
+    assert Case.objects.get(ref=ref).state == "in_progress"
+    assert not Upload.objects.exists() and list(tmp_path.rglob("*.*")) == []
+    case = actions.case_resolve(ref=ref, by=world.handler_a, result="已清理", evidence=[png_file()])
+    evidence = uploads.of(case).get()
+    assert evidence.role == "evidence" and evidence.step_id == case.events.get(action="resolve").pk
 
 
 def test_action_endpoints_map_refusals(world):

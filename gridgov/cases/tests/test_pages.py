@@ -14,13 +14,15 @@ from django.utils import timezone
 from gridgov.accounts.models import Unit, User
 from gridgov.cases import actions
 from gridgov.cases.models import Case, CaseEvent, Category, RoutingRule, State
+from gridgov.core import uploads
 from gridgov.notify.models import Notification
+from gridgov.testing import images
 from gridgov.testing.factories import Tree, make_tree, make_user
 
 GRID = "610302001001001"  # 网格1-1-1 in 社区1-1: lng 107.00–107.05, lat 34.00–34.05
 INSIDE = (107.02, 34.02)
 PHONE = "13812345678"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = images.PNG  # a real image: every upload is decoded
 
 
 @dataclass
@@ -190,7 +192,7 @@ def test_report_creates_case_and_shows_reference_and_rating_code(client, world):
     case = Case.objects.get()
     assert case.area_code == GRID
     assert case.reporter_name == "李四"
-    assert case.attachments.count() == 1
+    assert uploads.of(case).count() == 1
     body = text(response)
     assert f'<p class="ref-number" id="case-ref">{case.ref}</p>' in body
     assert f'href="/track/{case.ref}"' in body
@@ -360,7 +362,7 @@ def test_signed_in_reporter_rates_without_code_and_reopens(client, world):
 
 def test_pages_need_sign_in(client, world):
     ref = report(world).case.ref
-    for url in ("/cases/", f"/cases/{ref}/", "/inbox/", f"/cases/{ref}/files/1"):
+    for url in ("/cases/", f"/cases/{ref}/", "/inbox/", "/files/1/", "/files/1/thumb/"):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.url.startswith("/login/?next="), url
@@ -529,12 +531,12 @@ def test_whole_loop_through_the_pages(client, world):
         {"result": "已更换地砖", "evidence": [SimpleUploadedFile("done.png", PNG, "image/png")]},
     )
     assert response.status_code == 302
-    evidence = Case.objects.get(ref=ref).attachments.get(kind="evidence")
+    evidence = uploads.of(Case.objects.get(ref=ref), "evidence").get()
 
     gridder = as_user(client, world.gridder)
     body = text(gridder.get(f"/cases/{ref}/"))
     assert buttons(body) == {"verify", "rework"}
-    assert f'src="/cases/{ref}/files/{evidence.pk}"' in body
+    assert f'href="/files/{evidence.pk}/"' in body and f'src="/files/{evidence.pk}/thumb/"' in body
     assert gridder.post(f"/cases/{ref}/act/verify/").status_code == 302
     assert as_user(client, world.dispatcher).post(f"/cases/{ref}/act/close/").status_code == 302
     case = Case.objects.get(ref=ref)
@@ -607,21 +609,37 @@ def test_duplicates_offer_one_click_merge(client, world):
 
 def test_attachments_are_served_in_scope_only(client, world):
     case = report(world, photos=[SimpleUploadedFile("p.png", PNG, "image/png")]).case
-    photo = case.attachments.get()
-    url = f"/cases/{case.ref}/files/{photo.pk}"
+    photo = uploads.of(case).get()
+    url = f"/files/{photo.pk}/"
     response = as_user(client, world.dispatcher).get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert b"".join(response.streaming_content) == PNG
+    assert images.pixels(b"".join(response.streaming_content)) == images.pixels(PNG)
     body = text(client.get(f"/cases/{case.ref}/"))
-    assert f'src="{url}"' in body
+    assert f'href="{url}"' in body and f'src="{url}thumb/"' in body
     assert "/static/" not in photo.path and "/media/" not in body
-    assert client.get(f"/cases/{case.ref}/files/{photo.pk + 999}").status_code == 404
-    other = report(world, photos=[SimpleUploadedFile("q.png", PNG, "image/png")]).case
-    assert client.get(f"/cases/{case.ref}/files/{other.attachments.get().pk}").status_code == 404
+    assert client.get(f"/files/{photo.pk + 999}/").status_code == 404
     assert as_user(client, world.stranger).get(url).status_code == 404
     assert as_user(client, world.handler).get(url).status_code == 404
+
+
+def test_case_files_go_to_whoever_sees_the_case(client, world):
+    """The file view applies the case's own rule: the reporter, staff in scope, a unit once dispatched."""
+    case = report(world, by=world.resident, photos=[SimpleUploadedFile("p.png", PNG, "image/png")]).case
+    photo = uploads.of(case).get()
+    assert photo.step_id == CaseEvent.objects.get(case=case, action="report").pk
+    for user, status in (
+        (world.resident, 200),
+        (world.gridder, 200),
+        (world.handler, 404),
+        (world.stranger, 404),
+    ):
+        for url in (photo.get_absolute_url(), photo.thumb_url):
+            assert as_user(client, user).get(url).status_code == status, (user.username, url)
+    actions.case_accept(ref=case.ref, by=world.dispatcher)
+    actions.case_dispatch(ref=case.ref, by=world.dispatcher)
+    assert as_user(client, world.handler).get(photo.get_absolute_url()).status_code == 200
 
 
 # ---------------------------------------------------------------- inbox and layout

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gridgov.orders.models import Order, ServiceItem
+from gridgov.testing import images
 from gridgov.testing.api import ApiClient
 
 from .conftest import COMMUNITY, GRID, STREET, WEDNESDAY, at
@@ -161,7 +162,7 @@ def test_the_loop_over_the_api_with_scope(world, clock):
     clock.move_to(at(WEDNESDAY, 16))
     r = lawyer.post(f"/orders/{ref}/deliver", {"notes": ""})
     assert (r.status_code, r.json()["field"]) == (400, "notes")
-    png = SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"1" * 32, content_type="image/png")
+    png = SimpleUploadedFile("a.png", images.PNG, content_type="image/png")
     r = lawyer.client.post(
         f"/api/v1/orders/{ref}/deliver", {"notes": "已解答", "evidence": [png]}, headers=lawyer.headers
     )

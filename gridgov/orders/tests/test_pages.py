@@ -8,9 +8,11 @@ import re
 
 from django.test import Client
 
+from gridgov.core import uploads
 from gridgov.orders import actions
 from gridgov.orders.models import Order
 from gridgov.orders.sweep import order_sweep
+from gridgov.testing import images
 from gridgov.testing.factories import PASSWORD
 
 from .conftest import GRID, order_consult, order_fix
@@ -143,3 +145,24 @@ def test_admin_pages(world):
     page = client.get(f"/admin/orders/order/{order.pk}/change/")
     assert page.status_code == 200 and "13912340000" not in page.content.decode()
     assert client.get("/admin/orders/serviceslot/").status_code == 200
+
+
+def test_delivery_photos_go_to_whoever_sees_the_order(world):
+    order = order_fix(world)
+    actions.order_dispatch(by=world.community, ref=order.ref, provider_unit_id=world.repair_co.pk)
+    actions.order_accept(by=world.repairer, ref=order.ref)
+    photo = images.upload("done.png")
+    actions.order_deliver(by=world.repairer, ref=order.ref, notes="修好了", evidence=[photo])
+    evidence = uploads.of(order).get()
+    page = login("resident").get(f"/orders/{order.ref}/").content.decode()
+    assert f'href="/files/{evidence.pk}/"' in page and f'src="/files/{evidence.pk}/thumb/"' in page
+    for username, status in (
+        ("resident", 200),
+        ("repairer", 200),
+        ("community", 200),
+        ("resident2", 404),
+        ("neighbour", 404),
+        ("lawyer", 404),
+    ):
+        for url in (evidence.get_absolute_url(), evidence.thumb_url):
+            assert login(username).get(url).status_code == status, (username, url)

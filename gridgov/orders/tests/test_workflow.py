@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from gridgov.core import uploads
 from gridgov.core.errors import DomainError
 from gridgov.core.models import AuditEntry, TimelineEvent
 from gridgov.notify.models import Notification
@@ -15,6 +16,7 @@ from gridgov.orders import actions
 from gridgov.orders.models import Order, ServiceSlot
 from gridgov.orders.workflow import MACHINE, allowed_actions
 from gridgov.projects.models import Need
+from gridgov.testing import images
 
 from .conftest import COMMUNITY, GRID, STREET, WEDNESDAY, at, order_consult, order_fix
 
@@ -178,10 +180,10 @@ def test_deliver_requires_notes_and_keeps_evidence(world):
     bad = SimpleUploadedFile("a.txt", b"not an image at all", content_type="text/plain")
     err = refused(actions.order_deliver, by=world.repairer, ref=order.ref, notes="修好了", evidence=[bad])
     assert (err.code, err.field) == ("not_an_image", "evidence[0]")
-    png = SimpleUploadedFile("done.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, content_type="image/png")
+    png = SimpleUploadedFile("done.png", images.PNG, content_type="image/png")
     order = actions.order_deliver(by=world.repairer, ref=order.ref, notes="更换了排水泵", evidence=[png])
-    assert order.state == "delivered" and order.evidence.count() == 1
-    assert order.evidence.get().path.startswith("orders/")
+    assert order.state == "delivered" and uploads.of(order).count() == 1
+    assert uploads.of(order).get().path.startswith("orders/")
 
 
 def test_late_delivery_is_not_on_time(world, clock):

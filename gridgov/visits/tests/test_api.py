@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from gridgov.cases.models import Case
+from gridgov.core import uploads
 from gridgov.ledger.actions import tag_assign
 from gridgov.testing.api import ApiClient
 from gridgov.visits.models import Visit, VisitPlan, VisitRule
@@ -51,7 +52,8 @@ def test_create_get_list_update_delete(world, api):
     r = api["worker"].client.post(
         f"/api/v1/visits/{vid}/photo", {"photo": upload()}, headers=api["worker"].headers
     )
-    assert r.status_code == 200 and r.json()["photo_url"] == f"/visits/{vid}/photo"
+    photo = uploads.of(Visit.objects.get(pk=vid)).get()
+    assert r.status_code == 200 and r.json()["photo_url"] == f"/files/{photo.pk}/"
     assert api["worker"].delete(f"/visits/{vid}").json()["field"] == "reason"
     assert api["worker"].delete(f"/visits/{vid}?reason=录错").status_code == 204
     assert not Visit.objects.exists()

@@ -8,9 +8,12 @@ from datetime import timedelta
 import pytest
 
 from gridgov.cases.models import Case
+from gridgov.core import uploads
 from gridgov.ledger.actions import tag_assign
+from gridgov.visits import actions
 from gridgov.visits.models import Visit, VisitPlan
 from gridgov.visits.tests.conftest import T0, days_ago, record
+from gridgov.visits.tests.test_record import upload
 
 
 def text(response) -> str:
@@ -142,3 +145,35 @@ def test_delete_from_the_detail_page(client, due):
     assert "删除这条走访记录" in text(client.get(f"/visits/{visit.pk}/"))
     client.post(f"/visits/{visit.pk}/delete/", {"reason": "录错了户"})
     assert not Visit.objects.exists()
+
+
+def test_the_visit_photo_goes_to_staff_who_see_the_visit(client, due):
+    visit = record(due, due.h1, days_ago(1), photo=upload())
+    photo = uploads.of(visit).get()
+    client.force_login(due.worker)
+    assert f'src="/files/{photo.pk}/"' in text(client.get(f"/visits/{visit.pk}/"))
+    for user, status in (
+        (due.worker, 200),
+        (due.community, 200),
+        (due.district, 200),
+        (due.worker2, 404),
+        (due.other_street, 404),
+        (due.resident, 404),
+        (due.handler, 404),
+    ):
+        client.force_login(user)
+        for url in (photo.get_absolute_url(), photo.thumb_url):
+            assert client.get(url).status_code == status, (user.username, url)
+
+
+def test_a_replaced_or_deleted_photo_leaves_no_file(due, settings, django_capture_on_commit_callbacks):
+    visit = record(due, due.h1, days_ago(1), photo=upload())
+    first = uploads.of(visit).get()
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.visit_update(by=due.worker, visit=visit, photo=upload(name="new.png"))
+    second = uploads.of(visit).get()
+    assert second.pk != first.pk and not (settings.MEDIA_ROOT / first.path).exists()
+    assert (settings.MEDIA_ROOT / second.path).is_file()
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.visit_delete(by=due.worker, visit=visit, reason="录错了户")
+    assert not uploads.of(visit).exists() and not (settings.MEDIA_ROOT / second.path).exists()

@@ -6,15 +6,17 @@ from datetime import timedelta
 
 import pytest
 
+from gridgov.core import uploads
 from gridgov.core.errors import DomainError
 from gridgov.core.models import AuditEntry
 from gridgov.ledger.actions import resident_move_out, retire
+from gridgov.testing import images
 from gridgov.testing.factories import make_user
 from gridgov.visits.actions import visit_delete, visit_record, visit_update
 from gridgov.visits.models import Visit
 from gridgov.visits.tests.conftest import T0, at, days_ago, record
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = images.PNG  # a real image: every upload is decoded
 
 
 def upload(data: bytes = PNG, name: str = "door.png"):
@@ -40,7 +42,8 @@ def test_worker_records_a_visit_with_colleague_and_photo(world, settings):
     assert visit.area_code == world.h1.area_code
     assert visit.recorded_by == world.worker
     assert set(visit.visitors.all()) == {world.worker, world.community}
-    assert visit.photo.startswith("visits/") and (settings.MEDIA_ROOT / visit.photo).is_file()
+    photo = uploads.of(visit).get()
+    assert photo.path.startswith("visits/") and (settings.MEDIA_ROOT / photo.path).is_file()
     entry = AuditEntry.objects.get(verb="visits.visit.record")
     assert entry.actor == world.worker and entry.object_id == str(visit.pk)
     assert entry.after["problems"] == "楼道灯坏了两周" and entry.after["kind"] == "must"

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from gridgov.cases.models import Attachment, Case
+from gridgov.cases.models import Case
 from gridgov.cases.selectors import cases_visible_to
+from gridgov.core import uploads
 from gridgov.core.errors import DomainError
 from gridgov.core.models import AuditEntry
 from gridgov.visits.actions import visit_to_case
@@ -88,8 +89,8 @@ def test_building_without_coordinates_goes_to_its_grid(world):
 def test_the_visit_photo_goes_with_the_case(world):
     visit = record(world, world.h1, T0 - timedelta(hours=1), problems="楼道堆放杂物堵塞通道", photo=upload())
     case = visit_to_case(by=world.worker, visit=visit, category_code="property_service").case
-    photo = Attachment.objects.get(case=case)
-    assert photo.kind == "photo" and photo.path.startswith("cases/")
+    photo = uploads.of(case).get()
+    assert photo.role == "photo" and photo.path.startswith("cases/")
 
 
 def test_refusals(world, visit):

@@ -13,6 +13,7 @@ import time_machine
 
 from gridgov.accounts.models import Unit, User
 from gridgov.services.models import ServiceCategory
+from gridgov.testing import images
 from gridgov.testing.factories import Tree, make_tree, make_user
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -20,7 +21,7 @@ T0 = datetime(2026, 11, 23, 9, 30, tzinfo=TZ)  # a Monday
 COMMUNITY = "610302001001"
 GRID = "610302001001001"
 OTHER_COMMUNITY = "610302002001"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = images.PNG  # a real image: every upload is decoded
 
 
 @dataclass

@@ -11,6 +11,7 @@ from django.db import connections
 from playwright.sync_api import sync_playwright
 
 from gridgov.cases.tests.test_browser import CHROMIUM_ARGS, shot, signed_in
+from gridgov.core import uploads
 from gridgov.wishes.models import State, Wish, WishClaim
 
 from .conftest import PNG, make_world
@@ -82,7 +83,7 @@ def test_resident_wish_is_published_claimed_fulfilled_and_confirmed(browser, liv
     with volunteer.expect_navigation():
         row.get_by_role("button", name="提交完成情况").click()
     assert volunteer.locator("#wish-state").inner_text() == "已完成待确认"
-    assert len(WishClaim.objects.get(wish=wish).evidence) == 1
+    assert uploads.of(WishClaim.objects.get(wish=wish)).count() == 1
     shot(volunteer, "wish-3-fulfilled")
 
     # 5. the resident confirms with a rating

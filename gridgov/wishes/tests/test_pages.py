@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.test import Client
 
+from gridgov.core import uploads
 from gridgov.testing.factories import PASSWORD
 from gridgov.wishes import actions
 from gridgov.wishes.models import State, Wish, WishClaim
@@ -111,9 +112,10 @@ def test_page_actions_and_field_errors(world):
     claim = WishClaim.objects.get(wish=wish)
     resident = _client("resident")
     page = resident.get(f"/wishes/{wish.ref}/").content.decode()
-    assert f"/wishes/evidence/{claim.pk}/0" in page and "确认心愿已实现" in page
-    assert resident.get(f"/wishes/evidence/{claim.pk}/0").status_code == 200
-    assert _client("resident2").get(f"/wishes/evidence/{claim.pk}/0").status_code == 404
+    photo = uploads.of(claim).get()
+    assert f'href="/files/{photo.pk}/"' in page and "确认心愿已实现" in page
+    assert resident.get(f"/files/{photo.pk}/").status_code == 200
+    assert _client("resident2").get(f"/files/{photo.pk}/").status_code == 404
     r = resident.post(f"/wishes/{wish.ref}/confirm/", {"rating": "satisfied"})
     assert r.status_code == 302
     wish.refresh_from_db()
@@ -154,3 +156,25 @@ def test_admin_lists_wishes_read_only_without_the_phone(world):
     page = client.get(f"/admin/wishes/wish/{box.pk}/change/").content.decode()
     assert "138****1234" in page and "13800001234" not in page
     assert client.get(f"/admin/wishes/wishclaim/{WishClaim.objects.get().pk}/change/").status_code == 200
+
+
+def test_fulfil_photos_go_to_the_wisher_staff_and_claimants_only(world):
+    wish = submit(world)
+    actions.wish_publish(ref=wish.ref, by=world.community, max_claimants=3)
+    actions.wish_claim(ref=wish.ref, by=world.volunteer)
+    actions.wish_claim(ref=wish.ref, by=world.volunteer3)
+    actions.wish_fulfil(ref=wish.ref, by=world.volunteer, note="送了收音机", photos=[png()])
+    wish.refresh_from_db()
+    assert wish.state == State.PUBLISHED  # a place is still open: the wish stays on the public wall
+    photo = uploads.of(WishClaim.objects.get(wish=wish, claimant=world.volunteer)).get()
+    for username, status in (
+        ("resident", 200),
+        ("volunteer", 200),
+        ("volunteer3", 200),  # a fellow claimant
+        ("community", 200),
+        ("volunteer2", 404),  # sees the wish on the wall, not the photos
+        ("resident2", 404),
+        ("community2", 404),
+    ):
+        for url in (photo.get_absolute_url(), photo.thumb_url):
+            assert _client(username).get(url).status_code == status, (username, url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from gridgov.core import uploads
 from gridgov.core.errors import DomainError
 from gridgov.core.models import AuditEntry, TimelineEvent
 from gridgov.notify.models import Notification
@@ -212,8 +213,8 @@ def test_fulfil_needs_a_note_and_stores_photos(world, settings):
     wish = actions.wish_fulfil(ref=wish.ref, by=world.volunteer, note="收音机已送到", photos=[png()])
     assert wish.state == State.FULFILLED and wish.fulfilled_at is not None
     claim = WishClaim.objects.get(wish=wish)
-    assert claim.state == ClaimState.FULFILLED and len(claim.evidence) == 1
-    assert (settings.MEDIA_ROOT / claim.evidence[0]).is_file()
+    assert claim.state == ClaimState.FULFILLED and uploads.of(claim).count() == 1
+    assert (settings.MEDIA_ROOT / uploads.of(claim).get().path).is_file()
     assert Notification.objects.filter(user=world.resident, title__contains="请确认").count() == 1
 
 
