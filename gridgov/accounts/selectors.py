@@ -4,12 +4,6 @@ from gridgov.accounts.models import Role, User
 from gridgov.core.scope import scope_prefixes
 
 
-def client_ip(request) -> str | None:
-    # Behind the reverse proxy the left-most X-Forwarded-For is the client (docs/deploy.md).
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return (forwarded.split(",")[0].strip() or None) if forwarded else request.META.get("REMOTE_ADDR")
-
-
 def user_profile(user: User) -> dict:
     return {
         "username": user.username,

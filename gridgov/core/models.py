@@ -210,3 +210,25 @@ class TimelineEvent(models.Model):
         if self.pk is not None:
             raise AppendOnlyError("timeline events are append-only")
         super().save(*args, **kwargs)
+
+
+class RateCounter(models.Model):
+    """Requests counted for one rate limit (``scope``) and one key (a client address, a case) in one fixed
+    window — the database store of ``core.ratelimit`` when Redis is not configured. Counted by one upsert
+    statement; rows of windows that have ended are pruned."""
+
+    scope = models.CharField(max_length=32)
+    ident = models.CharField(max_length=64)
+    window_start = models.BigIntegerField()  # seconds since the epoch
+    expires = models.BigIntegerField(db_index=True)  # the end of the window, seconds since the epoch
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("访问计数")
+        verbose_name_plural = _("访问计数")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "ident", "window_start"], name="rate_counter_per_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.ident} @{self.window_start}: {self.count}"
