@@ -11,6 +11,7 @@ from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyCookie, HttpBearer
 
 from gridgov.core.errors import DomainError
+from gridgov.core.ratelimit import rate_limited
 
 
 class BearerToken(HttpBearer):
@@ -53,6 +54,7 @@ api = NinjaAPI(
     urls_namespace="api-1",
     auth=AUTH,
     docs_url="/docs",
+    docs_decorator=rate_limited("public"),
     renderer=Utf8Renderer(),
 )
 

@@ -213,22 +213,20 @@ class TimelineEvent(models.Model):
 
 
 class RateCounter(models.Model):
-    """Requests counted for one rate limit (``scope``) and one key (a client address, a case) in one fixed
-    window — the database store of ``core.ratelimit`` when Redis is not configured. Counted by one upsert
-    statement; rows of windows that have ended are pruned."""
+    """Requests counted for one rate limit (``scope``) and one key (a client address, a case) in the
+    current window — the database store of ``core.ratelimit`` when Redis is not configured. A window opens
+    at the first request counted and lasts the limit's period; one upsert statement counts (and opens a new
+    window once the old one has ended). Rows of ended windows are pruned."""
 
     scope = models.CharField(max_length=32)
     ident = models.CharField(max_length=64)
-    window_start = models.BigIntegerField()  # seconds since the epoch
-    expires = models.BigIntegerField(db_index=True)  # the end of the window, seconds since the epoch
+    expires = models.BigIntegerField(db_index=True)  # the end of the window, ms since the epoch
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("访问计数")
         verbose_name_plural = _("访问计数")
-        constraints = [
-            models.UniqueConstraint(fields=["scope", "ident", "window_start"], name="rate_counter_per_window")
-        ]
+        constraints = [models.UniqueConstraint(fields=["scope", "ident"], name="rate_counter_per_key")]
 
     def __str__(self) -> str:
-        return f"{self.scope} {self.ident} @{self.window_start}: {self.count}"
+        return f"{self.scope} {self.ident}: {self.count}"

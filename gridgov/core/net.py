@@ -62,6 +62,8 @@ def client_address(request) -> str | None:
     # Several X-Forwarded-For header lines arrive joined by commas, in order.
     hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
     for hop in reversed(hops):
+        if not hop.strip():
+            continue
         address = parse_address(hop)
         if address is None:
             break  # not written by a proxy we trust: the last good hop is as far as we can see

@@ -1,14 +1,16 @@
-"""Rate limits: requests per fixed window, per endpoint class and client address (decision 30).
+"""Rate limits: requests per window, per endpoint class and client address (decision 30).
 
-The count must be shared by every web process, so it lives in Redis when ``RATE_LIMIT_REDIS_URL`` is set
-(by default ``GRIDGOV_REDIS_URL``: ``SET NX EX`` + ``INCR`` in one ``MULTI``) and in the database
-otherwise (``RateCounter``: one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement; windows that
-have ended are pruned). Both are atomic, so concurrent requests never count the same place twice.
+A window opens at the first request counted for a key and lasts the limit's period; the request that
+finds the window ended opens the next one. The count must be shared by every web process, so it lives in
+Redis when ``RATE_LIMIT_REDIS_URL`` is set (by default ``GRIDGOV_REDIS_URL``; one Lua script per count,
+keys expire with their window) and in the database otherwise (``RateCounter``: one ``INSERT … ON CONFLICT
+DO UPDATE … RETURNING`` statement; rows of ended windows are pruned). Both are atomic, so concurrent
+requests never get the same count. Windows are judged by the web process's clock, in both stores.
 
 ``limit(request, name)`` is what the public endpoints call: it counts one request of class ``name``
 (``RATE_LIMITS``) from the client's address and raises ``Throttled`` (429, ``Retry-After``) once the
 class's allowance for the window is used up. ``hit``/``release`` count anything else under a key of the
-caller's choosing (the attempts with one case's rating code).
+caller's choosing (the wrong rating codes of one case).
 """
 
 from __future__ import annotations
@@ -33,15 +35,19 @@ from gridgov.core.net import address_group, client_address
 log = logging.getLogger(__name__)
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 @dataclass(frozen=True)
 class Hit:
     """One counted request: the count of its window so far (itself included) and when the window ends."""
 
     scope: str
     ident: str
-    window_start: int
     count: int
     limit: int
+    window_end: int  # ms since the epoch; also names the window
     retry_after: int  # whole seconds until the window ends (at least 1)
 
     @property
@@ -50,45 +56,60 @@ class Hit:
 
 
 class DatabaseCounter:
-    """Counts in ``core.RateCounter`` rows, one per (scope, key, window)."""
+    """Counts in ``core.RateCounter``, one row per (scope, key)."""
 
-    prune_every = 60  # seconds between one process's deletions of ended windows
+    prune_every_ms = 60_000  # between one process's deletions of ended windows
 
     def __init__(self) -> None:
-        self._next_prune = 0.0
+        self._next_prune = 0
 
-    def incr(self, scope: str, ident: str, window_start: int, expires: int) -> int:
+    def incr(self, scope: str, ident: str, now: int, period: int) -> tuple[int, int]:
         table = connection.ops.quote_name(RateCounter._meta.db_table)
-        now = time.time()
         with connection.cursor() as cursor:
             if now >= self._next_prune:
-                self._next_prune = now + self.prune_every
-                cursor.execute(f"DELETE FROM {table} WHERE expires < %s", [int(now)])
+                self._next_prune = now + self.prune_every_ms
+                cursor.execute(f"DELETE FROM {table} WHERE expires <= %s", [now])
+            # SET expressions read the row as it was, so both CASEs see the same old window.
             cursor.execute(
-                f"INSERT INTO {table} (scope, ident, window_start, expires, count) VALUES (%s, %s, %s, %s, 1) "
-                f"ON CONFLICT (scope, ident, window_start) DO UPDATE SET count = {table}.count + 1 "
-                "RETURNING count",
-                [scope, ident, window_start, expires],
+                f"INSERT INTO {table} (scope, ident, expires, count) VALUES (%s, %s, %s, 1) "
+                "ON CONFLICT (scope, ident) DO UPDATE SET "
+                f"count = CASE WHEN {table}.expires <= %s THEN 1 ELSE {table}.count + 1 END, "
+                f"expires = CASE WHEN {table}.expires <= %s THEN excluded.expires ELSE {table}.expires END "
+                "RETURNING count, expires",
+                [scope, ident, now + period, now, now],
             )
-            (count,) = cursor.fetchone()
-        return count
+            count, window_end = cursor.fetchone()
+        return count, window_end
 
-    def decr(self, scope: str, ident: str, window_start: int) -> None:
-        RateCounter.objects.filter(scope=scope, ident=ident, window_start=window_start, count__gt=0).update(
+    def decr(self, scope: str, ident: str, window_end: int) -> None:
+        RateCounter.objects.filter(scope=scope, ident=ident, expires=window_end, count__gt=0).update(
             count=F("count") - 1
         )
 
-    def clear(self, scope: str, ident: str) -> None:
-        RateCounter.objects.filter(scope=scope, ident=ident).delete()
 
-
-# Decrement only a counter that still exists: a DECR on a key that has just expired would create a key
-# without an expiry.
-_DECR_IF_EXISTS = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end return 0"
+# KEYS[1] the counter (a hash: count, end); ARGV now and period in ms. Returns {count, end}.
+_INCR = """
+local now = tonumber(ARGV[1])
+local ends = tonumber(redis.call('HGET', KEYS[1], 'end'))
+if not ends or ends <= now then
+  ends = now + tonumber(ARGV[2])
+  redis.call('HSET', KEYS[1], 'count', 0, 'end', ends)
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+return {redis.call('HINCRBY', KEYS[1], 'count', 1), ends}
+"""
+# Take one back from the window that ends at ARGV[1], if that window is still the current one.
+_DECR = """
+if tonumber(redis.call('HGET', KEYS[1], 'end')) == tonumber(ARGV[1])
+   and tonumber(redis.call('HGET', KEYS[1], 'count')) > 0 then
+  return redis.call('HINCRBY', KEYS[1], 'count', -1)
+end
+return 0
+"""
 
 
 class RedisCounter:
-    """Counts in Redis keys ``<prefix>:<scope>:<key>:<window start>`` that expire with their window."""
+    """Counts in Redis hashes ``<prefix>:<scope>:<key>`` that expire with their window."""
 
     def __init__(self, url: str, prefix: str) -> None:
         import redis
@@ -96,39 +117,29 @@ class RedisCounter:
         self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self.prefix = prefix
         self.errors = redis.RedisError
+        self._incr = self.client.register_script(_INCR)
+        self._decr = self.client.register_script(_DECR)
 
-    def key(self, scope: str, ident: str, window_start: int) -> str:
-        return f"{self.prefix}:{scope}:{ident}:{window_start}"
+    def key(self, scope: str, ident: str) -> str:
+        return f"{self.prefix}:{scope}:{ident}"
 
-    def incr(self, scope: str, ident: str, window_start: int, expires: int) -> int:
-        key = self.key(scope, ident, window_start)
-        ttl = max(1, expires - int(time.time()) + 1)
+    def incr(self, scope: str, ident: str, now: int, period: int) -> tuple[int, int]:
         try:
-            pipe = self.client.pipeline(transaction=True)
-            pipe.set(key, 0, ex=ttl, nx=True)
-            pipe.incr(key)
-            _, count = pipe.execute()
+            count, window_end = self._incr(keys=[self.key(scope, ident)], args=[now, period])
         except self.errors:
             # The limits guard the service; they must not take it down with them.
             log.warning("rate limit %s not counted: Redis is unavailable", scope, exc_info=True)
-            return 0
-        return int(count)
+            return 0, now + period
+        return int(count), int(window_end)
 
-    def decr(self, scope: str, ident: str, window_start: int) -> None:
+    def decr(self, scope: str, ident: str, window_end: int) -> None:
         try:
-            self.client.eval(_DECR_IF_EXISTS, 1, self.key(scope, ident, window_start))
+            self._decr(keys=[self.key(scope, ident)], args=[window_end])
         except self.errors:
             log.warning("rate limit %s not released: Redis is unavailable", scope, exc_info=True)
 
-    def clear(self, scope: str, ident: str) -> None:
-        try:
-            for key in self.client.scan_iter(match=f"{self.prefix}:{scope}:{ident}:*"):
-                self.client.delete(key)
-        except self.errors:
-            log.warning("rate limit %s not cleared: Redis is unavailable", scope, exc_info=True)
 
-
-_counters: dict[tuple[str, str], RedisCounter] = {}
+_redis_counters: dict[tuple[str, str], RedisCounter] = {}
 _database = DatabaseCounter()
 
 
@@ -138,28 +149,21 @@ def counter() -> RedisCounter | DatabaseCounter:
     if not url:
         return _database
     key = (url, settings.RATE_LIMIT_KEY_PREFIX)
-    if key not in _counters:
-        _counters[key] = RedisCounter(url, settings.RATE_LIMIT_KEY_PREFIX)
-    return _counters[key]
+    if key not in _redis_counters:
+        _redis_counters[key] = RedisCounter(url, settings.RATE_LIMIT_KEY_PREFIX)
+    return _redis_counters[key]
 
 
 def hit(scope: str, ident: str, *, limit: int, seconds: int, store=None) -> Hit:
-    """Count one request for ``ident`` under ``scope`` in the current window of ``seconds``."""
-    now = time.time()
-    window_start = int(now // seconds) * seconds
-    expires = window_start + seconds
-    count = (store or counter()).incr(scope, ident, window_start, expires)
-    return Hit(scope, ident, window_start, count, limit, max(1, math.ceil(expires - now)))
+    """Count one request for ``ident`` under ``scope`` in its current window of ``seconds``."""
+    now = _now_ms()
+    count, window_end = (store or counter()).incr(scope, ident, now, seconds * 1000)
+    return Hit(scope, ident, count, limit, window_end, max(1, math.ceil((window_end - now) / 1000)))
 
 
 def release(counted: Hit, *, store=None) -> None:
-    """Take back one counted request (it turned out not to count, e.g. the right rating code)."""
-    (store or counter()).decr(counted.scope, counted.ident, counted.window_start)
-
-
-def clear(scope: str, ident: str, *, store=None) -> None:
-    """Forget every window counted for ``ident`` under ``scope``."""
-    (store or counter()).clear(scope, ident)
+    """Take back one counted request (it turned out not to count: the right rating code)."""
+    (store or counter()).decr(counted.scope, counted.ident, counted.window_end)
 
 
 def limit(request, name: str) -> None:

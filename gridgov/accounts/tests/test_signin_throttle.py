@@ -268,3 +268,26 @@ def test_concurrent_guesses_cannot_exceed_the_pair_limit(settings):
     assert statuses.count(401) <= 3
     assert set(statuses) <= {401, 429}
     assert LoginFailure.objects.filter(username="admin", ip=A).count() == statuses.count(401)
+
+
+# ---------------------------------------------------------------- the sign-in rate limit
+
+
+def test_every_way_in_shares_the_signin_rate_limit_per_address(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "signin": 3}
+    make_admin("admin")
+    client = Client()
+    with time_machine.travel(START, tick=False):
+        assert token("admin", "wrong-password").status_code == 401
+        assert page_login(client, "admin", "wrong-password").status_code == 400
+        admin_login(client, "admin", "wrong-password")
+        refused = token("admin", PASSWORD)
+        assert refused.status_code == 429 and refused["Retry-After"] == "60"
+        assert refused.json()["code"] == "rate_limited"
+        page = page_login(client, "admin", PASSWORD)
+        assert page.status_code == 429 and page["Retry-After"] == "60"
+        assert "请求过于频繁" in admin_login(client, "admin", PASSWORD).content.decode()
+        assert not signed_in(client)
+        # counted apart from the failures: the refusals were never tried
+        assert LoginFailure.objects.filter(username="admin").count() == 3
+        assert token("admin", PASSWORD, B).status_code == 200
