@@ -256,6 +256,7 @@ def _kept_token(request, key: str, ref: str) -> str | None:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("public", methods=("GET",))  # a report sent without an account counts under "intake"
 def report(request):
     """上报问题: open to everyone; a signed-in resident finds their contact filled in."""
     user = _user(request)

@@ -206,16 +206,18 @@ def too_many_requests(request, exc: DomainError):
     return with_retry_after(response, exc)
 
 
-def rate_limited(name: str):
-    """A view decorator: the view runs only while the client is within class ``name``'s limit."""
+def rate_limited(name: str, *, methods: tuple[str, ...] | None = None):
+    """A view decorator: the view runs only while the client is within class ``name``'s limit (counting
+    only requests of ``methods`` when given)."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            try:
-                limit(request, name)
-            except Throttled as exc:
-                return too_many_requests(request, exc)
+            if methods is None or request.method in methods:
+                try:
+                    limit(request, name)
+                except Throttled as exc:
+                    return too_many_requests(request, exc)
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -208,6 +208,8 @@ def test_categories_and_the_report_map_are_limited(world, settings):
     assert client.get("/api/v1/categories", REMOTE_ADDR=A).status_code == 200
     assert client.get("/report/map.json", REMOTE_ADDR=A).status_code == 200
     assert_rate_limited(client.get("/api/v1/categories", REMOTE_ADDR=A))
-    page = client.get("/report/map.json", REMOTE_ADDR=A)
-    assert page.status_code == 429 and page["Retry-After"] == "60"
+    for path in ("/report/map.json", "/report/"):
+        page = client.get(path, REMOTE_ADDR=A)
+        assert page.status_code == 429 and page["Retry-After"] == "60"
     assert client.get("/report/map.json", REMOTE_ADDR=B).status_code == 200
+    assert client.get("/report/", REMOTE_ADDR=B).status_code == 200
