@@ -3,19 +3,18 @@ address) with a progressive delay per username and a lock per address (decision 
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 
 import pytest
 import time_machine
 from django.contrib.auth import authenticate
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from gridgov.accounts.models import LoginFailure
 from gridgov.core.errors import Throttled
 from gridgov.testing.api import ApiClient
+from gridgov.testing.concurrency import race
 from gridgov.testing.factories import PASSWORD, make_admin
 
 pytestmark = pytest.mark.django_db
@@ -248,25 +247,10 @@ def test_impossible_usernames_fail_like_wrong_passwords(username):
 def test_concurrent_guesses_cannot_exceed_the_pair_limit(settings):
     settings.LOGIN_FAILURE_LIMIT = 3
     make_admin("admin")
-    guesses = 8
-    barrier = threading.Barrier(guesses)
-    statuses: list[int] = []
-
-    def guess():
-        try:
-            barrier.wait()
-            statuses.append(token("admin", "wrong-password", A).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=guess) for _ in range(guesses)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert len(statuses) == guesses
-    assert statuses.count(401) <= 3
+    responses = race(*[lambda: token("admin", "wrong-password", A)] * 8)
+    statuses = [r.status_code for r in responses]
     assert set(statuses) <= {401, 429}
+    assert statuses.count(401) <= 3
     assert LoginFailure.objects.filter(username="admin", ip=A).count() == statuses.count(401)
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 
 import pytest
 import time_machine
-from django.db import connection
 from django.test import RequestFactory
 from django.utils import timezone
 
 from gridgov.core import ratelimit
 from gridgov.core.errors import Throttled
 from gridgov.core.models import RateCounter
+from gridgov.testing.concurrency import race
 
 # On a minute boundary, so the test knows where each window ends.
 START = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.get_fixed_timezone(480))
@@ -120,23 +119,8 @@ def test_concurrent_hits_are_each_counted_once(kind, settings, request):
         request.getfixturevalue("rate_limit_redis")
     else:
         settings.RATE_LIMIT_REDIS_URL = ""
-    hits = 8
-    barrier = threading.Barrier(hits)
-    counts: list[int] = []
-
-    def one():
-        try:
-            barrier.wait()
-            counts.append(ratelimit.hit("intake", "192.0.2.1", limit=100, seconds=3600).count)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=one) for _ in range(hits)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert sorted(counts) == list(range(1, hits + 1))
+    counts = race(*[lambda: ratelimit.hit("intake", "192.0.2.1", limit=100, seconds=3600).count] * 8)
+    assert sorted(counts) == list(range(1, 9))
 
 
 # ---------------------------------------------------------------- limit(): per endpoint class and address
