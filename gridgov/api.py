@@ -16,6 +16,7 @@ from gridgov.cases.api import public as public_router
 from gridgov.cases.api import router as cases_router
 from gridgov.cases.kpi_api import router as kpi_router
 from gridgov.core.api import Utf8Renderer, install_error_handlers
+from gridgov.core.ratelimit import rate_limited
 from gridgov.ledger import api as ledger_api
 from gridgov.ledger.import_api import exports, imports
 from gridgov.notify.api import router as inbox_router
@@ -34,6 +35,7 @@ api = NinjaAPI(
     urls_namespace="api-1",
     auth=AUTH,
     docs_url="/docs",
+    docs_decorator=rate_limited("public"),
     renderer=Utf8Renderer(),
 )
 install_error_handlers(api)

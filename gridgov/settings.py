@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -37,6 +38,36 @@ CSRF_TRUSTED_ORIGINS = env_list("GRIDGOV_CSRF_TRUSTED_ORIGINS", "")
 FIELD_KEY = os.environ.get("GRIDGOV_FIELD_KEY", "Z3JpZGdvdi1kZW1vLWZpZWxkLWtleS0wMDAwMDAwMDA=")
 
 REDIS_URL = os.environ.get("GRIDGOV_REDIS_URL", "")
+
+# The reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
+# None by default: the client is the socket peer (gridgov.core.net.client_address).
+TRUSTED_PROXIES = env_list("GRIDGOV_TRUSTED_PROXIES", "")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ValueError(f"GRIDGOV_TRUSTED_PROXIES: {_proxy!r} is not an address or a network") from exc
+
+# Rate limits of the public endpoints: requests per window per client address (IPv6: per /64), per
+# endpoint class; 0 turns a class off. Counted in Redis with GRIDGOV_REDIS_URL (shared by every web
+# process), else in the database (gridgov.core.ratelimit; docs/api.md lists the endpoints).
+RATE_LIMIT_WINDOW_SECONDS = 60
+RATE_LIMITS = {
+    name: int(os.environ.get(f"GRIDGOV_RATE_LIMIT_{name.upper()}", default))
+    for name, default in {
+        "signin": 20,  # POST /api/v1/auth/token, /login/, /admin/login/
+        "intake": 30,  # anonymous reports: POST /api/v1/cases, /report/
+        "tracking": 120,  # GET /api/v1/public/cases/{ref}, /track/{ref}
+        "rating": 10,  # rating or reopening with a rating code (API and page)
+        "wall": 120,  # the wish wall: GET /api/v1/wishes/wall, /wishes/
+        "public": 300,  # other public reads: categories, the report map, the OpenAPI document
+    }.items()
+}
+RATE_LIMIT_REDIS_URL = os.environ.get("GRIDGOV_RATE_LIMIT_REDIS_URL", REDIS_URL)
+RATE_LIMIT_KEY_PREFIX = os.environ.get("GRIDGOV_RATE_LIMIT_KEY_PREFIX", "gridgov:rl")
+# Attempts with a rating code on one case before the code is locked for that case (brute force).
+RATING_CODE_ATTEMPTS = int(os.environ.get("GRIDGOV_RATING_CODE_ATTEMPTS", "5"))
+RATING_CODE_WINDOW_SECONDS = int(os.environ.get("GRIDGOV_RATING_CODE_WINDOW", "3600"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -135,10 +166,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Login throttling: this many failures for one username (or ten times as many from one address)
-# inside the window lock further attempts until the window has passed.
-LOGIN_FAILURE_LIMIT = int(os.environ.get("GRIDGOV_LOGIN_FAILURE_LIMIT", "5"))
+# Every way of signing in (API token, page, admin) checks passwords through this one backend, which holds
+# the sign-in throttle (decision 8).
+AUTHENTICATION_BACKENDS = ["gridgov.accounts.backends.ThrottledModelBackend"]
+# Sign-in throttling, counted over the window (decision 8): this many failures for one (username,
+# address) pair lock that pair; this many from one address, whatever the usernames, lock that address;
+# beyond this many for one username from all addresses together, each attempt waits 1 s, 2 s, 4 s …
+# (at most LOGIN_DELAY_MAX_SECONDS) after the previous failure — slowed down, never locked out.
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("GRIDGOV_LOGIN_FAILURE_WINDOW", "900"))
+LOGIN_FAILURE_LIMIT = int(os.environ.get("GRIDGOV_LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("GRIDGOV_LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
+LOGIN_USERNAME_FAILURE_LIMIT = int(os.environ.get("GRIDGOV_LOGIN_USERNAME_FAILURE_LIMIT", "50"))
+LOGIN_DELAY_MAX_SECONDS = int(os.environ.get("GRIDGOV_LOGIN_DELAY_MAX", "60"))
 API_TOKEN_TTL_DAYS = int(os.environ.get("GRIDGOV_API_TOKEN_TTL_DAYS", "30"))
 WORK_HOURS = os.environ.get("GRIDGOV_WORK_HOURS", "09:00-12:00,13:30-17:30")  # working windows (工作时)
 

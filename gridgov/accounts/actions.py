@@ -1,4 +1,5 @@
-"""Writes on accounts: creating users, signing in (throttled), issuing and checking API tokens."""
+"""Writes on accounts: creating users, signing in (throttled: ``accounts.throttle``), issuing and checking API
+tokens."""
 
 from __future__ import annotations
 
@@ -11,15 +12,14 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gridgov.accounts.models import ROLE_AREA_LEVELS, ApiToken, LoginFailure, Role, Unit, User
+from gridgov.accounts.models import ROLE_AREA_LEVELS, ApiToken, Role, Unit, User
 from gridgov.areas.models import Area
-from gridgov.core import audit
+from gridgov.core import audit, ratelimit
 from gridgov.core.crypto import blind_index
-from gridgov.core.errors import DomainError, Throttled
+from gridgov.core.errors import DomainError
 from gridgov.core.validators import normalise_phone
 
 
@@ -98,37 +98,22 @@ def user_create(
     return user
 
 
-def _recent_failures(username: str, ip: str | None, now) -> tuple[int, int]:
-    since = now - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    recent = LoginFailure.objects.filter(at__gte=since)
-    by_name = recent.filter(username=username).count()
-    by_ip = recent.filter(ip=ip).count() if ip else 0
-    return by_name, by_ip
+def sign_in(*, username: str, password: str, request) -> User:
+    """Check credentials: the one sign-in of the API, the pages and the admin.
 
-
-def sign_in(*, username: str, password: str, ip: str | None = None, request=None) -> User:
-    """Check credentials with throttling. Raises ``Throttled`` (429) while locked, else a 401 error."""
+    Counted under the ``signin`` rate limit of the client's address; the password check goes through the
+    sign-in throttle (``accounts.backends``), which raises ``Throttled`` (429) while the attempt must
+    wait. Wrong credentials are a 401 error.
+    """
+    ratelimit.limit(request, "signin")
     username = (username or "").strip()
     if not username:
         raise DomainError("required", _("请输入用户名"), "username")
     if not password:
         raise DomainError("required", _("请输入密码"), "password")
-    now = timezone.now()
-    limit = settings.LOGIN_FAILURE_LIMIT
-    by_name, by_ip = _recent_failures(username, ip, now)
-    if by_name >= limit or by_ip >= limit * 10:
-        minutes = max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)
-        raise Throttled(
-            "too_many_attempts",
-            _("登录失败次数过多，请 %(minutes)s 分钟后再试") % {"minutes": minutes},
-            "password",
-            extra={"retry_after": settings.LOGIN_FAILURE_WINDOW_SECONDS},
-        )
     user = authenticate(request, username=username, password=password)
     if user is None:
-        LoginFailure.objects.create(username=username, ip=ip, at=now)
         raise DomainError("invalid_credentials", _("用户名或密码不正确"), "password", status=401)
-    LoginFailure.objects.filter(Q(username=username)).delete()
     return user
 
 

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from gridgov.accounts.actions import sign_in, token_issue, token_revoke
-from gridgov.accounts.selectors import client_ip, user_profile
+from gridgov.accounts.selectors import user_profile
 
 router = Router(tags=["accounts"])
 
@@ -39,9 +39,7 @@ class MeOut(Schema):
 
 @router.post("/auth/token", auth=None, response={200: TokenOut}, summary="以用户名和密码换取访问令牌")
 def create_token(request: HttpRequest, payload: TokenIn):
-    user = sign_in(
-        username=payload.username, password=payload.password, ip=client_ip(request), request=request
-    )
+    user = sign_in(username=payload.username, password=payload.password, request=request)
     key, token = token_issue(user=user)
     return {"token": key, "expires_at": token.expires_at.isoformat()}
 

@@ -124,16 +124,20 @@ class ApiToken(models.Model):
 
 
 class LoginFailure(models.Model):
-    """A failed sign-in, kept for throttling (and for the security record)."""
+    """A failed sign-in, kept for the sign-in throttle (``accounts.throttle``) and the security record.
 
-    username = models.CharField(max_length=150, db_index=True)
+    ``ip`` is the client's address (``core.net.client_address``). An attempt's row is written before its
+    password is checked and removed again if the attempt is refused or succeeds.
+    """
+
+    username = models.CharField(max_length=150)
     ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(db_index=True)
 
     class Meta:
         verbose_name = _("登录失败记录")
         verbose_name_plural = _("登录失败记录")
-        indexes = [models.Index(fields=["ip", "at"])]
+        indexes = [models.Index(fields=["ip", "at"]), models.Index(fields=["username", "at"])]
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.at:%Y-%m-%d %H:%M}"

@@ -21,12 +21,6 @@ def area_staff(area_code: str) -> list[User]:
     return staff + [u.backup for u in staff if u.is_away and u.backup_id]
 
 
-def client_ip(request) -> str | None:
-    # Behind the reverse proxy the left-most X-Forwarded-For is the client (docs/deploy.md).
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return (forwarded.split(",")[0].strip() or None) if forwarded else request.META.get("REMOTE_ADDR")
-
-
 def user_profile(user: User) -> dict:
     return {
         "username": user.username,

@@ -5,6 +5,7 @@ appends the timeline event and the audit entry, and notifies whom it concerns.""
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import Role, Unit
 from gridgov.accounts.selectors import area_staff, unit_handlers
@@ -37,7 +39,7 @@ from gridgov.cases.models import (
     WhistleCall,
 )
 from gridgov.cases.workflow import MACHINE, actions_in_state
-from gridgov.core import audit, uploads
+from gridgov.core import audit, ratelimit, uploads
 from gridgov.core.calendar import add_limit
 from gridgov.core.crypto import blind_index
 from gridgov.core.db import insert_together, prepared_statements
@@ -766,16 +768,47 @@ def case_close(*, ref: str, by, note: str = "") -> Case:
     return case
 
 
+def _code_matches(stored_hash: str, token: str) -> bool:
+    return bool(stored_hash) and secrets.compare_digest(stored_hash, _hash_token(token))
+
+
+def _bad_code(ref: str) -> NotFound:
+    return NotFound(f"事件 {ref} 不存在或评价码无效", field="token")
+
+
+def _code_attempt(ref: str, token: str) -> None:
+    """Count an attempt with a rating code on ``ref``, before the action's transaction (so a wrong code
+    stays counted): ``RATING_CODE_ATTEMPTS`` wrong codes within ``RATING_CODE_WINDOW_SECONDS`` lock the code
+    for this case — rating codes cannot be guessed by brute force. The right code is not counted."""
+    stored = Case.objects.filter(ref=ref).values_list("rate_token_hash", flat=True).first()
+    if stored is None:
+        raise _bad_code(ref)
+    counted = ratelimit.hit(
+        "rating_code",
+        ref,
+        limit=settings.RATING_CODE_ATTEMPTS,
+        seconds=settings.RATING_CODE_WINDOW_SECONDS,
+    )
+    if counted.exceeded:
+        raise DomainError(
+            "code_locked",
+            _("评价码输错次数过多，已暂停使用。请 %(minutes)s 分钟后再试，或联系所在社区办理评价或重办")
+            % {"minutes": math.ceil(counted.retry_after / 60)},
+            "token",
+            status=429,
+            extra={"retry_after": counted.retry_after},
+        )
+    if not _code_matches(stored, token):
+        raise _bad_code(ref)
+    ratelimit.release(counted)
+
+
 def _reporter_or_token(ref: str, by, token: str | None) -> tuple[Case, object]:
     """The reporter acts either signed in or with the one-time token given at intake."""
     if token:
         case = Case.objects.select_for_update().filter(ref=ref).first()
-        if (
-            case is None
-            or not case.rate_token_hash
-            or not secrets.compare_digest(case.rate_token_hash, _hash_token(token))
-        ):
-            raise NotFound(f"事件 {ref} 不存在或评价码无效", field="token")
+        if case is None or not _code_matches(case.rate_token_hash, token):
+            raise _bad_code(ref)
         return case, None
     if by is None or not getattr(by, "is_authenticated", False):
         raise DomainError("required", "请输入评价码", "token", status=401)
@@ -786,6 +819,8 @@ def case_rate(*, ref: str, by=None, token: str | None = None, rating: str, comme
     if rating not in Rating.values:
         raise DomainError("invalid", f"评价只能是：{', '.join(Rating.values)}", "rating")
     comment = (comment or "").strip()[:500]
+    if token:
+        _code_attempt(ref, token)
     with transaction.atomic():
         case, actor = _reporter_or_token(ref, by, token)
         if case.state != State.CLOSED:
@@ -812,6 +847,8 @@ def case_rate(*, ref: str, by=None, token: str | None = None, rating: str, comme
 
 def case_reopen(*, ref: str, by=None, token: str | None = None, reason: str) -> Case:
     """重办: an unsatisfied reporter (or the dispatcher for them) reopens within the category's window."""
+    if token:
+        _code_attempt(ref, token)
     with transaction.atomic():
         case, actor = _reporter_or_token(ref, by, token)
         if actor is not None:

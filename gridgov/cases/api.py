@@ -12,6 +12,7 @@ from gridgov.accounts.auth import BearerToken, SessionCookie
 from gridgov.cases import actions, selectors
 from gridgov.cases.models import Case, CaseEvent, State
 from gridgov.cases.workflow import allowed_actions
+from gridgov.core import ratelimit
 
 STATE_LABELS = dict(State.choices)
 
@@ -241,6 +242,8 @@ def _detail(user, case: Case) -> Case:
 
 @router.post("", response={201: IntakeOut, 200: IntakeOut}, auth=OptionalAuth(), summary="上报事件")
 def create_case(request: HttpRequest, payload: CaseIn):
+    if _user(request) is None:
+        ratelimit.limit(request, "intake")
     key = request.headers.get("Idempotency-Key") or payload.client_id
     intake = actions.case_report(
         by=_user(request),
@@ -447,6 +450,8 @@ def _public(case: Case) -> dict:
     "/{ref}/rate", response=PublicCaseOut, auth=OptionalAuth(), summary="评价（上报人，登录或凭评价码）"
 )
 def rate(request: HttpRequest, ref: str, payload: RateIn):
+    if payload.token:
+        ratelimit.limit(request, "rating")
     return _public(
         actions.case_rate(
             ref=ref, by=_user(request), token=payload.token, rating=payload.rating, comment=payload.comment
@@ -456,6 +461,8 @@ def rate(request: HttpRequest, ref: str, payload: RateIn):
 
 @router.post("/{ref}/reopen", response=PublicCaseOut, auth=OptionalAuth(), summary="重办（评价不满意时）")
 def reopen(request: HttpRequest, ref: str, payload: ReopenIn):
+    if payload.token:
+        ratelimit.limit(request, "rating")
     return _public(
         actions.case_reopen(ref=ref, by=_user(request), token=payload.token, reason=payload.reason)
     )
@@ -463,6 +470,7 @@ def reopen(request: HttpRequest, ref: str, payload: ReopenIn):
 
 @public.get("/cases/{ref}", response=PublicCaseOut, auth=None, summary="公开跟踪（无个人信息）")
 def track(request: HttpRequest, ref: str):
+    ratelimit.limit(request, "tracking")
     return _public(selectors.public_case(ref))
 
 
@@ -484,4 +492,5 @@ class CategoryOut(Schema):
 
 @categories.get("", response=list[CategoryOut], auth=None, summary="事项分类及时限")
 def list_categories(request: HttpRequest):
+    ratelimit.limit(request, "public")
     return list(selectors.categories())

@@ -30,9 +30,10 @@ from gridgov.areas.selectors import public_grid_outlines
 from gridgov.cases import actions, selectors, workflow
 from gridgov.cases.api import PUBLIC_NOTE_ACTIONS
 from gridgov.cases.models import OPEN_STATES, Channel, Rating, State
-from gridgov.core import uploads
+from gridgov.core import ratelimit, uploads
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.models import Upload
+from gridgov.core.ratelimit import rate_limited, with_retry_after
 from gridgov.core.scope import is_staff
 
 PAGE_SIZE = 50
@@ -225,6 +226,7 @@ def _kept_token(request, key: str, ref: str) -> str | None:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("public", methods=("GET",))  # a report sent without an account counts under "intake"
 def report(request):
     """上报问题: open to everyone; a signed-in resident finds their contact filled in."""
     user = _user(request)
@@ -257,6 +259,8 @@ def report(request):
     photos = request.FILES.getlist("photos")
     staff = is_staff(user)
     try:
+        if user is None:
+            ratelimit.limit(request, "intake")
         intake = actions.case_report(
             by=user,
             channel=(values["channel"] or Channel.GRID_WORKER) if staff else None,
@@ -275,7 +279,7 @@ def report(request):
     except DomainError as exc:
         context = _report_context(request, values, _errors(exc, REPORT_FIELDS))
         context["photos_dropped"] = bool(photos)
-        return render(request, "cases/report.html", context, status=_status(exc))
+        return with_retry_after(render(request, "cases/report.html", context, status=_status(exc)), exc)
     case = intake.case
     key = values["idempotency_key"]
     if intake.rate_token:
@@ -297,6 +301,7 @@ def report(request):
 
 
 @require_GET
+@rate_limited("public")
 def report_map(request):
     """The district outline and its grids as GeoJSON for the report form's map. Grid names and codes are
     public (posted on duty cards), so this needs no sign-in and carries nothing else."""
@@ -373,6 +378,7 @@ def track_lookup(request):
 
 
 @require_GET
+@rate_limited("tracking")
 def track(request, ref: str):
     try:
         case = selectors.public_case(ref)
@@ -388,13 +394,15 @@ def _track_error(request, ref: str, exc: DomainError, form: str, known: set[str]
         raise Http404(missing.message) from missing
     status = 400 if exc.status in (401, 404) else _status(exc)
     context = _track_context(request, case, errors=_errors(exc, known), values=values, form=form)
-    return render(request, "cases/track.html", context, status=status)
+    return with_retry_after(render(request, "cases/track.html", context, status=status), exc)
 
 
 @require_POST
 def track_rate(request, ref: str):
     values = {name: request.POST.get(name, "") for name in ("rating", "comment", "token")}
     try:
+        if values["token"].strip():
+            ratelimit.limit(request, "rating")
         actions.case_rate(
             ref=ref,
             by=_user(request),
@@ -412,6 +420,8 @@ def track_rate(request, ref: str):
 def track_reopen(request, ref: str):
     values = {name: request.POST.get(name, "") for name in ("reason", "token")}
     try:
+        if values["token"].strip():
+            ratelimit.limit(request, "rating")
         actions.case_reopen(
             ref=ref, by=_user(request), token=values["token"].strip() or None, reason=values["reason"]
         )

@@ -265,3 +265,23 @@ class Upload(models.Model):
     @property
     def thumb_url(self) -> str:
         return reverse("core:file_thumb", args=[self.pk])
+
+
+class RateCounter(models.Model):
+    """Requests counted for one rate limit (``scope``) and one key (a client address, a case) in the
+    current window — the database store of ``core.ratelimit`` when Redis is not configured. A window opens
+    at the first request counted and lasts the limit's period; one upsert statement counts (and opens a new
+    window once the old one has ended). Rows of ended windows are pruned."""
+
+    scope = models.CharField(max_length=32)
+    ident = models.CharField(max_length=64)
+    expires = models.BigIntegerField(db_index=True)  # the end of the window, ms since the epoch
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("访问计数")
+        verbose_name_plural = _("访问计数")
+        constraints = [models.UniqueConstraint(fields=["scope", "ident"], name="rate_counter_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.ident}: {self.count}"

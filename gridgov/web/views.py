@@ -8,7 +8,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from gridgov.accounts.actions import sign_in
-from gridgov.accounts.selectors import client_ip
 from gridgov.areas.selectors import (
     area_children_visible,
     area_get_visible,
@@ -16,6 +15,7 @@ from gridgov.areas.selectors import (
     area_scope_roots,
 )
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.ratelimit import with_retry_after
 
 
 @login_required
@@ -29,12 +29,7 @@ def login_view(request):
     if request.method == "POST":
         username = request.POST.get("username", "")
         try:
-            user = sign_in(
-                username=username,
-                password=request.POST.get("password", ""),
-                ip=client_ip(request),
-                request=request,
-            )
+            user = sign_in(username=username, password=request.POST.get("password", ""), request=request)
         except DomainError as exc:
             error = exc
         else:
@@ -49,7 +44,8 @@ def login_view(request):
         "username": username,
         "next": request.POST.get("next") or request.GET.get("next", ""),
     }
-    return render(request, "web/login.html", context, status=status)
+    response = render(request, "web/login.html", context, status=status)
+    return with_retry_after(response, error) if error is not None else response
 
 
 @require_POST

@@ -7,8 +7,8 @@ from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
-from ninja.throttling import AnonRateThrottle
 
+from gridgov.core import ratelimit
 from gridgov.wishes import actions, selectors
 from gridgov.wishes.models import Wish, WishClaim
 from gridgov.wishes.workflow import allowed_actions
@@ -281,11 +281,11 @@ def list_wishes(request: HttpRequest, q: Query[WishFilters]):
     "/wall",
     response=list[WallOut],
     auth=None,
-    throttle=[AnonRateThrottle("120/m")],
     summary="心愿墙（公开，无需登录；匿名显示，不含姓名、电话、住址）",
 )
 @paginate(PageNumberPagination, page_size=50)
 def wall(request: HttpRequest, q: Query[WallFilters]):
+    ratelimit.limit(request, "wall")
     return _Mapped(selectors.wall(**q.dict()), wall_dict)
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gridgov.areas.models import Area, Level
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.ratelimit import rate_limited
 from gridgov.core.scope import filter_in_scope, is_staff
 from gridgov.core.workflow import Rating
 from gridgov.services.models import ServiceCategory
@@ -71,6 +72,7 @@ def _categories():
 
 
 @require_GET
+@rate_limited("wall")
 def wall(request):
     """心愿墙: published wishes, anonymised; a claim button for those who may claim."""
     area = (request.GET.get("area") or "").strip() or None

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from gridgov.cases import actions
 from gridgov.cases.models import Case, CaseEvent, Dispatch
 from gridgov.testing.api import ApiClient
+from gridgov.testing.concurrency import race
 
 from .conftest import IN_GRID_111, report
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(*calls):
-    """Run the calls at the same moment in separate threads; return their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 def test_two_units_claiming_the_same_dispatch_one_wins(world):
