@@ -181,11 +181,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Sent on every response by gridgov.core.middleware (see "Content-Security-Policy" in docs/architecture.md).
 # Scripts only from our own static files: no inline script, no inline event handler, no eval (htmx runs
-# with allowEval off). Styles, images, fonts and fetches fall back to default-src: our own origin only, and
-# no inline style either (Leaflet and htmx set styles through the DOM, which a policy does not restrict).
+# with allowEval off). Styles, fonts and fetches fall back to default-src: our own origin only, and no
+# inline style either (Leaflet and htmx set styles through the DOM, which a policy does not restrict).
+# Images may also be data: URLs (the icons in the API documentation's stylesheet).
 CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
     "object-src": ["'none'"],
     "frame-ancestors": ["'none'"],
     "base-uri": ["'self'"],

@@ -13,14 +13,24 @@ from gridgov.testing.factories import PASSWORD, make_admin
 from gridgov.testing.security import inline_code, response_problems
 
 POLICY = (
-    "default-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+    "default-src 'self'; script-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'"
 )
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "path", ["/", "/login/", "/report/", "/wishes/", "/admin/login/", "/no-such-page/", "/api/v1/categories"]
+    "path",
+    [
+        "/",
+        "/login/",
+        "/report/",
+        "/wishes/",
+        "/admin/login/",
+        "/api/v1/docs",
+        "/no-such-page/",
+        "/api/v1/categories",
+    ],
 )
 def test_every_answer_carries_the_security_headers(client, path):
     response = client.get(path)
