@@ -55,3 +55,33 @@ def rate_limit_redis(settings):
     for key in client.scan_iter(match=f"{prefix}:*"):
         client.delete(key)
     client.close()
+
+
+@pytest.fixture
+def policy_problems() -> list[str]:
+    """What the security-policy check below found in this test (a test of the check itself empties it)."""
+    return []
+
+
+@pytest.fixture(autouse=True)
+def _security_policy_on_every_page(request, monkeypatch, policy_problems):
+    """Every response a test receives through Django's test client carries the Content-Security-Policy and
+    holds no inline code; every page a browser test opens reports no policy violation. Either fails the
+    test that saw it (gridgov/testing/security.py)."""
+    from django.test import Client
+
+    from gridgov.testing.security import response_problems, watch_browsers
+
+    send = Client.request
+
+    def checked(self, **kwargs):
+        response = send(self, **kwargs)
+        policy_problems.extend(response_problems(response, kwargs.get("PATH_INFO", "")))
+        return response
+
+    monkeypatch.setattr(Client, "request", checked)
+    if request.node.get_closest_marker("browser"):
+        watch_browsers(monkeypatch, policy_problems)
+    yield
+    if policy_problems:
+        pytest.fail("Content-Security-Policy:\n" + "\n".join(dict.fromkeys(policy_problems)), pytrace=False)

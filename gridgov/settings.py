@@ -95,6 +95,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gridgov.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -208,10 +209,33 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("GRIDGOV_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Served over HTTPS (directly or behind a TLS-terminating proxy, see docs/deploy.md): cookies only over
+# HTTPS, and browsers told to use nothing else for a year (HSTS, sent on HTTPS responses only).
+SECURE_COOKIES = env_bool("GRIDGOV_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_HSTS_SECONDS = int(os.environ.get("GRIDGOV_HSTS_SECONDS", "31536000")) if SECURE_COOKIES else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_COOKIES
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Sent on every response by gridgov.core.middleware (see "Content-Security-Policy" in docs/architecture.md).
+# Scripts only from our own static files: no inline script, no inline event handler, no eval (htmx runs
+# with allowEval off). Styles, fonts and fetches fall back to default-src: our own origin only, and no
+# inline style either (Leaflet and htmx set styles through the DOM, which a policy does not restrict).
+# Images may also be data: URLs (the icons in the API documentation's stylesheet).
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+}
+# Our own pages may ask for the device's position and the camera (the report page); no frame may, and
+# nothing may use the microphone, payment or USB.
+PERMISSIONS_POLICY = "geolocation=(self), camera=(self), microphone=(), payment=(), usb=()"
 
 NINJA_PAGINATION_PER_PAGE = 50
 

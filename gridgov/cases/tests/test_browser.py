@@ -18,19 +18,11 @@ from playwright.sync_api import sync_playwright
 
 from gridgov.accounts.models import Unit, User
 from gridgov.cases.models import Case, Category, RoutingRule
+from gridgov.testing.browser import CHROMIUM_ARGS
 from gridgov.testing.factories import PASSWORD, make_tree, make_user
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {"width": 390, "height": 844}
 
 

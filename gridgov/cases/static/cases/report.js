@@ -68,6 +68,13 @@
     return null;
   }
 
+  // Names are user text: Leaflet sets a string as innerHTML, so a tooltip gets an element holding text.
+  function textElement(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
   // A grid's name stays written inside it while it fits there; otherwise it shows on hover only.
   function label(map, path) {
     var text = path.feature.properties.name || "";
@@ -80,7 +87,7 @@
     }
     path.labelFits = fits;
     path.unbindTooltip();
-    path.bindTooltip(text, {
+    path.bindTooltip(textElement(text), {
       permanent: fits,
       direction: fits ? "center" : "top",
       sticky: !fits,

@@ -80,6 +80,13 @@
     });
   }
 
+  // Names are user text: Leaflet sets a string as innerHTML, so a tooltip gets an element holding text.
+  function textElement(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
   // A name stays written inside its polygon while it fits there; otherwise it shows on hover only.
   function label(map, path) {
     var props = path.feature.properties || {};
@@ -93,7 +100,7 @@
     }
     path.labelFits = fits;
     path.unbindTooltip();
-    path.bindTooltip(text, {
+    path.bindTooltip(textElement(text), {
       permanent: fits,
       direction: fits ? "center" : "top",
       sticky: !fits,
