@@ -25,7 +25,6 @@ import sys
 import threading
 import zipfile
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote
@@ -155,15 +154,7 @@ def world(settings, tmp_path):
     whose head has an ID number and a phone (both encrypted at rest)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     tree = make_tree()
-    category = Category.objects.create(
-        code="litter",
-        name="垃圾堆放",
-        response_limit=Decimal("2"),
-        response_unit="urgent_hours",
-        resolution_limit=Decimal("24"),
-        resolution_unit="urgent_hours",
-        anonymous_allowed=False,
-    )
+    category = Category.objects.create(code="litter", name="垃圾堆放")  # default limits
     w = SimpleNamespace(tree=tree, category=category)
     w.case = report(w, photos=[photo("a.png"), photo("b.png")]).case
     w.plain_case = report(w, description="楼道灯坏了").case
