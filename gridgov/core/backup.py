@@ -680,6 +680,25 @@ class SqliteTarget:
     def prepare(self, manifest: dict, force: bool) -> None:
         """Nothing to prepare: SQLite needs no programs."""
 
+    @staticmethod
+    def _check(source: sqlite3.Connection, table_rows: dict[str, int]) -> None:
+        """The copy to be restored is a sound SQLite database with the manifest's rows in every table."""
+        try:
+            sound = source.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            counts = {}
+            for table in table_rows:
+                counts[table] = source.execute(f"SELECT count(*) FROM {_quote_ident(table)}").fetchone()[0]
+        except sqlite3.Error:
+            sound = False
+        if not sound:
+            raise BackupError(_("备份中的 SQLite 数据库未通过完整性检查；目标数据库未改动"))
+        for table, expected in table_rows.items():
+            if counts[table] != expected:
+                raise BackupError(
+                    _("表 %(table)s 有 %(found)s 行，清单记载 %(expected)s 行；目标数据库未改动")
+                    % {"table": table, "found": counts[table], "expected": expected}
+                )
+
     def load(self, zf: zipfile.ZipFile, manifest: dict, force: bool) -> None:  # noqa: ARG002
         member = manifest["database"]["member"]
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -689,15 +708,7 @@ class SqliteTarget:
                 _read_member(zf, member, manifest["members"][member], out.write)
             source = sqlite3.connect(staged)
             try:
-                if source.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                    raise BackupError(_("备份中的 SQLite 数据库未通过完整性检查；目标数据库未改动"))
-                for table, expected in manifest["database"]["table_rows"].items():
-                    found = source.execute(f"SELECT count(*) FROM {_quote_ident(table)}").fetchone()[0]
-                    if found != expected:
-                        raise BackupError(
-                            _("表 %(table)s 有 %(found)s 行，清单记载 %(expected)s 行；目标数据库未改动")
-                            % {"table": table, "found": found, "expected": expected}
-                        )
+                self._check(source, manifest["database"]["table_rows"])
                 created = not self.path.exists()
                 try:
                     target = sqlite3.connect(self.path, timeout=60)
