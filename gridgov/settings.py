@@ -153,6 +153,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             server_side_binding=True, prepare_threshold=None
         )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Where `gridgov backup`/`restore` find pg_dump, pg_restore and psql; empty: the PATH and the usual
+# installation directories (docs/deploy.md, "Backup and restore").
+PG_BIN_DIR = os.environ.get("GRIDGOV_PG_BIN_DIR", "")
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
