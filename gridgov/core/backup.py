@@ -98,10 +98,8 @@ def _notify(progress: Progress | None, phase: str, **info) -> None:
 def _gridgov_version() -> str:
     try:
         return metadata.version("gridgov")
-    except metadata.PackageNotFoundError:
-        from gridgov import __version__
-
-        return __version__
+    except metadata.PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown"
 
 
 def _inside(path: Path, root: Path) -> bool:

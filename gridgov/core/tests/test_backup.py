@@ -36,11 +36,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
-from gridgov.cases.models import Attachment, Case, Category
+from gridgov.cases.models import Case, Category
 from gridgov.cases.tests.conftest import report
 from gridgov.cases.tests.test_intake_api import png_bytes
 from gridgov.core.backup import DATABASE_MEMBERS, MANIFEST, BackupError, backup_create, pg_tool
 from gridgov.core.crypto import blind_index, decrypt
+from gridgov.core.models import Upload
 from gridgov.ledger.models import Resident
 from gridgov.testing.factories import make_ledger, make_tree
 
@@ -221,8 +222,9 @@ def test_backup_restores_into_an_empty_database_with_every_case_resident_and_pho
     assert decrypt(restored["李秀英"][0]) == world.spouse.id_number
     # every photo, with the same bytes, where its row says
     assert target.files() == uploaded
-    paths = {r[0] for r in target.query("SELECT path FROM cases_attachment")}
-    assert paths == set(Attachment.objects.values_list("path", flat=True)) and len(paths) == 2
+    paths = {r[0] for r in target.query("SELECT path FROM core_upload WHERE owner = 'cases.case'")}
+    assert paths == set(Upload.objects.filter(owner="cases.case").values_list("path", flat=True))
+    assert len(paths) == 2
     assert paths <= set(uploaded)
     # the migration state is the source's, and the restored database is complete enough to migrate
     with connection.cursor() as cursor:
@@ -392,7 +394,7 @@ def test_a_backup_taken_while_cases_are_reported_is_restorable(world, target, tm
     refs = {r[0] for r in target.query("SELECT ref FROM cases_case")}
     assert set(made[:before]) <= refs and refs <= set(Case.objects.values_list("ref", flat=True))
     restored_files, source_files = target.files(), media_bytes(Path(settings.MEDIA_ROOT))
-    paths = [r[0] for r in target.query("SELECT path FROM cases_attachment")]
+    paths = [r[0] for r in target.query("SELECT path FROM core_upload WHERE owner = 'cases.case'")]
     assert len(paths) == len(refs)  # one photo per writer's case; the world's cases have two and none
     for path in paths:
         assert restored_files[path] == source_files[path]

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from gridgov.areas.actions import area_update
-from gridgov.orders.models import ServiceCategory
+from gridgov.services.models import ServiceCategory
 from gridgov.testing.browser import chromium
 from gridgov.testing.factories import PASSWORD, make_tree, make_user
 
