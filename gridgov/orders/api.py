@@ -11,10 +11,10 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from gridgov.core.errors import DomainError
-from gridgov.core.timeline import timeline_of
+from gridgov.core.timeline import timeline_rows
 from gridgov.orders import actions, selectors
 from gridgov.orders.models import Order, ServiceCategory, ServiceItem
-from gridgov.orders.workflow import allowed_actions
+from gridgov.orders.workflow import MACHINE, allowed_actions
 
 router = Router(tags=["服务点单"])  # /orders
 catalogue = Router(tags=["服务点单"])  # /services: categories and catalogue items
@@ -404,18 +404,7 @@ def _detail(user, order: Order, created: bool | None = None) -> Order:
     order.allowed_actions = allowed_actions(user, order)
     order.providers = [{"id": u.pk, "name": u.name} for u in order.item.providers.all() if u.is_active]
     order.evidence_urls = [f"/orders/{order.ref}/evidence/{e.pk}" for e in order.evidence.all()]
-    order.timeline = [
-        {
-            "at": e.at,
-            "actor": e.actor_label,
-            "action": e.action,
-            "from_state": e.from_state,
-            "to_state": e.to_state,
-            "note": e.note,
-            "data": e.data,
-        }
-        for e in timeline_of(order)
-    ]
+    order.timeline = timeline_rows(order, MACHINE.labels())
     order.created = created
     return order
 
