@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from gridgov.api import api
+from gridgov.web import views as web_views
 
 admin.site.site_header = "网格化基层治理平台 · 管理后台"
 admin.site.site_title = "gridgov 管理后台"
@@ -10,7 +11,7 @@ admin.site.index_title = "基础数据管理"
 urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", web_views.set_language, name="set_language"),
     path("files/", include("gridgov.core.urls")),
     path("", include("gridgov.cases.urls")),
     path("", include("gridgov.notify.urls")),

@@ -150,3 +150,13 @@ def token_user(key: str) -> User | None:
 
 def token_revoke(*, user: User, key: str) -> None:
     ApiToken.objects.filter(user=user, key_hash=_hash(key)).delete()
+
+
+def user_set_language(*, by: User, language: str) -> User:
+    """Remember the language ``by`` chose, so messages to them are written in it."""
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError("invalid", _("不支持的语言：%(language)s") % {"language": language}, "language")
+    if by.language != language:
+        by.language = language
+        by.save(update_fields=["language"])
+    return by

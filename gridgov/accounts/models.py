@@ -54,6 +54,9 @@ class GridgovUserManager(UserManager):
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.RESIDENT)
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    # The language messages to this person are written in (the one last chosen while signed in);
+    # empty: the site's default.
+    language = models.CharField(_("语言"), max_length=10, blank=True, default="")
     area = models.ForeignKey(
         "areas.Area",
         null=True,

@@ -48,21 +48,29 @@ class AuditedAdmin(admin.ModelAdmin):
         super().delete_model(request, obj)
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_name", "verb", "object_type", "object_id", "object_repr", "reason"]
-    list_filter = ["verb", "object_type"]
-    search_fields = ["actor_name", "object_id", "object_repr", "reason"]
-    date_hierarchy = "at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the actions (pages, API, imports) change — and audit: the admin shows every field
+    and changes nothing."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.get_fields() if f.concrete or f.many_to_many]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
+        return request.method in ("GET", "HEAD") and super().has_view_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_name", "verb", "object_type", "object_id", "object_repr", "reason"]
+    list_filter = ["verb", "object_type"]
+    search_fields = ["actor_name", "object_id", "object_repr", "reason"]
+    date_hierarchy = "at"
 
 
 # --- Working-day calendar (工作日历): every save and delete goes through the calendar actions. -----------

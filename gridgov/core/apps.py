@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
-        from gridgov.core import checks  # noqa: F401  (registers system checks)
+        from gridgov.core import checks, signals  # noqa: F401  (system checks; the calendar receiver)

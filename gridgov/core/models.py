@@ -18,15 +18,33 @@ class AppendOnlyError(Exception):
     pass
 
 
-class AuditEntryQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):  # noqa: ARG002
-        raise AppendOnlyError("audit entries are append-only")
+        raise AppendOnlyError(f"{self.model._meta.label} rows are append-only")
 
     def delete(self):
-        raise AppendOnlyError("audit entries are append-only")
+        raise AppendOnlyError(f"{self.model._meta.label} rows are append-only")
 
 
-class AuditEntry(models.Model):
+class AppendOnly(models.Model):
+    """A record that is only ever inserted (audit entries, timeline steps, points entries): saving a row
+    that exists, deleting it, and bulk updates or deletes all raise :class:`AppendOnlyError`."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{self._meta.label} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self._meta.label} rows are append-only")
+
+
+class AuditEntry(AppendOnly):
     """One thing that happened: who did what to which object, before/after, why, when.
 
     Rows are only ever inserted; the model refuses updates and deletes.
@@ -50,8 +68,6 @@ class AuditEntry(models.Model):
     reason = models.TextField(_("原因"), blank=True)
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
-    objects = AuditEntryQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
@@ -60,14 +76,6 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.verb} {self.object_repr}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("audit entries are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("audit entries are append-only")
 
 
 # --- Working-day calendar (工作日历) -----------------------------------------------------------------
@@ -168,15 +176,7 @@ class CalendarYear(models.Model):
         return str(self.year)
 
 
-class TimelineEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ARG002
-        raise AppendOnlyError("timeline events are append-only")
-
-    def delete(self):
-        raise AppendOnlyError("timeline events are append-only")
-
-
-class TimelineEvent(models.Model):
+class TimelineEvent(AppendOnly):
     """办理记录 of a service order, wish, project or volunteer task: one append-only row per step.
 
     ``subject`` is the model label and ``subject_id`` the row's key, so every workflow shares this table
@@ -196,8 +196,6 @@ class TimelineEvent(models.Model):
     note = models.TextField(_("说明"), blank=True)
     data = models.JSONField(default=dict, blank=True)
 
-    objects = TimelineEventQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
@@ -207,10 +205,18 @@ class TimelineEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.subject}#{self.subject_id} {self.action}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("timeline events are append-only")
-        super().save(*args, **kwargs)
+    @property
+    def shown_note(self) -> str:
+        """The note in the reader's language (a system note kept as a message), else as written."""
+        from gridgov.core.i18n import shown
+
+        return shown(self.note, self.data)
+
+    @property
+    def shown_actor(self) -> str:
+        from gridgov.core.timeline import shown_actor
+
+        return shown_actor(self.actor_label)
 
 
 class Upload(models.Model):

@@ -28,3 +28,8 @@ def next_daily_number(counter: type[models.Model], day: date, **key) -> int:
         )
         (last,) = cursor.fetchone()
     return last
+
+
+def next_ref(counter: type[models.Model], prefix: str, day: date, **key) -> str:
+    """The next reference number of ``prefix``'s series for ``day``: ``<prefix>-<yyyymmdd>-<6 digits>``."""
+    return f"{prefix}-{day:%Y%m%d}-{next_daily_number(counter, day, **key):06d}"

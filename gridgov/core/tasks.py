@@ -12,3 +12,10 @@ def deadline_sweep_task(at: str | None = None) -> dict:
     from gridgov.core.deadlines import run_sweeps
 
     return run_sweeps(datetime.fromisoformat(at) if at else None)
+
+
+@app.task(name="gridgov.core.recompute_provisional")
+def recompute_provisional_task(year: int) -> dict:
+    from gridgov.core.deadlines import recompute_provisional
+
+    return recompute_provisional(year)

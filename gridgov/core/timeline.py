@@ -10,15 +10,20 @@ from datetime import datetime
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from gridgov.core import audit
+from gridgov.core.i18n import KEY, Message
 from gridgov.core.models import TimelineEvent
 from gridgov.core.roles import Role
 
+SYSTEM = gettext_noop("系统")
 
-def actor_label(user, nobody: str = "系统") -> str:
+
+def actor_label(user, nobody: str = SYSTEM) -> str:
     """How a person appears on a timeline: the unit's name for unit handlers, area·name for staff;
-    ``nobody`` when no one is signed in (the system's sweeps; on a case, the reporter)."""
+    ``nobody`` (a message id, translated when shown: :func:`shown_actor`) when no one is signed in (the
+    system's sweeps; on a case, the reporter)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return nobody
     if user.role == Role.UNIT and user.unit_id:
@@ -28,8 +33,23 @@ def actor_label(user, nobody: str = "系统") -> str:
     return user.display_name or user.username
 
 
+def shown_actor(label: str) -> str:
+    """A stored actor label in the active language ("系统" → "System"; names stay as they are)."""
+    return gettext(label) if label else label
+
+
 def subject_of(obj: models.Model) -> str:
     return obj._meta.label_lower
+
+
+def note_and_data(note: str | Message, data: dict | None) -> tuple[str, dict]:
+    """A step's note as stored text, and its data with the note's message kept for readers of other
+    languages (:mod:`gridgov.core.i18n`)."""
+    data = dict(data or {})
+    if isinstance(note, Message):
+        data[KEY] = note.as_data()
+        return note.source(), data
+    return note or "", data
 
 
 def step(
@@ -37,11 +57,12 @@ def step(
     by,
     action: str,
     from_state: str = "",
-    note: str = "",
+    note: str | Message = "",
     data: dict | None = None,
     at: datetime | None = None,
 ) -> TimelineEvent:
     """Append one step of ``obj``'s workflow (its ``state`` is the state it moved to) and audit it."""
+    note, data = note_and_data(note, data)
     actor = by if getattr(by, "pk", None) else None
     to_state = getattr(obj, "state", "") or ""
     event = TimelineEvent.objects.create(
@@ -54,7 +75,7 @@ def step(
         from_state=from_state,
         to_state=to_state,
         note=note,
-        data=data or {},
+        data=data,
     )
     audit.record(
         actor=actor,
@@ -62,7 +83,7 @@ def step(
         obj=obj,
         object_id=str(getattr(obj, "ref", None) or obj.pk),
         before={"state": from_state} if from_state else None,
-        after={"state": to_state, **(data or {})},
+        after={"state": to_state, **{k: v for k, v in data.items() if k != KEY}},
         reason=note,
     )
     return event
@@ -73,3 +94,24 @@ def timeline_of(obj: models.Model) -> list[TimelineEvent]:
     return list(
         TimelineEvent.objects.filter(subject=subject_of(obj), subject_id=obj.pk).select_related("actor")
     )
+
+
+def timeline_rows(obj: models.Model, labels: dict) -> list[dict]:
+    """``obj``'s steps as pages and the API show them, in the reader's language: when, who, the step's
+    name (``labels``: a machine's :meth:`~gridgov.core.workflow.Machine.labels`), the states, the note and
+    the step's data."""
+    from gridgov.core.i18n import shown
+
+    return [
+        {
+            "at": e.at,
+            "actor": shown_actor(e.actor_label),
+            "action": e.action,
+            "label": str(labels.get(e.action, e.action)),
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "note": shown(e.note, e.data),
+            "data": {k: v for k, v in e.data.items() if k != KEY},
+        }
+        for e in timeline_of(obj)
+    ]

@@ -12,16 +12,6 @@ MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 LANDLINE_RE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}$")
 
 
-def clean_text(value, field: str, *, limit: int, required: str | None = None) -> str:
-    """Free text, stripped: ``required`` is the message when it is empty; longer than ``limit`` is a 400."""
-    value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    if required and not value:
-        raise DomainError("required", required, field)
-    if len(value) > limit:
-        raise DomainError("too_long", f"不能超过 {limit} 个字", field)
-    return value
-
-
 def normalise_phone(value: str, field: str = "phone") -> str:
     """Return the phone without spaces/dashes between mobile digits, or raise on a bad number."""
     raw = (value or "").strip()

@@ -12,10 +12,10 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from gridgov.core import uploads
 from gridgov.core.errors import DomainError
-from gridgov.core.timeline import timeline_of
+from gridgov.core.timeline import timeline_rows
 from gridgov.orders import actions, selectors
 from gridgov.orders.models import Order, ServiceItem
-from gridgov.orders.workflow import allowed_actions
+from gridgov.orders.workflow import MACHINE, allowed_actions
 
 router = Router(tags=["服务点单"])  # /orders
 catalogue = Router(tags=["服务点单"])  # /services: catalogue items (the categories are the services app's)
@@ -375,18 +375,7 @@ def _detail(user, order: Order, created: bool | None = None) -> Order:
     order.allowed_actions = allowed_actions(user, order)
     order.providers = [{"id": u.pk, "name": u.name} for u in order.item.providers.all() if u.is_active]
     order.evidence_urls = [u.get_absolute_url() for u in uploads.of(order)]
-    order.timeline = [
-        {
-            "at": e.at,
-            "actor": e.actor_label,
-            "action": e.action,
-            "from_state": e.from_state,
-            "to_state": e.to_state,
-            "note": e.note,
-            "data": e.data,
-        }
-        for e in timeline_of(order)
-    ]
+    order.timeline = timeline_rows(order, MACHINE.labels())
     order.created = created
     return order
 

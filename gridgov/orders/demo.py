@@ -20,9 +20,10 @@ from gridgov.accounts.actions import user_create
 from gridgov.accounts.models import Unit, User
 from gridgov.areas.models import Area
 from gridgov.core.crypto import blind_index
+from gridgov.core.sequences import next_ref
 from gridgov.core.timeline import step
 from gridgov.orders import actions
-from gridgov.orders.models import Order, ServiceItem, ServiceSchedule, ServiceSlot
+from gridgov.orders.models import Order, OrderRefCounter, ServiceItem, ServiceSchedule, ServiceSlot
 from gridgov.services.demo import load_demo_categories
 from gridgov.services.models import ServiceCategory
 
@@ -331,7 +332,7 @@ def _past_order(
     dispatched_at = ordered_at + timedelta(hours=1, minutes=20)
     phone = resident.phone or "13800000007"
     order = Order.objects.create(
-        ref=actions._next_ref(timezone.localdate(ordered_at)),
+        ref=next_ref(OrderRefCounter, "FW", timezone.localdate(ordered_at)),
         item=item,
         slot=slot,
         resident=resident,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.core.calendar import LimitUnit
 from gridgov.core.crypto import EncryptedTextField, mask_phone
+from gridgov.core.deadlines import Sla
 from gridgov.core.workflow import Rating
 
 
@@ -170,6 +174,14 @@ class ServiceSlot(models.Model):
     def free(self) -> int:
         return max(self.capacity - self.taken, 0)
 
+    @property
+    def starts_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.date, self.start))
+
+    @property
+    def ends_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.date, self.end))
+
 
 class OrderRefCounter(models.Model):
     """Daily sequence of order numbers (``FW-20261121-000123``)."""
@@ -192,12 +204,6 @@ class State(models.TextChoices):
 
 
 OPEN_STATES = (State.ORDERED, State.DISPATCHED, State.ACCEPTED, State.DELIVERED)
-
-
-class Sla(models.TextChoices):
-    NORMAL = "normal", _("正常")
-    WARNING = "warning", _("预警")
-    OVERDUE = "overdue", _("超时")
 
 
 class Order(models.Model):
@@ -277,6 +283,9 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.ref
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:detail", args=[self.ref])
 
     @property
     def masked_phone(self) -> str:

@@ -8,7 +8,7 @@ Views stay thin: parse, call one selector or action, render. A ``DomainError`` i
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,9 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gridgov.areas.models import Area
 from gridgov.core import uploads
-from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.errors import DomainError
+from gridgov.core.pages import error_field, error_status, found, query_date
 from gridgov.core.scope import is_staff
-from gridgov.core.timeline import timeline_of
+from gridgov.core.timeline import timeline_rows
 from gridgov.core.workflow import Rating
 from gridgov.orders import actions, selectors
 from gridgov.orders.models import Order, ServiceItem, State
@@ -35,34 +36,6 @@ from gridgov.services.selectors import categories
 ORDER_FIELDS = {"slot", "grid", "contact_name", "contact_phone", "note", "item"}
 ACTION_FIELDS = {"provider_unit", "reason", "notes", "evidence", "rating", "comment", "note"}
 DIRECT_ACTIONS = {"accept"}  # one click, nothing to fill in
-ACTION_NAMES = {
-    "order": gettext_lazy("点单"),
-    "warning": gettext_lazy("时限预警"),
-    "overdue": gettext_lazy("超时"),
-}
-
-
-def _field(exc: DomainError, known: set[str]) -> str:
-    name = (exc.field or "").split("[", 1)[0]
-    return name if name in known else "form"
-
-
-def _status(exc: DomainError) -> int:
-    return exc.status if exc.status in (400, 403, 409, 429) else 400
-
-
-def _order(user, ref: str) -> Order:
-    try:
-        return selectors.order_get_visible(user, ref)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def _item(user, pk) -> ServiceItem:
-    try:
-        return selectors.item_get(user, pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
 
 
 # ---------------------------------------------------------------- catalogue and ordering
@@ -120,7 +93,7 @@ def _item_context(request, item: ServiceItem, values: dict, errors: dict | None 
 @require_http_methods(["GET", "POST"])
 def item_page(request, pk: int):
     """服务项目: its description, sessions with free places, and the order form."""
-    item = _item(request.user, pk)
+    item = found(selectors.item_get, request.user, pk)
     if request.method == "GET":
         values = {"key": uuid.uuid4().hex, "slot": request.GET.get("slot", "")}
         return render(request, "orders/item.html", _item_context(request, item, values))
@@ -144,8 +117,8 @@ def item_page(request, pk: int):
     except DomainError as exc:
         if exc.status == 403:
             raise Http404(exc.message) from exc
-        context = _item_context(request, item, values, {_field(exc, ORDER_FIELDS): exc.message})
-        return render(request, "orders/item.html", context, status=_status(exc))
+        context = _item_context(request, item, values, {error_field(exc, ORDER_FIELDS): exc.message})
+        return render(request, "orders/item.html", context, status=error_status(exc))
     messages.success(
         request, _("点单成功，服务单号 %(ref)s。社区将尽快为您派单。") % {"ref": placed.order.ref}
     )
@@ -214,24 +187,6 @@ def inbox(request):
 # ---------------------------------------------------------------- detail and actions
 
 
-def _timeline(order: Order) -> list[dict]:
-    labels = {t.action: t.label for t in MACHINE.transitions}
-    out = []
-    for e in timeline_of(order):
-        out.append(
-            {
-                "at": e.at,
-                "actor": e.actor_label,
-                "label": labels.get(e.action) or ACTION_NAMES.get(e.action, e.action),
-                "action": e.action,
-                "to_state": e.to_state,
-                "note": e.note,
-                "data": e.data,
-            }
-        )
-    return out
-
-
 def _detail_context(request, order: Order, *, open_action: str = "", values=None, errors=None) -> dict:
     user = request.user
     allowed = allowed_actions(user, order)
@@ -253,7 +208,7 @@ def _detail_context(request, order: Order, *, open_action: str = "", values=None
         "errors": errors or {},
         "providers": [u for u in order.item.providers.all() if u.is_active],
         "ratings": Rating.choices,
-        "timeline": _timeline(order),
+        "timeline": timeline_rows(order, MACHINE.labels()),
         "evidence": list(uploads.of(order)),
         "rate_days": rate_days(),
         "is_resident": order.resident_id == user.pk,
@@ -264,7 +219,7 @@ def _detail_context(request, order: Order, *, open_action: str = "", values=None
 @login_required
 @require_GET
 def detail(request, ref: str):
-    order = _order(request.user, ref)
+    order = found(selectors.order_get_visible, request.user, ref)
     open_action = request.GET.get("act", "")
     return render(request, "orders/detail.html", _detail_context(request, order, open_action=open_action))
 
@@ -312,34 +267,27 @@ DONE = {
 def act(request, ref: str, action: str):
     if action not in MACHINE.by_action:
         raise Http404
-    order = _order(request.user, ref)
+    order = found(selectors.order_get_visible, request.user, ref)
     try:
         _run(action, order.ref, request.user, request.POST, request.FILES)
     except DomainError as exc:
         if exc.status == 404:
             raise Http404(exc.message) from exc
-        order = _order(request.user, ref)
+        order = found(selectors.order_get_visible, request.user, ref)
         values = {k: request.POST.get(k, "") for k in ACTION_FIELDS}
         context = _detail_context(
             request,
             order,
             open_action=action,
             values=values,
-            errors={_field(exc, ACTION_FIELDS): exc.message},
+            errors={error_field(exc, ACTION_FIELDS): exc.message},
         )
-        return render(request, "orders/detail.html", context, status=_status(exc))
+        return render(request, "orders/detail.html", context, status=error_status(exc))
     messages.success(request, DONE[action])
     return redirect("orders:detail", order.ref)
 
 
 # ---------------------------------------------------------------- statistics
-
-
-def _date(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
 
 
 @login_required
@@ -349,8 +297,8 @@ def stats(request):
     if not is_staff(request.user):
         raise Http404(_("只有工作人员可以查看服务统计"))
     today = timezone.localdate()
-    start = _date(request.GET.get("start"), today.replace(day=1))
-    end = _date(request.GET.get("end"), today)
+    start = query_date(request.GET.get("start"), today.replace(day=1))
+    end = query_date(request.GET.get("end"), today)
     area = (request.GET.get("area") or "").strip() or None
     group_by = (
         request.GET.get("group_by") if request.GET.get("group_by") in ("category", "provider") else "category"

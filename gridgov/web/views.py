@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language as django_set_language
 
-from gridgov.accounts.actions import sign_in
+from gridgov.accounts.actions import sign_in, user_set_language
 from gridgov.areas.selectors import (
     area_children_visible,
     area_get_visible,
@@ -16,6 +18,15 @@ from gridgov.areas.selectors import (
 )
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.ratelimit import with_retry_after
+
+
+def set_language(request):
+    """Django's language switch; a signed-in person's choice is also kept for the messages sent to them."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.method == "POST" and request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user_set_language(by=request.user, language=language)
+    return response
 
 
 @login_required

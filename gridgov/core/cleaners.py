@@ -1,0 +1,168 @@
+"""Input cleaners shared by every action, form and import: each turns a raw value (a form string, a JSON
+value, a spreadsheet cell) into the value to store, or raises :class:`DomainError` naming the field and
+saying what is wrong — the same words wherever the value came from.
+
+Every free-text value passes :func:`text` with its field's maximum length.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+
+from gridgov.core.errors import DomainError
+
+Label = str | Promise
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _missing(field: str, required: Label | bool, label: Label) -> DomainError:
+    """``required`` is the message, or ``True`` for "请填写<label>"."""
+    message = _("请填写%(label)s") % {"label": label} if required is True else str(required)
+    return DomainError("required", message, field)
+
+
+def text(value: Any, field: str, *, limit: int, required: Label | bool = False, label: Label = "") -> str:
+    """Trimmed text of at most ``limit`` characters; ``required``: the message when it is empty (``True``:
+    "请填写<label>")."""
+    if value is None:
+        value = ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a spreadsheet cell holding 12.0 means "12"
+    s = value.strip() if isinstance(value, str) else str(value).strip()
+    if required and not s:
+        raise _missing(field, required, label)
+    if len(s) > limit:
+        raise DomainError(
+            "too_long",
+            _("不能超过 %(limit)s 个字（现为 %(length)s 个）") % {"limit": limit, "length": len(s)},
+            field,
+        )
+    return s
+
+
+def _bounds(low, high) -> str:
+    if low is not None and high is not None:
+        return f"{low}–{high}"
+    if low is not None:
+        return _("不小于 %(low)s") % {"low": low}
+    return _("不大于 %(high)s") % {"high": high}
+
+
+def integer(
+    value: Any,
+    field: str,
+    *,
+    label: Label = "",
+    low: int | None = None,
+    high: int | None = None,
+    required: Label | bool = False,
+) -> int | None:
+    """A whole number within ``low``–``high``; blank gives ``None`` unless ``required`` (its message)."""
+    if _blank(value):
+        if required:
+            raise _missing(field, required, label)
+        return None
+    try:
+        number = float(str(value).strip()) if not isinstance(value, int) else value
+    except (TypeError, ValueError):
+        number = None
+    if number is None or isinstance(value, bool) or not float(number).is_integer():
+        raise DomainError("invalid", _("%(label)s必须是整数") % {"label": label or _("该项")}, field)
+    number = int(number)
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise DomainError(
+            "invalid",
+            _("%(label)s应为 %(bounds)s") % {"label": label or _("该项"), "bounds": _bounds(low, high)},
+            field,
+        )
+    return number
+
+
+def decimal(
+    value: Any,
+    field: str,
+    *,
+    label: Label = "",
+    low: Decimal | None = None,
+    high: Decimal | None = None,
+    required: Label | bool = False,
+) -> Decimal | None:
+    """A finite decimal number within ``low``–``high``; blank gives ``None`` unless ``required``."""
+    if _blank(value):
+        if required:
+            raise _missing(field, required, label)
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
+        number = None
+    if number is None or not number.is_finite():
+        raise DomainError("invalid", _("%(label)s必须是数字") % {"label": label or _("该项")}, field)
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise DomainError(
+            "invalid",
+            _("%(label)s超出范围（%(bounds)s）")
+            % {"label": label or _("该项"), "bounds": _bounds(low, high)},
+            field,
+        )
+    return number
+
+
+def choice(value: Any, field: str, choices: type[models.TextChoices], *, label: Label = "") -> str:
+    """One of ``choices``, given by its code or by its label (``head`` or ``户主``)."""
+    s = "" if value is None else str(value).strip()
+    if s in choices.values:
+        return s
+    for code, shown in choices.choices:
+        if s == str(shown):
+            return code
+    allowed = "、".join(str(shown) for _code, shown in choices.choices)
+    raise DomainError(
+        "invalid_choice",
+        _("%(label)s「%(value)s」不是可选值（可选：%(allowed)s）")
+        % {"label": label or "", "value": s, "allowed": allowed},
+        field,
+    )
+
+
+def a_date(value: Any, field: str, *, required: Label | bool = False, label: Label = "") -> date | None:
+    """A date as ``2026-01-31`` (also ``2026/1/31``, ``2026.1.31``, a ``date`` or a spreadsheet date)."""
+    if _blank(value):
+        if required:
+            raise _missing(field, required, label)
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    s = str(value).strip().replace("/", "-").replace(".", "-")
+    try:
+        parts = [int(p) for p in s.split("-")]
+        return date(*parts) if len(parts) == 3 else date.fromisoformat(s)
+    except (TypeError, ValueError):
+        raise DomainError(
+            "invalid_date",
+            _("日期「%(value)s」格式不正确（应为 2026-01-31 这样的格式）") % {"value": value},
+            field,
+        ) from None
+
+
+def a_time(value: Any, field: str) -> time:
+    """A time of day as ``HH:MM`` (seconds dropped)."""
+    if isinstance(value, time):
+        return value.replace(second=0, microsecond=0)
+    try:
+        return time.fromisoformat(str(value).strip()).replace(second=0, microsecond=0)
+    except ValueError:
+        raise DomainError(
+            "invalid", _("时间「%(value)s」格式不正确（HH:MM）") % {"value": value}, field
+        ) from None
