@@ -270,13 +270,14 @@ class Machine:
         rows = []
         for t in self.transitions:
             sources = "、".join(str(state_labels.get(s, s)) for s in t.sources)
+            same = gettext("（不变）")
             if isinstance(t.target, Mapping):
                 target = "; ".join(
-                    f"{state_labels.get(s, s)} → {'=' if v is SAME else state_labels.get(v, v)}"
+                    f"{state_labels.get(s, s)} → {same if v is SAME else state_labels.get(v, v)}"
                     for s, v in t.target.items()
                 )
             else:
-                target = "=" if t.target is SAME else str(state_labels.get(t.target, t.target))
+                target = same if t.target is SAME else str(state_labels.get(t.target, t.target))
             if t.when is not None:
                 target = f"{target} ({t.when_label})" if t.when_label else f"{target} (?)"
             rows.append((t.action, str(t.label), sources, target, t.actor))
