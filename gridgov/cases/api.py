@@ -6,13 +6,14 @@ from decimal import Decimal
 from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gridgov.accounts.auth import BearerToken, SessionCookie
 from gridgov.cases import actions, selectors
 from gridgov.cases.models import Case, CaseEvent, State
 from gridgov.cases.workflow import allowed_actions
 from gridgov.core import ratelimit
+from gridgov.core.pagination import Pages
 
 STATE_LABELS = dict(State.choices)
 
@@ -276,7 +277,7 @@ def add_photos(request: HttpRequest, ref: str, photos: File[list[UploadedFile]])
 
 
 @router.get("", response=list[CaseOut], summary="事件列表（按管辖范围）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_cases(request: HttpRequest, q: Query[ListQuery]):
     return selectors.case_list(request.auth, **q.dict()).order_by("-reported_at", "-id")
 

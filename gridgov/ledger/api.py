@@ -9,9 +9,10 @@ from datetime import date
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gridgov.core.errors import DomainError
+from gridgov.core.pagination import Pages
 from gridgov.ledger import actions, selectors
 from gridgov.ledger.models import Building, Household, Organisation, Resident, TagAssignment
 
@@ -332,7 +333,7 @@ def _set(payload: Schema) -> dict:
 
 
 @buildings.get("", response=list[BuildingOut], summary="楼栋列表（按管辖范围）")
-@paginate(PageNumberPagination, page_size=PAGE)
+@paginate(Pages, page_size=PAGE)
 def list_buildings(request: HttpRequest, q: Query[BuildingQuery]):
     return selectors.building_list(request.auth, **q.dict()).order_by("area_code", "code")
 
@@ -363,7 +364,7 @@ def retire_building(request: HttpRequest, building_id: int, payload: ReasonIn):
 
 
 @households.get("", response=list[HouseholdOut], summary="户列表（按管辖范围）")
-@paginate(PageNumberPagination, page_size=PAGE)
+@paginate(Pages, page_size=PAGE)
 def list_households(request: HttpRequest, q: Query[HouseholdQuery]):
     return selectors.household_list(request.auth, **q.dict()).order_by(
         "area_code", "building__code", "unit", "room"
@@ -405,7 +406,7 @@ def retire_household(request: HttpRequest, household_id: int, payload: ReasonIn)
 
 
 @residents.get("", response=list[ResidentOut], summary="居民列表（脱敏，按管辖范围）")
-@paginate(PageNumberPagination, page_size=PAGE)
+@paginate(Pages, page_size=PAGE)
 def list_residents(request: HttpRequest, q: Query[ResidentQuery]):
     return selectors.resident_list(request.auth, **q.dict()).order_by("area_code", "household_id", "id")
 
@@ -445,7 +446,7 @@ def move_out(request: HttpRequest, resident_id: int, payload: MoveOutIn):
 
 
 @organisations.get("", response=list[OrganisationOut], summary="组织列表（驻区单位、商户、社会组织、物业）")
-@paginate(PageNumberPagination, page_size=PAGE)
+@paginate(Pages, page_size=PAGE)
 def list_organisations(request: HttpRequest, q: Query[OrganisationQuery]):
     return selectors.organisation_list(request.auth, **q.dict()).order_by("area_code", "kind", "name")
 

@@ -10,9 +10,10 @@ from pathlib import Path
 from django.http import FileResponse, HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.pagination import Pages
 from gridgov.core.scope import is_staff
 from gridgov.ledger import excel, selectors
 from gridgov.ledger import exports as ledger_exports
@@ -107,7 +108,7 @@ def create_import(
 
 
 @imports.get("", response=list[ImportJobOut], summary="导入任务列表")
-@paginate(PageNumberPagination)
+@paginate(Pages)
 def list_imports(request: HttpRequest):
     return selectors.imports_visible_to(request.auth)
 

@@ -2,8 +2,9 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from gridgov.core.pagination import Pages
 from gridgov.notify import actions, selectors
 
 router = Router(tags=["inbox"])
@@ -30,7 +31,7 @@ class ReadOut(Schema):
 
 
 @router.get("", response=list[NotificationOut], summary="站内消息")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def inbox(request: HttpRequest, unread: bool = False):
     return selectors.inbox_for(request.auth, unread_only=unread)
 

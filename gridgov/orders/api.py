@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gridgov.core import uploads
 from gridgov.core.errors import DomainError
+from gridgov.core.pagination import Pages
 from gridgov.core.timeline import timeline_rows
 from gridgov.orders import actions, selectors
 from gridgov.orders.models import Order, ServiceItem
@@ -317,7 +318,7 @@ class StatsOut(Schema):
 
 
 @catalogue.get("/items", response=list[ItemOut], summary="服务清单（在用项目；管理人员另见本辖区停用项目）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_items(request: HttpRequest, q: Query[ItemFilters]):
     return selectors.item_list(request.auth, **q.dict())
 
@@ -413,7 +414,7 @@ def create_order(request: HttpRequest, payload: OrderIn):
     response=list[OrderOut],
     summary="服务单列表（居民：本人的；工作人员：辖区的；服务单位：派给本单位的）",
 )
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_orders(request: HttpRequest, q: Query[OrderFilters]):
     return selectors.order_list(request.auth, **q.dict())
 

@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gridgov.accounts.models import User
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.pagination import Pages
 from gridgov.core.scope import is_staff
 from gridgov.core.timeline import timeline_of
 from gridgov.points import actions, selectors
@@ -298,7 +299,7 @@ class RedemptionOut(Schema):
 
 
 @tasks.get("", response=list[TaskOut], summary="志愿任务（工作人员：管辖范围；志愿者：已发布的任务）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_tasks(request: HttpRequest, q: Query[TaskFilters]):
     return selectors.task_list(request.auth, state=q.state, area=q.area, upcoming=q.upcoming)
 
@@ -453,7 +454,7 @@ def summary(request: HttpRequest, q: Query[SummaryQuery]):
 
 
 @rewards.get("", response=list[RewardOut], summary="兑换物品（工作人员：管辖范围；志愿者：上架的物品）")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pages, page_size=100)
 def list_rewards(request: HttpRequest, area: str | None = None):
     qs = selectors.rewards_visible_to(request.auth)
     return qs.filter(area__code__startswith=area) if area else qs

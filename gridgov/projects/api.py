@@ -9,10 +9,11 @@ from decimal import Decimal
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ValidationError
 
 from gridgov.core.errors import DomainError
+from gridgov.core.pagination import Pages
 from gridgov.core.scope import is_staff
 from gridgov.core.timeline import timeline_of
 from gridgov.projects import actions, selectors
@@ -437,7 +438,7 @@ def _need_detail(user, need: Need) -> Need:
 
 
 @needs.get("", response=list[NeedOut], summary="需求清单（按管辖范围，可筛选）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_needs(request: HttpRequest, q: Query[NeedFilters]):
     if not is_staff(request.auth):
         raise DomainError("forbidden", "只有工作人员可以查看需求清单", status=403)
@@ -502,7 +503,7 @@ def need_matches(request: HttpRequest, need_id: int, limit: int = 20):
 
 
 @resources.get("", response=list[ResourceOut], summary="资源清单")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_resources(request: HttpRequest, q: Query[ResourceFilters]):
     return selectors.resource_list(request.auth, **q.dict())
 
@@ -562,7 +563,7 @@ def score_unit(request: HttpRequest, payload: ScoreIn):
 
 
 @projects.get("/scores", response=list[ScoreOut], summary="共建单位年终评分（按管辖范围）")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pages, page_size=100)
 def list_scores(request: HttpRequest, year: int | None = None):
     return selectors.scores_visible_to(request.auth, year=year)
 
@@ -585,7 +586,7 @@ def _project_detail(user, project: Project) -> Project:
 
 
 @projects.get("", response=list[ProjectOut], summary="项目清单（民生实事）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_projects(request: HttpRequest, q: Query[ProjectFilters]):
     return selectors.project_list(request.auth, **q.dict()).prefetch_related("needs", "resources")
 

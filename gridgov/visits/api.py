@@ -7,9 +7,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gridgov.core.errors import DomainError
+from gridgov.core.pagination import Pages
 from gridgov.core.scope import is_staff
 from gridgov.ledger.selectors import get_visible, households_visible_to
 from gridgov.visits import actions, selectors
@@ -317,7 +318,7 @@ def coverage(request: HttpRequest, q: Query[CoverageQuery]):
 
 
 @router.get("/rules", response=list[RuleOut], summary="必访规则（本区）")
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pages, page_size=100)
 def list_rules(request: HttpRequest):
     if not is_staff(request.auth):
         raise DomainError("forbidden", "只有工作人员可以查看必访规则", status=403)
@@ -340,7 +341,7 @@ def update_rule(request: HttpRequest, rule_id: int, payload: RulePatch):
 
 
 @router.get("", response=list[VisitOut], summary="走访记录（按管辖范围）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_visits(request: HttpRequest, q: Query[VisitFilters]):
     if not is_staff(request.auth):
         raise DomainError("forbidden", "只有工作人员可以查看走访记录", status=403)

@@ -6,9 +6,10 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from gridgov.core import ratelimit
+from gridgov.core.pagination import Pages
 from gridgov.wishes import actions, selectors
 from gridgov.wishes.models import Wish, WishClaim
 from gridgov.wishes.workflow import allowed_actions
@@ -271,7 +272,7 @@ def create_wish(request: HttpRequest, payload: WishIn):
 @router.get(
     "", response=list[WishOut], summary="心愿列表（按管辖范围：工作人员本辖区，居民本人，认领人所认领）"
 )
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_wishes(request: HttpRequest, q: Query[WishFilters]):
     user = request.auth
     return _Mapped(selectors.wish_list(user, **q.dict()), lambda w: wish_dict(user, w))
@@ -283,7 +284,7 @@ def list_wishes(request: HttpRequest, q: Query[WishFilters]):
     auth=None,
     summary="心愿墙（公开，无需登录；匿名显示，不含姓名、电话、住址）",
 )
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def wall(request: HttpRequest, q: Query[WallFilters]):
     ratelimit.limit(request, "wall")
     return _Mapped(selectors.wall(**q.dict()), wall_dict)
