@@ -16,6 +16,7 @@ from gridgov.cases.api import public as public_router
 from gridgov.cases.api import router as cases_router
 from gridgov.cases.kpi_api import router as kpi_router
 from gridgov.core.api import Utf8Renderer, install_error_handlers
+from gridgov.core.inputs import JsonParser
 from gridgov.core.ratelimit import rate_limited
 from gridgov.ledger import api as ledger_api
 from gridgov.ledger.import_api import exports, imports
@@ -37,6 +38,7 @@ api = NinjaAPI(
     docs_url="/docs",
     docs_decorator=rate_limited("public"),
     renderer=Utf8Renderer(),
+    parser=JsonParser(),
 )
 install_error_handlers(api)
 

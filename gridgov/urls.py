@@ -23,3 +23,5 @@ urlpatterns = [
     path("volunteer/", include("gridgov.points.urls")),
     path("", include("gridgov.web.urls")),
 ]
+
+handler400 = "gridgov.core.api.bad_request"

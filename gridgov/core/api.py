@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from django.http import Http404
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.views import defaults
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -66,6 +71,8 @@ def on_404(api: NinjaAPI, request, exc):  # noqa: ARG001
 
 
 def on_http_error(api: NinjaAPI, request, exc: HttpError):
+    if isinstance(exc.__cause__, DomainError):  # ninja wraps what the body parser refused
+        return on_domain_error(api, request, exc.__cause__)
     return api.create_response(request, error_body("http_error", str(exc)), status=exc.status_code)
 
 
@@ -83,3 +90,64 @@ def install_error_handlers(api: NinjaAPI) -> NinjaAPI:
     for exc_class, handler in ERROR_HANDLERS:
         api.add_exception_handler(exc_class, partial(handler, api))
     return api
+
+
+# ---------------------------------------------------------------- answers Django gives under /api/
+
+STATUS_CODES = {
+    400: ("bad_request", gettext_noop("请求无效")),
+    401: ("unauthenticated", gettext_noop("需要登录或有效的访问令牌")),
+    403: ("forbidden", gettext_noop("没有权限")),
+    404: ("not_found", gettext_noop("接口或对象不存在")),
+    405: ("method_not_allowed", gettext_noop("该接口不接受此请求方法")),
+    413: ("too_large", gettext_noop("请求内容过大")),
+    500: ("server_error", gettext_noop("服务器内部错误，请稍后重试")),
+}
+
+
+def is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str | None = None, message: str | None = None) -> JsonResponse:
+    default_code, default_message = STATUS_CODES.get(status, ("error", gettext_noop("请求无法处理")))
+    return JsonResponse(
+        error_body(code or default_code, message or _(default_message)),
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+class ApiErrorsMiddleware:
+    """Every answer under ``/api/`` is JSON: an error Django or a view gives as a page (an unknown path, a
+    method the endpoint does not take, a server error) becomes ``{code, message, field}`` with its status."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            is_api(request)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            kept = {name: response[name] for name in ("Allow", "Retry-After") if name in response}
+            response = json_error(response.status_code)
+            for name, value in kept.items():
+                response[name] = value
+        return response
+
+
+def bad_request(request, exception=None):
+    """Django's 400 (a malformed request, or a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``): 413 for a body
+    that is too large; JSON under ``/api/``."""
+    if isinstance(exception, RequestDataTooBig):
+        limit_kb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        message = _("请求内容过大（文件以外的内容上限 %(kb)s KB）") % {"kb": limit_kb}
+        if is_api(request):
+            return json_error(413, message=message)
+        return render(request, "400.html", {"message": message}, status=413)
+    if is_api(request):
+        return json_error(400)
+    return defaults.bad_request(request, exception)
