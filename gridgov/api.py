@@ -6,8 +6,6 @@ core depends on no domain app: core gives the error mapping, accounts the authen
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from gridgov.accounts.api import router as accounts_router
 from gridgov.accounts.auth import AUTH
 from gridgov.areas.api import router as areas_router
@@ -15,7 +13,7 @@ from gridgov.cases.api import categories as categories_router
 from gridgov.cases.api import public as public_router
 from gridgov.cases.api import router as cases_router
 from gridgov.cases.kpi_api import router as kpi_router
-from gridgov.core.api import Utf8Renderer, install_error_handlers
+from gridgov.core.api import DocumentedAPI, Utf8Renderer, install_error_handlers
 from gridgov.core.inputs import JsonParser
 from gridgov.core.ratelimit import rate_limited
 from gridgov.ledger import api as ledger_api
@@ -28,7 +26,7 @@ from gridgov.services.api import router as services_router
 from gridgov.visits.api import router as visits_router
 from gridgov.wishes.api import router as wishes_router
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="gridgov API",
     version="1",
     description="党建引领网格化基层治理平台接口。认证：`POST /api/v1/auth/token` 取得令牌后以 "

@@ -151,3 +151,49 @@ def bad_request(request, exception=None):
     if is_api(request):
         return json_error(400)
     return defaults.bad_request(request, exception)
+
+
+# ---------------------------------------------------------------- the OpenAPI document
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "description": "Every refusal: a machine-readable code, a message in the reader's language, the field at "
+    "fault; some carry more (state and allowed_actions on 409, retry_after on 429, errors on 400).",
+    "properties": {
+        "code": {"type": "string"},
+        "message": {"type": "string"},
+        "field": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "state": {"type": "string"},
+        "allowed_actions": {"type": "array", "items": {"type": "string"}},
+        "retry_after": {"type": "integer"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["code", "message", "field"],
+}
+ERROR_ANSWERS = {
+    "400": gettext_noop("输入无效（field 指出字段）"),
+    "401": gettext_noop("需要登录或有效的访问令牌"),
+    "403": gettext_noop("没有权限"),
+    "404": gettext_noop("不存在或不在您的管辖范围内"),
+    "409": gettext_noop("当前状态不允许此操作，或与已有数据冲突"),
+    "413": gettext_noop("请求内容过大"),
+    "429": gettext_noop("请求过于频繁（Retry-After 给出秒数）"),
+}
+
+
+class DocumentedAPI(NinjaAPI):
+    """The API whose OpenAPI document declares, for every operation, the error answers it may give
+    (all in the one error format), beside the answers the operation declares itself."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
+                operation["responses"] = responses
+                for status, description in ERROR_ANSWERS.items():
+                    responses.setdefault(status, {"description": _(description), "content": error})
+        return schema
