@@ -259,6 +259,9 @@ ORDER_RATE_DAYS = int(os.environ.get("GRIDGOV_ORDER_RATE_DAYS", "7"))
 WHISTLE_REPORT_HOURS = os.environ.get("GRIDGOV_WHISTLE_REPORT_HOURS", "2")
 # Minutes between deadline sweeps (Celery beat in production; a thread of `gridgov serve` when embedded).
 SLA_SWEEP_MINUTES = int(os.environ.get("GRIDGOV_SLA_SWEEP_MINUTES", "5"))
+# `gridgov serve`: every worker listens on its own SO_REUSEPORT socket, so the kernel spreads connections
+# over the workers (Linux; off: one shared socket).
+REUSE_PORT = env_bool("GRIDGOV_REUSE_PORT", True)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -67,6 +68,11 @@ class Command(BaseCommand):
             "--forwarded-allow-ips",
             os.environ.get("GRIDGOV_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         ]
+        if settings.REUSE_PORT and hasattr(socket, "SO_REUSEPORT"):
+            # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+            # connections over them; with one shared socket the first worker to wake takes most of a burst
+            # of keep-alive connections and keeps them (docs/performance.md, "Balancing the workers").
+            argv.append("--reuse-port")
         self.stdout.write(f"gridgov 正在 http://{options['bind']} 提供服务（Ctrl-C 停止）")
         sys.stdout.flush()
         if settings.REDIS_URL:
