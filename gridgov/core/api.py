@@ -38,8 +38,13 @@ def on_domain_error(api: NinjaAPI, request, exc: DomainError):
 
 
 def _loc_field(loc) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "header", "form")]
-    return ".".join(parts) or None
+    """Pydantic's location of an error as a field name: ``schedules[0].weekday``, as actions name them."""
+    field = ""
+    for part in loc:
+        if part in ("body", "query", "path", "payload", "header", "form"):
+            continue
+        field = f"{field}[{part}]" if isinstance(part, int) else f"{field}.{part}" if field else str(part)
+    return field or None
 
 
 def on_validation_error(api: NinjaAPI, request, exc: NinjaValidationError):

@@ -2,7 +2,11 @@
 value, a spreadsheet cell) into the value to store, or raises :class:`DomainError` naming the field and
 saying what is wrong — the same words wherever the value came from.
 
-Every free-text value passes :func:`text` with its field's maximum length.
+Every free-text value passes :func:`text` with its field's maximum length. That length is declared once,
+on the model field (``max_length``; Django does not enforce it on a ``TextField``, :func:`text` does), and
+read from there by the action (:func:`limit`), the API schema and the page form (the ``field_limit``
+template tag), so the three never disagree. A reason or note kept only on the timeline is at most
+:data:`REASON_LIMIT` characters.
 """
 
 from __future__ import annotations
@@ -18,6 +22,13 @@ from django.utils.translation import gettext as _
 from gridgov.core.errors import DomainError
 
 Label = str | Promise
+
+REASON_LIMIT = 500  # a reason or note given with a workflow step (kept on its timeline row)
+
+
+def limit(model: type[models.Model], name: str) -> int:
+    """The maximum length declared on ``model``'s field ``name``."""
+    return model._meta.get_field(name).max_length
 
 
 def _blank(value: Any) -> bool:

@@ -117,3 +117,14 @@ def refusal(request: HttpRequest, error: DomainError) -> HttpResponse:
             request, "400.html", {"message": error.message, "field": error.field}, status=error.status
         )
     return response
+
+
+def json_or_form(request: HttpRequest, *, files: str | None = None) -> tuple[dict, list]:
+    """The fields of an action that takes JSON, or a multipart form where it carries files: the JSON body
+    (checked as every API body is) or the form's fields, and the uploaded files under ``files``."""
+    if (request.content_type or "").startswith("application/json"):
+        data = JsonParser().parse_body(request) if request.body else {}
+        if not isinstance(data, dict):
+            raise DomainError("invalid_json", _("请求内容应为 JSON 对象"))
+        return data, []
+    return request.POST.dict(), request.FILES.getlist(files) if files else []

@@ -19,6 +19,7 @@ from gridgov.accounts.selectors import area_staff, unit_handlers
 from gridgov.areas.models import Area
 from gridgov.core import audit, cleaners, uploads
 from gridgov.core.calendar import MAX_AMOUNT, LimitUnit
+from gridgov.core.cleaners import REASON_LIMIT, limit
 from gridgov.core.crypto import blind_index
 from gridgov.core.deadlines import arm, disarm, give_back_place, take_place
 from gridgov.core.errors import Conflict, DomainError, NotFound
@@ -135,9 +136,13 @@ def _clean_item(by, item: ServiceItem, data: dict) -> tuple[list[Unit] | None, l
     if "category" in data:
         item.category = active_category(data["category"])
     if "name" in data:
-        item.name = cleaners.text(data["name"], "name", limit=80, required=_("请填写服务名称"))
+        item.name = cleaners.text(
+            data["name"], "name", limit=limit(ServiceItem, "name"), required=_("请填写服务名称")
+        )
     if "description" in data:
-        item.description = cleaners.text(data["description"], "description", limit=2000)
+        item.description = cleaners.text(
+            data["description"], "description", limit=limit(ServiceItem, "description")
+        )
     if "area" in data:
         area = Area.objects.filter(code=(data["area"] or "").strip(), is_active=True).first()
         if area is None or not selectors.may_manage_area(by, area.code):
@@ -344,8 +349,12 @@ def order_create(
     if not item.is_active or not item.category.is_active:
         raise DomainError("inactive", _("该服务已停用"), "item")
     now = timezone.now()
-    note = cleaners.text(note, "note", limit=1000)
-    name = cleaners.text(contact_name, "contact_name", limit=50) or by.display_name or by.username
+    note = cleaners.text(note, "note", limit=limit(Order, "note"))
+    name = (
+        cleaners.text(contact_name, "contact_name", limit=limit(Order, "contact_name"))
+        or by.display_name
+        or by.username
+    )
     phone = normalise_phone(contact_phone, "contact_phone") or by.phone
     if not phone:
         raise DomainError("required", _("请留下联系电话，便于服务单位联系您"), "contact_phone")
@@ -403,8 +412,6 @@ def order_create(
 
 # ---------------------------------------------------------------- the workflow
 
-NOTE_LIMIT = 500
-
 
 def _unit_of(order: Order, provider_unit_id) -> Unit:
     unit_id = cleaners.integer(
@@ -422,7 +429,7 @@ def _local(moment: datetime) -> str:
 
 def order_dispatch(*, by: User, ref: str, provider_unit_id: int | str | None, note: str = "") -> Order:
     """派单: the community chooses one of the item's provider units; its acceptance clock starts."""
-    note = cleaners.text(note, "note", limit=NOTE_LIMIT)
+    note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         order = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(order, "dispatch", by=by, note=note) as step:
@@ -445,7 +452,7 @@ def order_dispatch(*, by: User, ref: str, provider_unit_id: int | str | None, no
 def order_accept(*, by: User, ref: str, note: str = "") -> Order:
     """接单: the provider takes the order; the delivery clock starts (a booked session's end is its
     deadline)."""
-    note = cleaners.text(note, "note", limit=NOTE_LIMIT)
+    note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         order = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(order, "accept", by=by, note=note) as step:
@@ -465,7 +472,7 @@ def order_accept(*, by: User, ref: str, note: str = "") -> Order:
 
 def order_decline(*, by: User, ref: str, reason: str) -> Order:
     """拒单 (reason required): the order goes back to the community for another provider."""
-    reason = cleaners.text(reason, "reason", limit=NOTE_LIMIT)
+    reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
         order = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(order, "decline", by=by, reason=reason) as step:
@@ -489,7 +496,7 @@ def order_decline(*, by: User, ref: str, reason: str) -> Order:
 
 def order_deliver(*, by: User, ref: str, notes: str, evidence: list | None = None) -> Order:
     """服务完成: the provider records what was done (required) and may attach photos."""
-    notes = cleaners.text(notes, "notes", limit=2000, required=_("请填写服务情况"))
+    notes = cleaners.text(notes, "notes", limit=limit(Order, "delivered_note"), required=_("请填写服务情况"))
     checked = uploads.prepare(evidence, "evidence")
     with transaction.atomic():
         order = MACHINE.lock(by, ref=ref)
@@ -505,7 +512,7 @@ def order_deliver(*, by: User, ref: str, notes: str, evidence: list | None = Non
 
 def order_rate(*, by: User, ref: str, rating: str, comment: str = "") -> Order:
     """评价 by the resident who ordered: closes the order (结单)."""
-    comment = cleaners.text(comment, "comment", limit=NOTE_LIMIT)
+    comment = cleaners.text(comment, "comment", limit=limit(Order, "rating_comment"))
     with transaction.atomic():
         order = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(order, "rate", by=by, note=comment) as step:
@@ -529,7 +536,7 @@ def _release(order: Order) -> None:
 
 def order_cancel(*, by: User, ref: str, reason: str = "") -> Order:
     """取消 by the resident before the provider accepts; a booked place is given back."""
-    reason = cleaners.text(reason, "reason", limit=NOTE_LIMIT)
+    reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
         order = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(order, "cancel", by=by, reason=reason) as step:
@@ -544,7 +551,7 @@ def order_cancel(*, by: User, ref: str, reason: str = "") -> Order:
 
 def order_close(*, by: User, ref: str, note: str = "") -> Order:
     """中心结单: the staff close a delivered order the resident has not rated within the rating period."""
-    note = cleaners.text(note, "note", limit=NOTE_LIMIT)
+    note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         order = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(order, "close", by=by, note=note) as step:
@@ -562,7 +569,7 @@ def order_unservable(*, by: User, ref: str, reason: str) -> Order:
     needs list (需求清单) of the order's area."""
     from gridgov.projects.actions import need_record
 
-    reason = cleaners.text(reason, "reason", limit=NOTE_LIMIT)
+    reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
         order = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(order, "unservable", by=by, reason=reason) as step:

@@ -2,16 +2,18 @@
 社区派单、单位接单、中心结单). Scoped like everything else: an order out of scope is 404, the wrong role 403,
 the wrong state 409 with the actions the state admits."""
 
-import json
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from gridgov.core import uploads
+from gridgov.core.cleaners import REASON_LIMIT, limit
 from gridgov.core.errors import DomainError
+from gridgov.core.inputs import json_or_form
 from gridgov.core.pagination import Pages
 from gridgov.core.timeline import timeline_rows
 from gridgov.orders import actions, selectors
@@ -25,19 +27,24 @@ catalogue = Router(tags=["服务点单"])  # /services: catalogue items (the cat
 # ---------------------------------------------------------------- schemas: catalogue
 
 
-class UnitRef(Schema):
+class OrderUnitRef(Schema):
     id: int
     name: str
 
 
-class ScheduleRow(Schema):
-    weekday: int = Field(..., description="0 星期一 … 6 星期日")
-    start: time
-    end: time
-    capacity: int = Field(1, description="每场名额")
+HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
-class ItemOut(Schema):
+class ServiceScheduleRow(Schema):
+    """A weekly session: times of day are wall-clock times in the district's time zone (``HH:MM``)."""
+
+    weekday: int = Field(..., ge=0, le=6, description="0 星期一 … 6 星期日")
+    start: str = Field(..., pattern=HH_MM, description="开始时间 HH:MM（本地时间）")
+    end: str = Field(..., pattern=HH_MM, description="结束时间 HH:MM（本地时间）")
+    capacity: int = Field(1, ge=1, le=1000, description="每场名额")
+
+
+class ServiceItemOut(Schema):
     id: int
     category: str
     category_name: str
@@ -45,7 +52,7 @@ class ItemOut(Schema):
     description: str
     area: str
     area_name: str
-    providers: list[UnitRef]
+    providers: list[OrderUnitRef]
     fee: str
     fee_label: str
     price: Decimal
@@ -55,7 +62,7 @@ class ItemOut(Schema):
     deliver_unit: str
     warning_ratio: Decimal
     is_active: bool
-    schedules: list[ScheduleRow]
+    schedules: list[ServiceScheduleRow]
 
     @staticmethod
     def resolve_category(obj: ServiceItem) -> str:
@@ -80,15 +87,24 @@ class ItemOut(Schema):
     @staticmethod
     def resolve_schedules(obj: ServiceItem) -> list[dict]:
         return [
-            {"weekday": s.weekday, "start": s.start, "end": s.end, "capacity": s.capacity}
+            {
+                "weekday": s.weekday,
+                "start": f"{s.start:%H:%M}",
+                "end": f"{s.end:%H:%M}",
+                "capacity": s.capacity,
+            }
             for s in obj.schedules.all()
         ]
 
 
-class ItemIn(Schema):
-    category: str = Field(..., description="服务类别代码")
-    name: str
-    description: str = ""
+ITEM_NAME = limit(ServiceItem, "name")
+ITEM_DESCRIPTION = limit(ServiceItem, "description")
+
+
+class ServiceItemIn(Schema):
+    category: str = Field(..., max_length=40, description="服务类别代码")
+    name: str = Field(..., max_length=ITEM_NAME)
+    description: str = Field("", max_length=ITEM_DESCRIPTION)
     area: str = Field(..., description="提供区域编码（区、街道或社区）")
     providers: list[int] = Field(..., description="服务单位 id")
     fee: str = Field("free", description="free 无偿 / low 低偿")
@@ -100,13 +116,15 @@ class ItemIn(Schema):
     warning_ratio: Decimal = Decimal("0.8")
     is_active: bool = True
     sort: int = 0
-    schedules: list[ScheduleRow] = Field(default_factory=list, description="每周服务时段（可空：无需预约）")
+    schedules: list[ServiceScheduleRow] = Field(
+        default_factory=list, description="每周服务时段（可空：无需预约）"
+    )
 
 
-class ItemPatch(Schema):
-    category: str | None = None
-    name: str | None = None
-    description: str | None = None
+class ServiceItemPatch(Schema):
+    category: str | None = Field(None, max_length=40)
+    name: str | None = Field(None, max_length=ITEM_NAME)
+    description: str | None = Field(None, max_length=ITEM_DESCRIPTION)
     area: str | None = None
     providers: list[int] | None = None
     fee: str | None = None
@@ -118,27 +136,29 @@ class ItemPatch(Schema):
     warning_ratio: Decimal | None = None
     is_active: bool | None = None
     sort: int | None = None
-    schedules: list[ScheduleRow] | None = None
+    schedules: list[ServiceScheduleRow] | None = None
 
 
-class ItemFilters(Schema):
+class ServiceItemFilters(Schema):
     category: str | None = None
     area: str | None = Field(None, description="居民所在区域编码：列出该区域及其上级提供的服务")
-    q: str | None = None
+    q: str | None = Field(None, max_length=100)
 
 
-class SlotOut(Schema):
+class ServiceSlotOut(Schema):
     date: date
     weekday: int
-    start: time
-    end: time
+    start: str = Field(..., description="开始时间 HH:MM（本地时间）")
+    end: str = Field(..., description="结束时间 HH:MM（本地时间）")
+    starts_at: datetime
+    ends_at: datetime
     capacity: int
     taken: int
     free: int
     key: str = Field(..., description="点单时 slot 字段的取值")
 
 
-class SlotQuery(Schema):
+class ServiceSlotQuery(Schema):
     start: date | None = None
     end: date | None = None
 
@@ -146,7 +166,7 @@ class SlotQuery(Schema):
 # ---------------------------------------------------------------- schemas: orders
 
 
-class TimelineOut(Schema):
+class OrderStepOut(Schema):
     at: datetime
     actor: str
     action: str
@@ -163,7 +183,9 @@ class OrderOut(Schema):
     category: str
     category_name: str
     slot: str | None = Field(..., description="预约场次 YYYY-MM-DDTHH:MM")
-    slot_end: time | None
+    slot_end: str | None = Field(..., description="预约场次结束时间 HH:MM（本地时间）")
+    slot_starts_at: datetime | None
+    slot_ends_at: datetime | None
     state: str
     state_label: str
     sla: str
@@ -172,7 +194,7 @@ class OrderOut(Schema):
     contact_name: str
     contact_phone: str = Field(..., description="脱敏电话")
     note: str
-    provider: UnitRef | None
+    provider: OrderUnitRef | None
     created_at: datetime
     dispatched_at: datetime | None
     accepted_at: datetime | None
@@ -208,8 +230,16 @@ class OrderOut(Schema):
         return f"{obj.slot.date:%Y-%m-%d}T{obj.slot.start:%H:%M}" if obj.slot_id else None
 
     @staticmethod
-    def resolve_slot_end(obj: Order) -> time | None:
-        return obj.slot.end if obj.slot_id else None
+    def resolve_slot_end(obj: Order) -> str | None:
+        return f"{obj.slot.end:%H:%M}" if obj.slot_id else None
+
+    @staticmethod
+    def resolve_slot_starts_at(obj: Order) -> datetime | None:
+        return obj.slot.starts_at if obj.slot_id else None
+
+    @staticmethod
+    def resolve_slot_ends_at(obj: Order) -> datetime | None:
+        return obj.slot.ends_at if obj.slot_id else None
 
     @staticmethod
     def resolve_state_label(obj: Order) -> str:
@@ -238,9 +268,9 @@ class OrderOut(Schema):
 
 class OrderDetailOut(OrderOut):
     allowed_actions: list[str]
-    providers: list[UnitRef] = Field(..., description="可派的服务单位（该服务项目的服务单位）")
+    providers: list[OrderUnitRef] = Field(..., description="可派的服务单位（该服务项目的服务单位）")
     evidence_urls: list[str] = Field(..., description="服务佐证图片地址")
-    timeline: list[TimelineOut]
+    timeline: list[OrderStepOut]
     created: bool | None = None
 
 
@@ -248,10 +278,12 @@ class OrderIn(Schema):
     item: int = Field(..., description="服务项目 id")
     slot: str | None = Field(None, description="预约场次（有服务时段的项目必填），如 2026-11-25T14:00")
     grid: str | None = Field(None, description="所在社区或网格编码（选填，须在服务提供区域内）")
-    contact_name: str = ""
-    contact_phone: str = Field("", description="联系电话；省略时用账号的电话")
-    note: str = Field("", description="需求说明")
-    client_id: str | None = Field(None, description="客户端生成的幂等键（也可用 Idempotency-Key 头）")
+    contact_name: str = Field("", max_length=limit(Order, "contact_name"))
+    contact_phone: str = Field("", max_length=20, description="联系电话；省略时用账号的电话")
+    note: str = Field("", max_length=limit(Order, "note"), description="需求说明")
+    client_id: str | None = Field(
+        None, max_length=100, description="客户端生成的幂等键（也可用 Idempotency-Key 头）"
+    )
 
 
 class OrderFilters(Schema):
@@ -262,32 +294,32 @@ class OrderFilters(Schema):
     area: str | None = None
 
 
-class DispatchIn(Schema):
+class OrderDispatchIn(Schema):
     provider_unit: int | None = Field(None, description="服务单位 id（必须是该服务项目的服务单位）")
-    note: str = ""
+    note: str = Field("", max_length=REASON_LIMIT)
 
 
-class NoteIn(Schema):
-    note: str = ""
+class OrderNoteIn(Schema):
+    note: str = Field("", max_length=REASON_LIMIT)
 
 
-class ReasonIn(Schema):
-    reason: str = ""
+class OrderReasonIn(Schema):
+    reason: str = Field("", max_length=REASON_LIMIT)
 
 
-class RateIn(Schema):
-    rating: str = Field("", description="satisfied 满意 / basic 基本满意 / unsatisfied 不满意")
-    comment: str = ""
+class OrderRateIn(Schema):
+    rating: str = Field("", max_length=12, description="satisfied 满意 / basic 基本满意 / unsatisfied 不满意")
+    comment: str = Field("", max_length=limit(Order, "rating_comment"))
 
 
-class StatsQuery(Schema):
+class OrderStatsQuery(Schema):
     area: str | None = Field(None, description="区域编码（含下级）；省略为管辖范围")
     start: date
     end: date
     group_by: str = Field("category", description="category 按服务类别 / provider 按服务单位")
 
 
-class StatRowOut(Schema):
+class OrderStatRowOut(Schema):
     key: str
     name: str
     placed: int = Field(..., description="期间点单数")
@@ -304,22 +336,24 @@ class StatRowOut(Schema):
     cancelled: int
 
 
-class StatsOut(Schema):
+class OrderStatsOut(Schema):
     area: str | None
     area_name: str
     start: date
     end: date
     group_by: str
-    totals: StatRowOut
-    groups: list[StatRowOut]
+    totals: OrderStatRowOut
+    groups: list[OrderStatRowOut]
 
 
 # ---------------------------------------------------------------- catalogue endpoints
 
 
-@catalogue.get("/items", response=list[ItemOut], summary="服务清单（在用项目；管理人员另见本辖区停用项目）")
+@catalogue.get(
+    "/items", response=list[ServiceItemOut], summary="服务清单（在用项目；管理人员另见本辖区停用项目）"
+)
 @paginate(Pages, page_size=50)
-def list_items(request: HttpRequest, q: Query[ItemFilters]):
+def list_items(request: HttpRequest, q: Query[ServiceItemFilters]):
     return selectors.item_list(request.auth, **q.dict())
 
 
@@ -327,21 +361,21 @@ def _rows(rows) -> list[dict] | None:
     return None if rows is None else [r if isinstance(r, dict) else r.dict() for r in rows]
 
 
-@catalogue.post("/items", response={201: ItemOut}, summary="新增服务项目（区、街道、社区工作人员）")
-def create_item(request: HttpRequest, payload: ItemIn):
+@catalogue.post("/items", response={201: ServiceItemOut}, summary="新增服务项目（区、街道、社区工作人员）")
+def create_item(request: HttpRequest, payload: ServiceItemIn):
     data = payload.dict()
     data["schedules"] = _rows(data["schedules"])
     item = actions.item_create(by=request.auth, **data)
     return Status(201, selectors.item_get(request.auth, item.pk))
 
 
-@catalogue.get("/items/{item_id}", response=ItemOut, summary="服务项目详情")
+@catalogue.get("/items/{item_id}", response=ServiceItemOut, summary="服务项目详情")
 def get_item(request: HttpRequest, item_id: int):
     return selectors.item_get(request.auth, item_id)
 
 
-@catalogue.patch("/items/{item_id}", response=ItemOut, summary="修改服务项目（含停用、调整时段）")
-def update_item(request: HttpRequest, item_id: int, payload: ItemPatch):
+@catalogue.patch("/items/{item_id}", response=ServiceItemOut, summary="修改服务项目（含停用、调整时段）")
+def update_item(request: HttpRequest, item_id: int, payload: ServiceItemPatch):
     item = selectors.item_get(request.auth, item_id)
     changes = payload.dict(exclude_unset=True)
     if "schedules" in changes:
@@ -350,15 +384,17 @@ def update_item(request: HttpRequest, item_id: int, payload: ItemPatch):
     return selectors.item_get(request.auth, item_id)
 
 
-@catalogue.get("/items/{item_id}/slots", response=list[SlotOut], summary="可预约场次与剩余名额")
-def list_slots(request: HttpRequest, item_id: int, q: Query[SlotQuery]):
+@catalogue.get("/items/{item_id}/slots", response=list[ServiceSlotOut], summary="可预约场次与剩余名额")
+def list_slots(request: HttpRequest, item_id: int, q: Query[ServiceSlotQuery]):
     item = selectors.item_get(request.auth, item_id)
     return [
         {
             "date": s.date,
             "weekday": s.weekday,
-            "start": s.start,
-            "end": s.end,
+            "start": f"{s.start:%H:%M}",
+            "end": f"{s.end:%H:%M}",
+            "starts_at": s.starts_at,
+            "ends_at": s.ends_at,
             "capacity": s.capacity,
             "taken": s.taken,
             "free": s.free,
@@ -386,7 +422,7 @@ def split_slot(value: str | None) -> tuple[str | None, str | None]:
         return None, None
     value = value.strip().replace(" ", "T")
     if "T" not in value:
-        raise DomainError("invalid", "预约场次格式应为 YYYY-MM-DDTHH:MM", "slot")
+        raise DomainError("invalid", _("预约场次格式应为 YYYY-MM-DDTHH:MM"), "slot")
     day, start = value.split("T", 1)
     return day, start[:5]
 
@@ -419,8 +455,8 @@ def list_orders(request: HttpRequest, q: Query[OrderFilters]):
     return selectors.order_list(request.auth, **q.dict())
 
 
-@router.get("/stats", response=StatsOut, summary="服务统计：按类别或服务单位的人次、满意率、按时率")
-def stats(request: HttpRequest, q: Query[StatsQuery]):
+@router.get("/stats", response=OrderStatsOut, summary="服务统计：按类别或服务单位的人次、满意率、按时率")
+def stats(request: HttpRequest, q: Query[OrderStatsQuery]):
     return selectors.order_stats(
         request.auth, area=q.area, start=q.start, end=q.end, group_by=q.group_by
     ).as_dict()
@@ -436,7 +472,7 @@ def _act(request, order: Order) -> Order:
 
 
 @router.post("/{ref}/dispatch", response=OrderDetailOut, summary="派单（社区选择服务单位）")
-def dispatch(request: HttpRequest, ref: str, payload: DispatchIn):
+def dispatch(request: HttpRequest, ref: str, payload: OrderDispatchIn):
     return _act(
         request,
         actions.order_dispatch(
@@ -446,12 +482,12 @@ def dispatch(request: HttpRequest, ref: str, payload: DispatchIn):
 
 
 @router.post("/{ref}/accept", response=OrderDetailOut, summary="接单（服务单位）")
-def accept(request: HttpRequest, ref: str, payload: NoteIn):
+def accept(request: HttpRequest, ref: str, payload: OrderNoteIn):
     return _act(request, actions.order_accept(by=request.auth, ref=ref, note=payload.note))
 
 
 @router.post("/{ref}/decline", response=OrderDetailOut, summary="拒单（服务单位，须填原因）")
-def decline(request: HttpRequest, ref: str, payload: ReasonIn):
+def decline(request: HttpRequest, ref: str, payload: OrderReasonIn):
     return _act(request, actions.order_decline(by=request.auth, ref=ref, reason=payload.reason))
 
 
@@ -461,36 +497,30 @@ def decline(request: HttpRequest, ref: str, payload: ReasonIn):
     summary="服务完成（服务单位；JSON {notes}，或 multipart：notes + 佐证图片 evidence）",
 )
 def deliver(request: HttpRequest, ref: str):
-    if (request.content_type or "").startswith("application/json"):
-        try:
-            body = json.loads(request.body or b"{}")
-        except ValueError:
-            raise DomainError("invalid", "请求体不是有效的 JSON", "notes") from None
-        notes, files = str((body or {}).get("notes") or ""), []
-    else:
-        notes, files = request.POST.get("notes", ""), request.FILES.getlist("evidence")
-    return _act(request, actions.order_deliver(by=request.auth, ref=ref, notes=notes, evidence=files))
+    fields, files = json_or_form(request, files="evidence")
+    notes = fields.get("notes") or ""
+    return _act(request, actions.order_deliver(by=request.auth, ref=ref, notes=str(notes), evidence=files))
 
 
 @router.post("/{ref}/rate", response=OrderDetailOut, summary="评价（点单居民；评价后结单）")
-def rate(request: HttpRequest, ref: str, payload: RateIn):
+def rate(request: HttpRequest, ref: str, payload: OrderRateIn):
     return _act(
         request, actions.order_rate(by=request.auth, ref=ref, rating=payload.rating, comment=payload.comment)
     )
 
 
 @router.post("/{ref}/cancel", response=OrderDetailOut, summary="取消（点单居民，接单前）")
-def cancel(request: HttpRequest, ref: str, payload: ReasonIn):
+def cancel(request: HttpRequest, ref: str, payload: OrderReasonIn):
     return _act(request, actions.order_cancel(by=request.auth, ref=ref, reason=payload.reason))
 
 
 @router.post("/{ref}/close", response=OrderDetailOut, summary="中心结单（居民逾期未评价）")
-def close(request: HttpRequest, ref: str, payload: NoteIn):
+def close(request: HttpRequest, ref: str, payload: OrderNoteIn):
     return _act(request, actions.order_close(by=request.auth, ref=ref, note=payload.note))
 
 
 @router.post(
     "/{ref}/unservable", response=OrderDetailOut, summary="无法服务（工作人员，须填原因；记入需求清单）"
 )
-def unservable(request: HttpRequest, ref: str, payload: ReasonIn):
+def unservable(request: HttpRequest, ref: str, payload: OrderReasonIn):
     return _act(request, actions.order_unservable(by=request.auth, ref=ref, reason=payload.reason))

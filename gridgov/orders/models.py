@@ -32,7 +32,7 @@ class ServiceItem(models.Model):
         "services.ServiceCategory", on_delete=models.PROTECT, related_name="items", verbose_name=_("服务类别")
     )
     name = models.CharField(_("名称"), max_length=80)
-    description = models.TextField(_("服务内容"), blank=True)
+    description = models.TextField(_("服务内容"), max_length=2000, blank=True)
     providers = models.ManyToManyField(
         "accounts.Unit", related_name="service_items", blank=True, verbose_name=_("服务单位")
     )
@@ -99,7 +99,7 @@ class ServiceItem(models.Model):
     @property
     def fee_label(self) -> str:
         if self.fee == Fee.LOW:
-            return f"{Fee.LOW.label} {self.price.normalize():f} 元"
+            return _("%(fee)s %(price)s 元") % {"fee": Fee.LOW.label, "price": f"{self.price.normalize():f}"}
         return str(Fee.FREE.label)
 
 
@@ -232,7 +232,7 @@ class Order(models.Model):
         "areas.Area", on_delete=models.PROTECT, related_name="orders", verbose_name=_("所属区域")
     )
     area_code = models.CharField(max_length=18, db_index=True, editable=False)
-    note = models.TextField(_("需求说明"), blank=True)
+    note = models.TextField(_("需求说明"), max_length=1000, blank=True)
     state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.ORDERED)
     provider_unit = models.ForeignKey(
         "accounts.Unit",
@@ -255,10 +255,10 @@ class Order(models.Model):
     deliver_overdue_at = models.DateTimeField(null=True, blank=True)
     deadline_provisional = models.BooleanField(default=False)
     sla = models.CharField(_("时限状态"), max_length=8, choices=Sla.choices, default=Sla.NORMAL)
-    delivered_note = models.TextField(_("服务情况"), blank=True)
+    delivered_note = models.TextField(_("服务情况"), max_length=2000, blank=True)
     delivered_on_time = models.BooleanField(_("按时服务"), null=True, blank=True)
     rating = models.CharField(_("评价"), max_length=12, choices=Rating.choices, blank=True)
-    rating_comment = models.TextField(_("评价意见"), blank=True)
+    rating_comment = models.TextField(_("评价意见"), max_length=500, blank=True)
     rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("点单时间"))
     closed_at = models.DateTimeField(_("结单时间"), null=True, blank=True)

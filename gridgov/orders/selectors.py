@@ -11,6 +11,7 @@ from django.db.models import Case as DbCase
 from django.db.models import Count, F, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import STAFF_ROLES, Role
 from gridgov.areas.models import Area
@@ -77,10 +78,10 @@ def item_get(user, pk) -> ServiceItem:
     try:
         pk = int(pk)
     except (TypeError, ValueError):
-        raise NotFound("服务项目不存在", field="item") from None
+        raise NotFound(_("服务项目不存在"), field="item") from None
     item = items_visible_to(user).filter(pk=pk).first()
     if item is None:
-        raise NotFound("服务项目不存在或已停用", field="item")
+        raise NotFound(_("服务项目不存在或已停用"), field="item")
     return item
 
 
@@ -108,6 +109,14 @@ class SlotView:
     def weekday(self) -> int:
         return self.date.weekday()
 
+    @property
+    def starts_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.date, self.start))
+
+    @property
+    def ends_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.date, self.end))
+
 
 def slot_options(item: ServiceItem, start: date | None = None, end: date | None = None, now=None):
     """The item's future sessions from ``start`` to ``end`` (default: the next four weeks) with free
@@ -116,7 +125,7 @@ def slot_options(item: ServiceItem, start: date | None = None, end: date | None 
     start = max(start or now.date(), now.date())
     end = end or start + timedelta(days=27)
     if end < start:
-        raise DomainError("invalid", "结束日期不能早于开始日期", "end")
+        raise DomainError("invalid", _("结束日期不能早于开始日期"), "end")
     end = min(end, now.date() + timedelta(days=MAX_SLOT_DAYS))
     rows = list(item.schedules.all())
     if not rows:
@@ -184,7 +193,7 @@ def order_get_visible(user, ref: str) -> Order:
         .first()
     )
     if order is None:
-        raise NotFound(f"服务单 {ref} 不存在或不在您的管辖范围内", field="ref")
+        raise NotFound(_("服务单 %(ref)s 不存在或不在您的管辖范围内") % {"ref": ref}, field="ref")
     return order
 
 
@@ -289,11 +298,11 @@ def _stats_area(user, area: str | None) -> tuple[str | None, str]:
     if area:
         found = Area.objects.filter(code=area).first()
         if found is None or not in_scope(user, found.code):
-            raise NotFound(f"区域 {area} 不存在或不在您的管辖范围内", field="area")
+            raise NotFound(_("区域 %(code)s 不存在或不在您的管辖范围内") % {"code": area}, field="area")
         return found.code, found.name
     prefixes = scope_prefixes(user)
     if prefixes is None:
-        return None, "全部"
+        return None, _("全部")
     return user.area.code, user.area.name
 
 
@@ -302,11 +311,11 @@ def order_stats(user, *, area: str | None, start: date, end: date, group_by: str
     category or per provider unit: 人次 (delivered or closed), satisfaction (满意+基本满意 over rated)
     and on-time delivery (delivered by the deadline, over 人次)."""
     if not is_staff(user):
-        raise DomainError("forbidden", "只有工作人员可以查看服务统计", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以查看服务统计"), status=403)
     if group_by not in ("category", "provider"):
-        raise DomainError("invalid", "分组方式只能是 category 或 provider", "group_by")
+        raise DomainError("invalid", _("分组方式只能是 category 或 provider"), "group_by")
     if end < start:
-        raise DomainError("invalid", "结束日期不能早于开始日期", "end")
+        raise DomainError("invalid", _("结束日期不能早于开始日期"), "end")
     code, name = _stats_area(user, area)
     tz = timezone.get_current_timezone()
     lo = datetime.combine(start, time.min, tzinfo=tz)
@@ -348,11 +357,11 @@ def order_stats(user, *, area: str | None, start: date, end: date, group_by: str
         "cancelled",
     )
     groups: list[StatRow] = []
-    totals = StatRow("", "合计")
+    totals = StatRow("", _("合计"))
     for r in rows:
         row = StatRow(
             key=str(r[key]) if r[key] is not None else "",
-            name=r[label] or "（未派单）",
+            name=r[label] or _("（未派单）"),
             **{f: r[f] for f in fields},
         )
         groups.append(row)
