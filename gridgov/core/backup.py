@@ -61,6 +61,8 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gridgov.core.uploads import PARTIAL_PREFIX
+
 FORMAT = "gridgov-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -392,6 +394,8 @@ def media_files(root: Path) -> Iterator[tuple[Path, str]]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(STAGING_PREFIX))
         for filename in sorted(filenames):
+            if filename.startswith(PARTIAL_PREFIX):
+                continue  # an upload being written: it is linked to its name only once complete
             full = Path(dirpath) / filename
             if full.is_symlink() or not full.is_file():
                 continue  # uploads are regular files; a link could point anywhere

@@ -267,11 +267,22 @@ def _inside_media(rel: str) -> Path | None:
     return path if path.is_relative_to(media) else None
 
 
+PARTIAL_PREFIX = ".part-"  # a file being written; never served, listed or backed up
+
+
 def _write(rel: Path, data: bytes) -> None:
+    """Write the file whole under a partial name, then link it to its own (random) name: a reader — a
+    backup running meanwhile — sees either no file or the complete one, and ``link`` refuses an existing
+    name, so the write is never someone else's file."""
     target = Path(settings.MEDIA_ROOT) / rel
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "xb") as out:  # a random name: never someone else's file
+    partial = target.with_name(f"{PARTIAL_PREFIX}{target.name}")
+    with open(partial, "xb") as out:
         out.write(data)
+    try:
+        os.link(partial, target)
+    finally:
+        partial.unlink()
 
 
 def _thumb_name(rel: str) -> str:

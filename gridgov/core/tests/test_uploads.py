@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -349,3 +350,27 @@ def test_files_stored_before_thumbnails_get_one_on_first_request(owner, own_file
     )
     assert client_for(owner).get(f"/files/{row.pk}/thumb/").status_code == 404
     assert client_for(owner).get(f"/files/{row.pk}/").status_code == 200
+
+
+def test_a_file_gets_its_name_only_once_written_whole_and_backups_skip_it_until_then(
+    owner, media, monkeypatch
+):
+    """A backup copying the media while a photo is stored must never read half a file: the file is written
+    under a partial name (which backups skip) and linked to its own name when complete."""
+    from gridgov.core.backup import media_files
+
+    seen = []
+    real_link = uploads.os.link
+
+    def watching_link(source, target):
+        listed = [rel for _full, rel in media_files(media)]
+        seen.append((Path(source).read_bytes(), Path(target).exists(), listed))
+        real_link(source, target)
+
+    monkeypatch.setattr(uploads.os, "link", watching_link)
+    data = images.image_bytes("JPEG", (400, 300))
+    row = uploads.save(uploads.prepare([upload("p.jpg", data)]), owner=owner, by=owner, at=timezone.now())[0]
+    photo_bytes, photo_named_yet, listed = seen[0]
+    assert photo_bytes == stored(row) and not photo_named_yet and listed == []
+    assert all(uploads.PARTIAL_PREFIX not in p.name for p in files_in(media))
+    assert len(seen) == 2 and seen[1][2] == [row.path]  # the thumbnail's turn: only the whole photo is listed
