@@ -20,7 +20,7 @@ class TokenOut(Schema):
     expires_at: str
 
 
-class AreaRef(Schema):
+class AccountAreaRef(Schema):
     code: str
     name: str
     level: str
@@ -31,7 +31,7 @@ class MeOut(Schema):
     display_name: str
     role: str
     role_label: str
-    area: AreaRef | None
+    area: AccountAreaRef | None
     unit: str | None
     phone: str  # always masked
     scope: list[str] | None

@@ -33,10 +33,11 @@ def _require_manager(user, area: Area | None, *, creating_child: bool = False) -
     (they may add children to their own area, not reshape it)."""
     if user.is_admin:
         return
+    if area is not None and not in_scope(user, area.code):
+        # an area the caller cannot see answers as a missing one, before any other check
+        raise NotFound(f"区域 {area.code} 不存在或不在您的管辖范围内", field="code")
     if area is None or not is_command_staff(user):
         raise DomainError("forbidden", "您没有调整网格的权限", status=403)
-    if not in_scope(user, area.code):
-        raise NotFound(f"区域 {area.code} 不存在或不在您的管辖范围内", field="code")
     if area.code == user.area.code and not creating_child:
         raise DomainError("forbidden", "只能调整本级以下的区域", status=403)
 

@@ -36,7 +36,7 @@ class AreaOut(Schema):
         return getattr(obj, "child_count", None)
 
 
-class PathItem(Schema):
+class AreaPathItem(Schema):
     code: str
     name: str
 
@@ -44,7 +44,7 @@ class PathItem(Schema):
 class AreaDetailOut(AreaOut):
     boundary: dict | None
     bbox: list[float] | None
-    path: list[PathItem]
+    path: list[AreaPathItem]
     retired_at: datetime | None
 
     @staticmethod
@@ -52,17 +52,17 @@ class AreaDetailOut(AreaOut):
         return [obj.min_lng, obj.min_lat, obj.max_lng, obj.max_lat] if obj.boundary else None
 
 
-class ChildrenQuery(Schema):
+class AreaChildrenQuery(Schema):
     parent: str | None = Field(None, description="上级区域编码；省略时返回本账号管辖范围的顶层区域")
     include_retired: bool = False
 
 
-class LookupQuery(Schema):
+class AreaLookupQuery(Schema):
     lat: float = Field(..., ge=-90, le=90, description="纬度 (WGS-84)")
     lng: float = Field(..., ge=-180, le=180, description="经度 (WGS-84)")
 
 
-class LookupOut(Schema):
+class AreaLookupOut(Schema):
     code: str
     name: str
     kind: str
@@ -87,19 +87,19 @@ class AreaPatch(Schema):
     reason: str = ""
 
 
-class PartIn(Schema):
+class AreaPartIn(Schema):
     name: str
     boundary: dict[str, Any]
     kind: str = ""
     grid_type: str = ""
 
 
-class SplitIn(Schema):
-    parts: list[PartIn]
+class AreaSplitIn(Schema):
+    parts: list[AreaPartIn]
     reason: str
 
 
-class MergeIn(Schema):
+class AreaMergeIn(Schema):
     codes: list[str]
     name: str
     reason: str
@@ -111,12 +111,12 @@ def detail(user, area: Area) -> Area:
 
 
 @router.get("", response=list[AreaOut], summary="下级区域列表（按管辖范围过滤）")
-def list_areas(request: HttpRequest, q: Query[ChildrenQuery]):
+def list_areas(request: HttpRequest, q: Query[AreaChildrenQuery]):
     return list(selectors.area_children_visible(request.auth, q.parent, include_retired=q.include_retired))
 
 
-@router.get("/lookup", response=LookupOut, summary="根据坐标查找所在网格")
-def lookup(request: HttpRequest, q: Query[LookupQuery]):
+@router.get("/lookup", response=AreaLookupOut, summary="根据坐标查找所在网格")
+def lookup(request: HttpRequest, q: Query[AreaLookupQuery]):
     grid = selectors.grid_for_point_visible(request.auth, q.lng, q.lat)
     community = grid.parent
     return {
@@ -130,7 +130,7 @@ def lookup(request: HttpRequest, q: Query[LookupQuery]):
 
 
 @router.post("/merge", response={201: AreaDetailOut}, summary="合并相邻网格")
-def merge(request: HttpRequest, payload: MergeIn):
+def merge(request: HttpRequest, payload: AreaMergeIn):
     area = actions.grid_merge(by=request.auth, codes=payload.codes, name=payload.name, reason=payload.reason)
     return Status(201, detail(request.auth, area))
 
@@ -169,7 +169,7 @@ def update(request: HttpRequest, code: str, payload: AreaPatch):
 
 
 @router.post("/{code}/split", response={201: list[AreaDetailOut]}, summary="拆分网格")
-def split(request: HttpRequest, code: str, payload: SplitIn):
+def split(request: HttpRequest, code: str, payload: AreaSplitIn):
     parts = [
         actions.Part(name=p.name, boundary=p.boundary, kind=p.kind, grid_type=p.grid_type)
         for p in payload.parts

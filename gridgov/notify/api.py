@@ -25,7 +25,7 @@ class NotificationOut(Schema):
         return obj.case.ref if obj.case_id else None
 
 
-class ReadOut(Schema):
+class NotificationsReadOut(Schema):
     marked: int
     unread: int
 
@@ -36,13 +36,13 @@ def inbox(request: HttpRequest, unread: bool = False):
     return selectors.inbox_for(request.auth, unread_only=unread)
 
 
-@router.post("/{notification_id}/read", response=ReadOut, summary="标记为已读")
+@router.post("/{notification_id}/read", response=NotificationsReadOut, summary="标记为已读")
 def mark_read(request: HttpRequest, notification_id: int):
     marked = actions.notification_mark_read(user=request.auth, notification_id=notification_id)
     return {"marked": marked, "unread": selectors.unread_count(request.auth)}
 
 
-@router.post("/read-all", response=ReadOut, summary="全部标记为已读")
+@router.post("/read-all", response=NotificationsReadOut, summary="全部标记为已读")
 def mark_all_read(request: HttpRequest):
     marked = actions.notification_mark_read(user=request.auth)
     return {"marked": marked, "unread": 0}

@@ -11,7 +11,7 @@ from gridgov.services.models import ServiceCategory
 router = Router(tags=["服务点单"])  # /services
 
 
-class CategoryOut(Schema):
+class ServiceCategoryOut(Schema):
     code: str
     name: str
     parent: str | None
@@ -23,19 +23,21 @@ class CategoryOut(Schema):
         return obj.parent.code if obj.parent_id else None
 
 
-class CategoryIn(Schema):
+class ServiceCategoryIn(Schema):
     code: str = Field(..., description="代码（小写字母、数字、连字符）")
     name: str
     parent: str | None = Field(None, description="上级类别代码")
     sort: int = 0
 
 
-@router.get("/categories", response=list[CategoryOut], summary="服务类别")
+@router.get("/categories", response=list[ServiceCategoryOut], summary="服务类别")
 def list_categories(request: HttpRequest, include_inactive: bool = False):
     active_only = not (include_inactive and selectors.may_manage_categories(request.auth))
     return list(selectors.categories(active_only=active_only).select_related("parent"))
 
 
-@router.post("/categories", response={201: CategoryOut}, summary="新增服务类别（区级工作人员、管理员）")
-def create_category(request: HttpRequest, payload: CategoryIn):
+@router.post(
+    "/categories", response={201: ServiceCategoryOut}, summary="新增服务类别（区级工作人员、管理员）"
+)
+def create_category(request: HttpRequest, payload: ServiceCategoryIn):
     return Status(201, actions.category_create(by=request.auth, **payload.dict()))

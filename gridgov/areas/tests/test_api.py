@@ -125,3 +125,18 @@ def test_unauthenticated_is_401_and_openapi_lists_endpoints(tree):
         "/api/v1/auth/token",
     ):
         assert path in paths
+
+
+@pytest.mark.parametrize("who", ["street1", "worker"])
+def test_changing_an_area_out_of_scope_answers_as_a_missing_one(tree, who):
+    """Out of scope is indistinguishable from not there: the same 404 on ``code`` before any permission
+    or state check, for a command officer and for a grid worker alike."""
+    api = ApiClient(who)
+    outside = api.patch("/areas/610302002001001", {"name": "改名"})
+    missing = api.patch("/areas/610302009009009", {"name": "改名"})
+    assert outside.status_code == missing.status_code == 404
+    assert outside.json()["code"] == missing.json()["code"] == "not_found"
+    assert outside.json()["field"] == missing.json()["field"] == "code"
+    assert Area.objects.get(code="610302002001001").name != "改名"
+    inside = api.patch("/areas/610302001001002", {"name": "改名"})
+    assert inside.status_code == (200 if who == "street1" else 404)
