@@ -55,7 +55,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gridgov.core import audit
+from gridgov.core import audit, cleaners
 from gridgov.core.errors import DomainError
 from gridgov.core.models import CALENDAR_MAX_YEAR, CALENDAR_MIN_YEAR, CalendarDay, CalendarYear
 from gridgov.core.signals import calendar_year_configured
@@ -633,11 +633,9 @@ def calendar_import_year(
 
 
 def _note(note: Any) -> str:
-    if note is None:
-        return ""
-    if not isinstance(note, str):
+    if note is not None and not isinstance(note, str):
         raise DomainError("invalid_note", _("备注必须是文字"), "note")
-    return note.strip()
+    return cleaners.text(note, "note", limit=cleaners.limit(CalendarYear, "note"))
 
 
 def calendar_set_day(*, by, day: date, is_workday: bool, name: str = "") -> CalendarDay:

@@ -65,7 +65,7 @@ class AuditEntry(AppendOnly):
     object_repr = models.CharField(_("对象"), max_length=200, blank=True)
     before = models.JSONField(_("变更前"), null=True, blank=True)
     after = models.JSONField(_("变更后"), null=True, blank=True)
-    reason = models.TextField(_("原因"), blank=True)
+    reason = models.TextField(_("原因"), max_length=2000, blank=True)
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -159,7 +159,7 @@ class CalendarYear(models.Model):
     )
     configured_at = models.DateTimeField(_("配置时间"), default=timezone.now)
     source = models.CharField(_("来源"), max_length=8, choices=Source.choices, default=Source.MANUAL)
-    note = models.TextField(_("备注"), blank=True)
+    note = models.TextField(_("备注"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("已配置年度")
@@ -193,7 +193,7 @@ class TimelineEvent(AppendOnly):
     action = models.CharField(_("动作"), max_length=20)
     from_state = models.CharField(max_length=16, blank=True)
     to_state = models.CharField(max_length=16, blank=True)
-    note = models.TextField(_("说明"), blank=True)
+    note = models.TextField(_("说明"), max_length=2000, blank=True)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:

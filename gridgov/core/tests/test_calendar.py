@@ -382,6 +382,13 @@ def test_configuring_a_year_by_hand(admin, configured_years, django_capture_on_c
     assert is_workday(date(2028, 3, 1)) == (True, True)
 
 
+def test_a_year_note_longer_than_its_field_is_refused_and_nothing_is_configured(admin, configured_years):
+    with pytest.raises(DomainError) as info:
+        calendar_configure_year(by=admin, year=2028, note="录" * 501)
+    assert (info.value.code, info.value.field) == ("too_long", "note")
+    assert configured_years == [] and unknown_years([2028]) == [2028]
+
+
 # --- bad input ------------------------------------------------------------------------------------------------
 
 
