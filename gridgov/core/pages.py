@@ -63,3 +63,10 @@ def query_date(value: str | None, default: date) -> date:
         return date.fromisoformat((value or "").strip())
     except ValueError:
         return default
+
+
+def list_query(request) -> str:
+    """The list page's parameters other than ``page``, encoded for the pager's links (``web/_pager.html``)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gridgov.areas.models import Area
 from gridgov.core import uploads
 from gridgov.core.errors import DomainError
-from gridgov.core.pages import error_field, error_status, found, query_date
+from gridgov.core.pages import error_field, error_status, found, list_query, query_date
 from gridgov.core.scope import is_staff
 from gridgov.core.timeline import timeline_rows
 from gridgov.core.workflow import Rating
@@ -132,7 +132,8 @@ def mine(request):
     orders = selectors.orders_visible_to(request.user).filter(resident=request.user)
     orders = orders.select_related("item__category", "slot", "provider_unit").order_by("-created_at", "-id")
     page = Paginator(orders, 30).get_page(request.GET.get("page"))
-    return render(request, "orders/mine.html", {"page": page, "orders": page.object_list})
+    context = {"page": page, "orders": page.object_list, "query": list_query(request)}
+    return render(request, "orders/mine.html", context)
 
 
 # ---------------------------------------------------------------- worklist, inbox
@@ -140,7 +141,7 @@ def mine(request):
 
 def _list_context(request, qs, **extra) -> dict:
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return {"page": page, "orders": page.object_list, **extra}
+    return {"page": page, "orders": page.object_list, "query": list_query(request), **extra}
 
 
 @login_required
