@@ -24,10 +24,11 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from gridgov.core.calendar import LimitUnit, add_limit, working_seconds_between
+from gridgov.core.i18n import message
 
 
 @dataclass(frozen=True)
@@ -315,7 +316,9 @@ def recompute_provisional(year: int) -> dict[str, int]:
                         None,
                         "recompute",
                         obj.state,
-                        note=gettext("%(year)s 年节假日安排已配置，时限重新计算") % {"year": year},
+                        note=message(
+                            gettext_noop("%(year)s 年节假日安排已配置，时限重新计算"), year=str(year)
+                        ),
                         data=moved,
                     )
                 count += 1
