@@ -66,13 +66,13 @@ class CaseIn(Schema):
     client_id: str | None = Field(None, description="客户端生成的唯一键，重试时返回同一事件")
 
 
-class UnitRef(Schema):
+class CaseUnitRef(Schema):
     id: int
     name: str
 
 
-class DispatchOut(Schema):
-    unit: UnitRef
+class CaseDispatchOut(Schema):
+    unit: CaseUnitRef
     role: str
     state: str
     round: int
@@ -96,7 +96,7 @@ class CaseOut(Schema):
     handling_area: str
     channel: str
     reported_at: datetime
-    lead_unit: UnitRef | None
+    lead_unit: CaseUnitRef | None
     response_due: datetime | None
     resolution_due: datetime | None
     deadline_provisional: bool
@@ -142,7 +142,7 @@ class CaseDetailOut(CaseOut):
     reporter_phone: str  # masked
     result: str
     allowed_actions: list[str]
-    dispatches: list[DispatchOut]
+    dispatches: list[CaseDispatchOut]
     possible_duplicates: list[str]
 
     @staticmethod
@@ -156,7 +156,7 @@ class IntakeOut(CaseOut):
     possible_duplicates: list[str]
 
 
-class EventOut(Schema):
+class CaseEventOut(Schema):
     at: datetime
     action: str
     actor: str
@@ -170,7 +170,7 @@ class EventOut(Schema):
         return obj.actor_label
 
 
-class ListQuery(Schema):
+class CaseListQuery(Schema):
     state: str | None = Field(None, description="状态，逗号分隔")
     category: str | None = None
     area: str | None = Field(None, description="区域编码（含下级）")
@@ -180,49 +180,49 @@ class ListQuery(Schema):
     end: date | None = None
 
 
-class ReasonIn(Schema):
+class CaseReasonIn(Schema):
     reason: str = ""
 
 
-class NoteIn(Schema):
+class CaseNoteIn(Schema):
     note: str = ""
 
 
-class MergeIn(Schema):
+class CaseMergeIn(Schema):
     into: str
     note: str = ""
 
 
-class DispatchIn(Schema):
+class CaseDispatchIn(Schema):
     lead_unit_id: int | None = None
     assist_unit_ids: list[int] = []
     candidate_unit_ids: list[int] = Field([], description="多个候选主办单位：先签收者主办（抢单）")
     note: str = ""
 
 
-class ResolveIn(Schema):
+class CaseResolveIn(Schema):
     result: str
 
 
-class RateIn(Schema):
+class CaseRateIn(Schema):
     rating: str = Field(..., description="satisfied / basic / unsatisfied")
     comment: str = ""
     token: str | None = Field(None, description="未登录时使用上报时取得的评价码")
 
 
-class ReopenIn(Schema):
+class CaseReopenIn(Schema):
     reason: str = ""
     token: str | None = None
 
 
-class WhistleIn(Schema):
+class CaseWhistleIn(Schema):
     unit_ids: list[int]
     lead_unit_id: int
     report_hours: Decimal | None = Field(None, description="报到时限（小时，连续计时）")
     note: str = ""
 
 
-class ExtendIn(Schema):
+class CaseExtendIn(Schema):
     amount: Decimal = Field(..., description="延长的时长，单位与该分类的办结时限相同")
     reason: str = ""
 
@@ -278,7 +278,7 @@ def add_photos(request: HttpRequest, ref: str, photos: File[list[UploadedFile]])
 
 @router.get("", response=list[CaseOut], summary="事件列表（按管辖范围）")
 @paginate(Pages, page_size=50)
-def list_cases(request: HttpRequest, q: Query[ListQuery]):
+def list_cases(request: HttpRequest, q: Query[CaseListQuery]):
     return selectors.case_list(request.auth, **q.dict()).order_by("-reported_at", "-id")
 
 
@@ -287,7 +287,7 @@ def get_case(request: HttpRequest, ref: str):
     return _detail(request.auth, selectors.case_get_visible(request.auth, ref))
 
 
-@router.get("/{ref}/timeline", response=list[EventOut], summary="办理记录")
+@router.get("/{ref}/timeline", response=list[CaseEventOut], summary="办理记录")
 def get_timeline(request: HttpRequest, ref: str):
     return list(selectors.timeline(selectors.case_get_visible(request.auth, ref)))
 
@@ -297,22 +297,22 @@ def _act(request, case: Case):
 
 
 @router.post("/{ref}/accept", response=CaseDetailOut, summary="受理")
-def accept(request: HttpRequest, ref: str, payload: NoteIn):
+def accept(request: HttpRequest, ref: str, payload: CaseNoteIn):
     return _act(request, actions.case_accept(ref=ref, by=request.auth, note=payload.note))
 
 
 @router.post("/{ref}/reject", response=CaseDetailOut, summary="不予受理（须填原因）")
-def reject(request: HttpRequest, ref: str, payload: ReasonIn):
+def reject(request: HttpRequest, ref: str, payload: CaseReasonIn):
     return _act(request, actions.case_reject(ref=ref, by=request.auth, reason=payload.reason))
 
 
 @router.post("/{ref}/merge", response=CaseDetailOut, summary="合并到另一事件")
-def merge(request: HttpRequest, ref: str, payload: MergeIn):
+def merge(request: HttpRequest, ref: str, payload: CaseMergeIn):
     return _act(request, actions.case_merge(ref=ref, by=request.auth, into=payload.into, note=payload.note))
 
 
 @router.post("/{ref}/dispatch", response=CaseDetailOut, summary="派遣（主办、协办或候选单位）")
-def dispatch(request: HttpRequest, ref: str, payload: DispatchIn):
+def dispatch(request: HttpRequest, ref: str, payload: CaseDispatchIn):
     return _act(
         request,
         actions.case_dispatch(
@@ -332,7 +332,7 @@ def claim(request: HttpRequest, ref: str):
 
 
 @router.post("/{ref}/return", response=CaseDetailOut, summary="退回（须填原因）")
-def return_(request: HttpRequest, ref: str, payload: ReasonIn):
+def return_(request: HttpRequest, ref: str, payload: CaseReasonIn):
     return _act(request, actions.case_return(ref=ref, by=request.auth, reason=payload.reason))
 
 
@@ -349,27 +349,27 @@ def resolve(request: HttpRequest, ref: str, result: Form[str], evidence: File[li
 
 
 @router.post("/{ref}/verify", response=CaseDetailOut, summary="核实通过")
-def verify(request: HttpRequest, ref: str, payload: NoteIn):
+def verify(request: HttpRequest, ref: str, payload: CaseNoteIn):
     return _act(request, actions.case_verify(ref=ref, by=request.auth, note=payload.note))
 
 
 @router.post("/{ref}/rework", response=CaseDetailOut, summary="返工（须填原因）")
-def rework(request: HttpRequest, ref: str, payload: ReasonIn):
+def rework(request: HttpRequest, ref: str, payload: CaseReasonIn):
     return _act(request, actions.case_rework(ref=ref, by=request.auth, reason=payload.reason))
 
 
 @router.post("/{ref}/close", response=CaseDetailOut, summary="结案")
-def close(request: HttpRequest, ref: str, payload: NoteIn):
+def close(request: HttpRequest, ref: str, payload: CaseNoteIn):
     return _act(request, actions.case_close(ref=ref, by=request.auth, note=payload.note))
 
 
 @router.post("/{ref}/escalate", response=CaseDetailOut, summary="上报上级指挥中心（须填原因）")
-def escalate(request: HttpRequest, ref: str, payload: ReasonIn):
+def escalate(request: HttpRequest, ref: str, payload: CaseReasonIn):
     return _act(request, actions.case_escalate(ref=ref, by=request.auth, reason=payload.reason))
 
 
 @router.post("/{ref}/whistle", response=CaseDetailOut, summary="吹哨：召集多个单位并指定牵头单位")
-def whistle(request: HttpRequest, ref: str, payload: WhistleIn):
+def whistle(request: HttpRequest, ref: str, payload: CaseWhistleIn):
     return _act(
         request,
         actions.case_whistle(
@@ -384,12 +384,12 @@ def whistle(request: HttpRequest, ref: str, payload: WhistleIn):
 
 
 @router.post("/{ref}/report", response=CaseDetailOut, summary="报到（被吹哨召集的单位）")
-def report_in(request: HttpRequest, ref: str, payload: NoteIn):
+def report_in(request: HttpRequest, ref: str, payload: CaseNoteIn):
     return _act(request, actions.case_report_in(ref=ref, by=request.auth, note=payload.note))
 
 
 @router.post("/{ref}/extend", response=CaseDetailOut, summary="延期（须填原因）")
-def extend(request: HttpRequest, ref: str, payload: ExtendIn):
+def extend(request: HttpRequest, ref: str, payload: CaseExtendIn):
     return _act(
         request, actions.case_extend(ref=ref, by=request.auth, amount=payload.amount, reason=payload.reason)
     )
@@ -398,14 +398,14 @@ def extend(request: HttpRequest, ref: str, payload: ExtendIn):
 # ---------------------------------------------------------------- public tracking (no personal data)
 
 
-class PublicEventOut(Schema):
+class CasePublicEventOut(Schema):
     at: datetime
     action: str
     state: str
     note: str
 
 
-class PublicCaseOut(Schema):
+class CasePublicOut(Schema):
     ref: str
     state: str
     state_label: str
@@ -416,7 +416,7 @@ class PublicCaseOut(Schema):
     closed_at: datetime | None
     rated: bool
     merged_into: str | None
-    timeline: list[PublicEventOut]
+    timeline: list[CasePublicEventOut]
 
 
 PUBLIC_NOTE_ACTIONS = {"reject", "resolve", "return", "rework", "reopen", "extend", "escalate"}
@@ -448,9 +448,9 @@ def _public(case: Case) -> dict:
 
 
 @router.post(
-    "/{ref}/rate", response=PublicCaseOut, auth=OptionalAuth(), summary="评价（上报人，登录或凭评价码）"
+    "/{ref}/rate", response=CasePublicOut, auth=OptionalAuth(), summary="评价（上报人，登录或凭评价码）"
 )
-def rate(request: HttpRequest, ref: str, payload: RateIn):
+def rate(request: HttpRequest, ref: str, payload: CaseRateIn):
     if payload.token:
         ratelimit.limit(request, "rating")
     return _public(
@@ -460,8 +460,8 @@ def rate(request: HttpRequest, ref: str, payload: RateIn):
     )
 
 
-@router.post("/{ref}/reopen", response=PublicCaseOut, auth=OptionalAuth(), summary="重办（评价不满意时）")
-def reopen(request: HttpRequest, ref: str, payload: ReopenIn):
+@router.post("/{ref}/reopen", response=CasePublicOut, auth=OptionalAuth(), summary="重办（评价不满意时）")
+def reopen(request: HttpRequest, ref: str, payload: CaseReopenIn):
     if payload.token:
         ratelimit.limit(request, "rating")
     return _public(
@@ -469,13 +469,13 @@ def reopen(request: HttpRequest, ref: str, payload: ReopenIn):
     )
 
 
-@public.get("/cases/{ref}", response=PublicCaseOut, auth=None, summary="公开跟踪（无个人信息）")
+@public.get("/cases/{ref}", response=CasePublicOut, auth=None, summary="公开跟踪（无个人信息）")
 def track(request: HttpRequest, ref: str):
     ratelimit.limit(request, "tracking")
     return _public(selectors.public_case(ref))
 
 
-class CategoryOut(Schema):
+class CaseCategoryOut(Schema):
     code: str
     name: str
     parent: str | None
@@ -491,7 +491,7 @@ class CategoryOut(Schema):
         return obj.parent.code if obj.parent_id else None
 
 
-@categories.get("", response=list[CategoryOut], auth=None, summary="事项分类及时限")
+@categories.get("", response=list[CaseCategoryOut], auth=None, summary="事项分类及时限")
 def list_categories(request: HttpRequest):
     ratelimit.limit(request, "public")
     return list(selectors.categories())

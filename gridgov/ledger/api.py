@@ -28,7 +28,7 @@ PAGE = 50
 # ---------------------------------------------------------------- schemas
 
 
-class TagOut(Schema):
+class LedgerTagOut(Schema):
     id: int
     tag: str
     name: str
@@ -90,7 +90,7 @@ class BuildingPatch(Schema):
     note: str | None = None
 
 
-class MemberOut(Schema):
+class HouseholdMemberOut(Schema):
     id: int
     name: str
     relation: str
@@ -110,7 +110,7 @@ class HouseholdOut(Schema):
     label: str
     grid: str = Field(..., alias="area_code")
     occupancy: str
-    head: MemberOut | None
+    head: HouseholdMemberOut | None
     note: str
     is_active: bool
     member_count: int | None = None
@@ -125,8 +125,8 @@ class HouseholdOut(Schema):
 
 
 class HouseholdDetailOut(HouseholdOut):
-    members: list[MemberOut]
-    tags: list[TagOut]
+    members: list[HouseholdMemberOut]
+    tags: list[LedgerTagOut]
 
     @staticmethod
     def resolve_members(obj: Household):
@@ -178,7 +178,7 @@ class ResidentOut(Schema):
 
 
 class ResidentDetailOut(ResidentOut):
-    tags: list[TagOut]
+    tags: list[LedgerTagOut]
 
     @staticmethod
     def resolve_tags(obj: Resident):
@@ -259,16 +259,16 @@ class OrganisationPatch(Schema):
     note: str | None = None
 
 
-class ReasonIn(Schema):
+class LedgerReasonIn(Schema):
     reason: str = ""
 
 
-class MoveOutIn(Schema):
+class ResidentMoveOutIn(Schema):
     reason: str = ""
     on: date | None = None
 
 
-class TagIn(Schema):
+class LedgerTagIn(Schema):
     tag: str = Field(..., description="标签代码或名称")
     reason: str = ""
     since: date | None = None
@@ -283,14 +283,14 @@ class FocusTagOut(Schema):
     description: str
 
 
-class RevealIn(Schema):
+class LedgerRevealIn(Schema):
     kind: str = Field(..., description="resident / organisation")
     id: int
     field: str = Field(..., description="id_number / phone / contact_phone")
     reason: str = ""
 
 
-class RevealOut(Schema):
+class LedgerRevealOut(Schema):
     value: str
 
 
@@ -355,7 +355,7 @@ def update_building(request: HttpRequest, building_id: int, payload: BuildingPat
 
 
 @buildings.post("/{building_id}/retire", response=BuildingOut, summary="注销楼栋（须填原因）")
-def retire_building(request: HttpRequest, building_id: int, payload: ReasonIn):
+def retire_building(request: HttpRequest, building_id: int, payload: LedgerReasonIn):
     building = selectors.get_visible(selectors.buildings_visible_to(request.auth), building_id)
     return actions.retire(by=request.auth, obj=building, reason=payload.reason)
 
@@ -397,7 +397,7 @@ def update_household(request: HttpRequest, household_id: int, payload: Household
 
 
 @households.post("/{household_id}/retire", response=HouseholdDetailOut, summary="注销户（须填原因）")
-def retire_household(request: HttpRequest, household_id: int, payload: ReasonIn):
+def retire_household(request: HttpRequest, household_id: int, payload: LedgerReasonIn):
     household = selectors.get_visible(selectors.households_visible_to(request.auth), household_id)
     return actions.retire(by=request.auth, obj=household, reason=payload.reason)
 
@@ -437,7 +437,7 @@ def update_resident(request: HttpRequest, resident_id: int, payload: ResidentPat
 
 
 @residents.post("/{resident_id}/move-out", response=ResidentDetailOut, summary="迁出/注销（须填原因）")
-def move_out(request: HttpRequest, resident_id: int, payload: MoveOutIn):
+def move_out(request: HttpRequest, resident_id: int, payload: ResidentMoveOutIn):
     resident = selectors.get_visible(selectors.residents_visible_to(request.auth), resident_id)
     return actions.resident_move_out(by=request.auth, resident=resident, reason=payload.reason, on=payload.on)
 
@@ -468,7 +468,7 @@ def update_organisation(request: HttpRequest, organisation_id: int, payload: Org
 
 
 @organisations.post("/{organisation_id}/retire", response=OrganisationOut, summary="注销组织（须填原因）")
-def retire_organisation(request: HttpRequest, organisation_id: int, payload: ReasonIn):
+def retire_organisation(request: HttpRequest, organisation_id: int, payload: LedgerReasonIn):
     org = selectors.get_visible(selectors.organisations_visible_to(request.auth), organisation_id)
     return actions.retire(by=request.auth, obj=org, reason=payload.reason)
 
@@ -481,8 +481,8 @@ def list_tags(request: HttpRequest):  # noqa: ARG001
     return list(selectors.focus_tags())
 
 
-@ledger.post("/tags", response={201: TagOut}, summary="给居民或户加标签（须填原因）")
-def add_tag(request: HttpRequest, payload: TagIn):
+@ledger.post("/tags", response={201: LedgerTagOut}, summary="给居民或户加标签（须填原因）")
+def add_tag(request: HttpRequest, payload: LedgerTagIn):
     resident = household = None
     if payload.resident is not None:
         resident = selectors.get_visible(selectors.residents_visible_to(request.auth), payload.resident)
@@ -500,14 +500,14 @@ def add_tag(request: HttpRequest, payload: TagIn):
 
 
 @ledger.post("/tags/{assignment_id}/remove", response={204: None}, summary="取消标签（须填原因）")
-def remove_tag(request: HttpRequest, assignment_id: int, payload: ReasonIn):
+def remove_tag(request: HttpRequest, assignment_id: int, payload: LedgerReasonIn):
     assignment = selectors.get_visible(selectors.tag_assignments_visible_to(request.auth), assignment_id)
     actions.tag_remove(by=request.auth, assignment=assignment, reason=payload.reason)
     return Status(204, None)
 
 
-@ledger.post("/reveal", response=RevealOut, summary="查看完整身份证号或电话（需权限与理由，留痕）")
-def reveal(request: HttpRequest, payload: RevealIn):
+@ledger.post("/reveal", response=LedgerRevealOut, summary="查看完整身份证号或电话（需权限与理由，留痕）")
+def reveal(request: HttpRequest, payload: LedgerRevealIn):
     value = actions.reveal(
         by=request.auth, kind=payload.kind, pk=payload.id, field=payload.field, reason=payload.reason
     )

@@ -32,7 +32,7 @@ def _user(context) -> User | None:
 # ---------------------------------------------------------------- schemas
 
 
-class TaskOut(Schema):
+class VolunteerTaskOut(Schema):
     id: int
     title: str
     description: str
@@ -66,7 +66,7 @@ class TaskOut(Schema):
         return allowed_actions(_user(context), obj)
 
 
-class TaskIn(Schema):
+class VolunteerTaskIn(Schema):
     area: str = Field(..., description="社区或网格编码（本人管辖范围内）")
     title: str
     place: str
@@ -80,7 +80,7 @@ class TaskIn(Schema):
     publish: bool = Field(False, description="创建后立即发布")
 
 
-class TaskFilters(Schema):
+class VolunteerTaskFilters(Schema):
     state: str | None = None
     area: str | None = Field(None, description="区域编码（含下级）")
     upcoming: bool = Field(
@@ -88,15 +88,15 @@ class TaskFilters(Schema):
     )
 
 
-class PersonOut(Schema):
+class VolunteerPersonOut(Schema):
     id: int
     name: str
 
 
-class SignupOut(Schema):
+class VolunteerSignupOut(Schema):
     id: int
     task: int
-    volunteer: PersonOut
+    volunteer: VolunteerPersonOut
     state: str
     state_label: str
     signed_at: datetime
@@ -116,7 +116,7 @@ class SignupOut(Schema):
         return str(obj.get_state_display())
 
 
-class StepOut(Schema):
+class VolunteerStepOut(Schema):
     at: datetime
     actor: str
     action: str
@@ -125,20 +125,20 @@ class StepOut(Schema):
     note: str
 
 
-class TaskDetailOut(Schema):
-    task: TaskOut
-    my_signup: SignupOut | None = Field(..., description="本人的报名（志愿者）")
-    signups: list[SignupOut] | None = Field(..., description="报名名单（仅工作人员）")
-    timeline: list[StepOut] | None = Field(..., description="办理记录（仅工作人员）")
+class VolunteerTaskDetailOut(Schema):
+    task: VolunteerTaskOut
+    my_signup: VolunteerSignupOut | None = Field(..., description="本人的报名（志愿者）")
+    signups: list[VolunteerSignupOut] | None = Field(..., description="报名名单（仅工作人员）")
+    timeline: list[VolunteerStepOut] | None = Field(..., description="办理记录（仅工作人员）")
 
 
-class MarkIn(Schema):
+class VolunteerMarkIn(Schema):
     signup_id: int
     attended: bool
     hours: Decimal | None = Field(None, description="服务时长（小时）；省略时取任务的起止时间")
 
 
-class AccountOut(Schema):
+class VolunteerAccountOut(Schema):
     id: int
     kind: str
     kind_label: str
@@ -153,7 +153,7 @@ class AccountOut(Schema):
         return str(obj)
 
 
-class LineOut(Schema):
+class VolunteerLineOut(Schema):
     entry: int
     at: datetime
     kind: str
@@ -165,18 +165,18 @@ class LineOut(Schema):
     reversed: bool
 
 
-class AccountDetailOut(Schema):
-    account: AccountOut | None
+class VolunteerAccountDetailOut(Schema):
+    account: VolunteerAccountOut | None
     balance: int
     hours: Decimal | None = None
-    history: list[LineOut]
+    history: list[VolunteerLineOut]
 
 
-class EntryOut(Schema):
+class VolunteerEntryOut(Schema):
     id: int
     at: datetime
-    debit: AccountOut
-    credit: AccountOut
+    debit: VolunteerAccountOut
+    credit: VolunteerAccountOut
     amount: int
     kind: str
     memo: str
@@ -188,25 +188,25 @@ class EntryOut(Schema):
         return obj.reverses_id
 
 
-class CorrectionIn(Schema):
+class VolunteerCorrectionIn(Schema):
     entry: int = Field(..., description="要冲正的流水 id")
     reason: str = ""
 
 
-class GrantIn(Schema):
+class VolunteerGrantIn(Schema):
     volunteer: int
     area: str
     amount: int
     reason: str = ""
 
 
-class SummaryQuery(Schema):
+class VolunteerSummaryQuery(Schema):
     area: str | None = None
     start: date
     end: date
 
 
-class SummaryOut(Schema):
+class VolunteerSummaryOut(Schema):
     area: str
     start: date
     end: date
@@ -223,7 +223,7 @@ class SummaryOut(Schema):
     volunteers: int
 
 
-class RewardOut(Schema):
+class VolunteerRewardOut(Schema):
     id: int
     name: str
     description: str
@@ -242,7 +242,7 @@ class RewardOut(Schema):
         return obj.area.name
 
 
-class RewardIn(Schema):
+class VolunteerRewardIn(Schema):
     area: str = Field(..., description="兑换站所在社区编码")
     name: str
     cost: int
@@ -251,18 +251,18 @@ class RewardIn(Schema):
     is_active: bool = True
 
 
-class RedeemIn(Schema):
+class VolunteerRedeemIn(Schema):
     volunteer: int | None = Field(
         None, description="代为兑换的志愿者账号 id（兑换站工作人员）；省略为本人自助兑换"
     )
     quantity: int = 1
 
 
-class RedemptionOut(Schema):
+class VolunteerRedemptionOut(Schema):
     id: int
     reward: int
     reward_name: str
-    volunteer: PersonOut
+    volunteer: VolunteerPersonOut
     quantity: int
     points: int
     at: datetime
@@ -298,19 +298,23 @@ class RedemptionOut(Schema):
 # ---------------------------------------------------------------- tasks
 
 
-@tasks.get("", response=list[TaskOut], summary="志愿任务（工作人员：管辖范围；志愿者：已发布的任务）")
+@tasks.get(
+    "", response=list[VolunteerTaskOut], summary="志愿任务（工作人员：管辖范围；志愿者：已发布的任务）"
+)
 @paginate(Pages, page_size=50)
-def list_tasks(request: HttpRequest, q: Query[TaskFilters]):
+def list_tasks(request: HttpRequest, q: Query[VolunteerTaskFilters]):
     return selectors.task_list(request.auth, state=q.state, area=q.area, upcoming=q.upcoming)
 
 
-@tasks.post("", response={201: TaskOut}, summary="新建志愿任务（草稿，或 publish=true 直接发布）")
-def create_task(request: HttpRequest, payload: TaskIn):
+@tasks.post("", response={201: VolunteerTaskOut}, summary="新建志愿任务（草稿，或 publish=true 直接发布）")
+def create_task(request: HttpRequest, payload: VolunteerTaskIn):
     task = actions.task_create(by=request.auth, **payload.dict())
     return Status(201, selectors.task_get_visible(request.auth, task.pk))
 
 
-@tasks.get("/{task_id}", response=TaskDetailOut, summary="志愿任务详情、本人报名、报名名单与办理记录")
+@tasks.get(
+    "/{task_id}", response=VolunteerTaskDetailOut, summary="志愿任务详情、本人报名、报名名单与办理记录"
+)
 def get_task(request: HttpRequest, task_id: int):
     user = request.auth
     task = selectors.task_get_visible(user, task_id)
@@ -335,22 +339,22 @@ def get_task(request: HttpRequest, task_id: int):
     }
 
 
-@tasks.post("/{task_id}/signup", response={201: SignupOut}, summary="报名（名额已满 409 task_full）")
+@tasks.post("/{task_id}/signup", response={201: VolunteerSignupOut}, summary="报名（名额已满 409 task_full）")
 def signup(request: HttpRequest, task_id: int):
     return Status(201, actions.signup_create(task_id=task_id, by=request.auth))
 
 
-@tasks.post("/{task_id}/withdraw", response=SignupOut, summary="取消报名（任务开始前），名额退回")
+@tasks.post("/{task_id}/withdraw", response=VolunteerSignupOut, summary="取消报名（任务开始前），名额退回")
 def withdraw(request: HttpRequest, task_id: int):
     return actions.signup_withdraw(task_id=task_id, by=request.auth)
 
 
 @tasks.post(
     "/{task_id}/attendance",
-    response=list[SignupOut],
+    response=list[VolunteerSignupOut],
     summary="确认参加情况 [{signup_id, attended, hours?}]：参加的记积分（每人每任务一次，可安全重试）",
 )
-def attendance(request: HttpRequest, task_id: int, payload: list[MarkIn]):
+def attendance(request: HttpRequest, task_id: int, payload: list[VolunteerMarkIn]):
     marks = [actions.Mark(m.signup_id, m.attended, m.hours) for m in payload]
     return actions.attendance_confirm(task_id=task_id, by=request.auth, marks=marks)
 
@@ -370,7 +374,7 @@ def _reason(request: HttpRequest) -> str:
 
 @tasks.post(
     "/{task_id}/{action}",
-    response=TaskOut,
+    response=VolunteerTaskOut,
     summary="任务流程：publish 发布 / close 截止报名 / finish 结束 / cancel 取消（须填 reason）",
     openapi_extra={
         "requestBody": {
@@ -404,7 +408,9 @@ def _lines(account: PointsAccount | None, limit: int = 200) -> list[dict]:
     ]
 
 
-@points.get("/me", response=AccountDetailOut, summary="我的积分：余额、服务时长、积分明细（最近 200 笔）")
+@points.get(
+    "/me", response=VolunteerAccountDetailOut, summary="我的积分：余额、服务时长、积分明细（最近 200 笔）"
+)
 def my_points(request: HttpRequest):
     user = request.auth
     account = selectors.account_of(user)
@@ -416,7 +422,9 @@ def my_points(request: HttpRequest):
     }
 
 
-@points.get("/accounts/{account_id}", response=AccountDetailOut, summary="积分账户（工作人员）：余额与明细")
+@points.get(
+    "/accounts/{account_id}", response=VolunteerAccountDetailOut, summary="积分账户（工作人员）：余额与明细"
+)
 def get_account(request: HttpRequest, account_id: int):
     account = selectors.account_get_visible(request.auth, account_id)
     hours = selectors.hours_of(account.user) if account.user_id else None
@@ -428,14 +436,18 @@ def get_account(request: HttpRequest, account_id: int):
     }
 
 
-@points.post("/corrections", response={201: EntryOut}, summary="冲正：按原因冲销一笔流水（每笔只能冲正一次）")
-def correct(request: HttpRequest, payload: CorrectionIn):
+@points.post(
+    "/corrections", response={201: VolunteerEntryOut}, summary="冲正：按原因冲销一笔流水（每笔只能冲正一次）"
+)
+def correct(request: HttpRequest, payload: VolunteerCorrectionIn):
     entry = actions.points_correct(entry_id=payload.entry, by=request.auth, reason=payload.reason)
     return Status(201, entry)
 
 
-@points.post("/grants", response={201: EntryOut}, summary="调整：从社区积分池给志愿者补记积分（须填原因）")
-def grant(request: HttpRequest, payload: GrantIn):
+@points.post(
+    "/grants", response={201: VolunteerEntryOut}, summary="调整：从社区积分池给志愿者补记积分（须填原因）"
+)
+def grant(request: HttpRequest, payload: VolunteerGrantIn):
     volunteer = User.objects.filter(pk=payload.volunteer, is_active=True).first()
     if volunteer is None:
         raise NotFound("志愿者不存在", field="volunteer")
@@ -445,32 +457,36 @@ def grant(request: HttpRequest, payload: GrantIn):
     return Status(201, entry)
 
 
-@points.get("/summary", response=SummaryOut, summary="积分统计：期间内发放、兑换、过期、冲正的积分与服务人次")
-def summary(request: HttpRequest, q: Query[SummaryQuery]):
+@points.get(
+    "/summary", response=VolunteerSummaryOut, summary="积分统计：期间内发放、兑换、过期、冲正的积分与服务人次"
+)
+def summary(request: HttpRequest, q: Query[VolunteerSummaryQuery]):
     return selectors.summary(request.auth, area=q.area, start=q.start, end=q.end)
 
 
 # ---------------------------------------------------------------- rewards
 
 
-@rewards.get("", response=list[RewardOut], summary="兑换物品（工作人员：管辖范围；志愿者：上架的物品）")
+@rewards.get(
+    "", response=list[VolunteerRewardOut], summary="兑换物品（工作人员：管辖范围；志愿者：上架的物品）"
+)
 @paginate(Pages, page_size=100)
 def list_rewards(request: HttpRequest, area: str | None = None):
     qs = selectors.rewards_visible_to(request.auth)
     return qs.filter(area__code__startswith=area) if area else qs
 
 
-@rewards.post("", response={201: RewardOut}, summary="新增兑换物品（社区工作人员）")
-def create_reward(request: HttpRequest, payload: RewardIn):
+@rewards.post("", response={201: VolunteerRewardOut}, summary="新增兑换物品（社区工作人员）")
+def create_reward(request: HttpRequest, payload: VolunteerRewardIn):
     return Status(201, actions.reward_create(by=request.auth, **payload.dict()))
 
 
 @rewards.post(
     "/{reward_id}/redeem",
-    response={201: RedemptionOut},
+    response={201: VolunteerRedemptionOut},
     summary="兑换：积分不足 409 insufficient_points，库存不足 409 out_of_stock",
 )
-def redeem(request: HttpRequest, reward_id: int, payload: RedeemIn):
+def redeem(request: HttpRequest, reward_id: int, payload: VolunteerRedeemIn):
     volunteer = None
     if payload.volunteer is not None:
         volunteer = User.objects.filter(pk=payload.volunteer).first()

@@ -29,12 +29,12 @@ projects = Router(tags=["三张清单与项目"])  # /projects
 # ---------------------------------------------------------------- schemas
 
 
-class Ref(Schema):
+class ListsRef(Schema):
     code: str
     name: str
 
 
-class TimelineOut(Schema):
+class ListsTimelineOut(Schema):
     at: datetime
     actor: str
     action: str
@@ -52,8 +52,8 @@ class NeedOut(Schema):
     id: int
     title: str
     description: str
-    category: Ref
-    area: Ref
+    category: ListsRef
+    area: ListsRef
     beneficiaries: int
     urgency: str
     urgency_label: str
@@ -91,7 +91,7 @@ class ProjectRef(Schema):
 class NeedDetail(NeedOut):
     allowed_actions: list[str]
     projects: list[ProjectRef]
-    timeline: list[TimelineOut]
+    timeline: list[ListsTimelineOut]
 
     @staticmethod
     def resolve_projects(obj: Need) -> list[dict]:
@@ -129,11 +129,11 @@ class NeedFilters(Schema):
     q: str | None = None
 
 
-class ReasonIn(Schema):
+class ListsReasonIn(Schema):
     reason: str = ""
 
 
-class OwnerOut(Schema):
+class ResourceOwnerOut(Schema):
     kind: str
     id: int
     name: str
@@ -153,16 +153,16 @@ class ResourceOut(Schema):
     id: int
     title: str
     description: str
-    category: Ref
+    category: ListsRef
     kind: str
     kind_label: str
-    owner: OwnerOut
+    owner: ResourceOwnerOut
     quantity: str
     capacity: int | None
     available_from: date | None
     available_until: date | None
     availability: str
-    area: Ref
+    area: ListsRef
     is_active: bool
 
     @staticmethod
@@ -220,7 +220,7 @@ class ResourceFilters(Schema):
     q: str | None = None
 
 
-class MatchOut(Schema):
+class NeedMatchOut(Schema):
     resource: ResourceOut
     score: float
     reasons: list[str]
@@ -229,7 +229,7 @@ class MatchOut(Schema):
     rated_projects: int
 
 
-class MilestoneOut(Schema):
+class ProjectMilestoneOut(Schema):
     id: int
     title: str
     due: date | None
@@ -237,7 +237,7 @@ class MilestoneOut(Schema):
     note: str
 
 
-class MilestoneIn(Schema):
+class ProjectMilestoneIn(Schema):
     title: str
     due: date | None = None
     note: str = ""
@@ -247,8 +247,8 @@ class ProjectOut(Schema):
     id: int
     title: str
     description: str
-    area: Ref
-    owner: OwnerOut | None
+    area: ListsRef
+    owner: ResourceOwnerOut | None
     is_secretary_project: bool
     claimed: bool
     plan: str
@@ -287,7 +287,7 @@ class ProjectOut(Schema):
         return sorted(r.pk for r in obj.resources.all())
 
 
-class EvaluationOut(Schema):
+class ProjectEvaluationOut(Schema):
     id: int
     score: int
     rating: str
@@ -297,10 +297,10 @@ class EvaluationOut(Schema):
 
 class ProjectDetail(ProjectOut):
     allowed_actions: list[str]
-    milestones: list[MilestoneOut]
-    evaluations: list[EvaluationOut]
+    milestones: list[ProjectMilestoneOut]
+    evaluations: list[ProjectEvaluationOut]
     evaluation_average: float | None
-    timeline: list[TimelineOut]
+    timeline: list[ListsTimelineOut]
 
     @staticmethod
     def resolve_milestones(obj: Project) -> list:
@@ -322,7 +322,7 @@ class ProjectIn(Schema):
     year: int | None = None
     needs: list[int] = Field(default_factory=list)
     resources: list[int] = Field(default_factory=list)
-    milestones: list[MilestoneIn] = Field(default_factory=list)
+    milestones: list[ProjectMilestoneIn] = Field(default_factory=list)
 
 
 class ProjectPatch(Schema):
@@ -344,7 +344,7 @@ class ProjectFilters(Schema):
     q: str | None = None
 
 
-class ActionIn(Schema):
+class ProjectActionIn(Schema):
     reason: str = Field("", description="退回、撤回必填")
     owner_unit: int | None = Field(None, description="assign：承办单位 id")
     owner_user: int | None = Field(None, description="assign：负责书记账号 id（书记项目）")
@@ -357,18 +357,18 @@ class ActionIn(Schema):
     comment: str = ""
 
 
-class EvaluationIn(Schema):
+class ProjectEvaluationIn(Schema):
     score: int | None = Field(None, description="1–5")
     rating: str | None = Field(None, description="satisfied / basic / unsatisfied（代替评分）")
     comment: str = ""
 
 
-class ComplianceQuery(Schema):
+class ReportingComplianceQuery(Schema):
     area: str | None = Field(None, description="街道或社区编码；省略时为管辖范围的顶层区域")
     year: int | None = None
 
 
-class UnitRow(Schema):
+class ReportingUnitRow(Schema):
     unit: int
     unit_name: str
     claimed: int
@@ -379,15 +379,15 @@ class UnitRow(Schema):
     score: int | None = Field(..., description="社区年终评分（社区报表）")
 
 
-class ComplianceOut(Schema):
-    area: Ref
+class ReportingComplianceOut(Schema):
+    area: ListsRef
     year: int
     required: int
-    units: list[UnitRow]
-    below: list[UnitRow]
+    units: list[ReportingUnitRow]
+    below: list[ReportingUnitRow]
 
 
-class ScoreIn(Schema):
+class ReportingScoreIn(Schema):
     unit: int
     community: str = Field(..., description="社区编码")
     year: int
@@ -395,7 +395,7 @@ class ScoreIn(Schema):
     comment: str = ""
 
 
-class ScoreOut(Schema):
+class ReportingScoreOut(Schema):
     id: int
     unit: int
     unit_name: str
@@ -418,12 +418,12 @@ class ScoreOut(Schema):
         return obj.area_code
 
 
-class RuleIn(Schema):
+class ReportingRuleIn(Schema):
     area: str
     required_projects: int
 
 
-class RuleOut(Schema):
+class ReportingRuleOut(Schema):
     area: str
     required_projects: int
 
@@ -464,7 +464,7 @@ def update_need(request: HttpRequest, need_id: int, payload: NeedPatch):
 
 
 @needs.post("/{need_id}/close", response=NeedDetail, summary="关闭需求（须填原因）")
-def close_need(request: HttpRequest, need_id: int, payload: ReasonIn):
+def close_need(request: HttpRequest, need_id: int, payload: ListsReasonIn):
     need = selectors.need_get_visible(request.auth, need_id)
     actions.need_close(by=request.auth, need=need, reason=payload.reason)
     return _need_detail(request.auth, selectors.need_get_visible(request.auth, need_id))
@@ -477,7 +477,7 @@ def reopen_need(request: HttpRequest, need_id: int):
     return _need_detail(request.auth, selectors.need_get_visible(request.auth, need_id))
 
 
-@needs.get("/{need_id}/matches", response=list[MatchOut], summary="匹配资源（按得分排序，附理由）")
+@needs.get("/{need_id}/matches", response=list[NeedMatchOut], summary="匹配资源（按得分排序，附理由）")
 def need_matches(request: HttpRequest, need_id: int, limit: int = 20):
     need = selectors.need_get_visible(request.auth, need_id)
     found = match_resources(
@@ -542,8 +542,8 @@ def _row(r) -> dict:
     }
 
 
-@projects.get("/compliance", response=ComplianceOut, summary="双报到达标情况（街道或社区，按年度）")
-def compliance(request: HttpRequest, q: Query[ComplianceQuery]):
+@projects.get("/compliance", response=ReportingComplianceOut, summary="双报到达标情况（街道或社区，按年度）")
+def compliance(request: HttpRequest, q: Query[ReportingComplianceQuery]):
     report = selectors.compliance_report(request.auth, area=q.area, year=q.year)
     return {
         "area": {"code": report.area.code, "name": report.area.name},
@@ -555,21 +555,23 @@ def compliance(request: HttpRequest, q: Query[ComplianceQuery]):
 
 
 @projects.post(
-    "/scores", response={201: ScoreOut}, summary="社区为共建单位年终评分（0–100，低于 60 须填评语）"
+    "/scores", response={201: ReportingScoreOut}, summary="社区为共建单位年终评分（0–100，低于 60 须填评语）"
 )
-def score_unit(request: HttpRequest, payload: ScoreIn):
+def score_unit(request: HttpRequest, payload: ReportingScoreIn):
     row = actions.unit_score(by=request.auth, **payload.dict())
     return Status(201, row)
 
 
-@projects.get("/scores", response=list[ScoreOut], summary="共建单位年终评分（按管辖范围）")
+@projects.get("/scores", response=list[ReportingScoreOut], summary="共建单位年终评分（按管辖范围）")
 @paginate(Pages, page_size=100)
 def list_scores(request: HttpRequest, year: int | None = None):
     return selectors.scores_visible_to(request.auth, year=year)
 
 
-@projects.post("/rules", response=RuleOut, summary="设置双报到规则：每年须完成项目数 N（街道或社区）")
-def set_rule(request: HttpRequest, payload: RuleIn):
+@projects.post(
+    "/rules", response=ReportingRuleOut, summary="设置双报到规则：每年须完成项目数 N（街道或社区）"
+)
+def set_rule(request: HttpRequest, payload: ReportingRuleIn):
     rule = actions.cobuilding_rule_set(by=request.auth, **payload.dict())
     return {"area": rule.area.code, "required_projects": rule.required_projects}
 
@@ -610,8 +612,8 @@ def update_project(request: HttpRequest, project_id: int, payload: ProjectPatch)
     return _project_detail(request.auth, project)
 
 
-@projects.post("/{project_id}/milestones", response={201: MilestoneOut}, summary="添加项目节点")
-def add_milestone(request: HttpRequest, project_id: int, payload: MilestoneIn):
+@projects.post("/{project_id}/milestones", response={201: ProjectMilestoneOut}, summary="添加项目节点")
+def add_milestone(request: HttpRequest, project_id: int, payload: ProjectMilestoneIn):
     project = selectors.project_get_visible(request.auth, project_id)
     return Status(201, actions.milestone_add(by=request.auth, project=project, **payload.dict()))
 
@@ -619,13 +621,15 @@ def add_milestone(request: HttpRequest, project_id: int, payload: MilestoneIn):
 @projects.post("/{project_id}/milestones/{milestone_id}/done", response=ProjectDetail, summary="完成项目节点")
 def done_milestone(request: HttpRequest, project_id: int, milestone_id: int):
     project = selectors.project_get_visible(request.auth, project_id)
-    note = _body(request, ActionIn).note
+    note = _body(request, ProjectActionIn).note
     actions.milestone_done(by=request.auth, project=project, milestone_id=milestone_id, note=note)
     return _project_detail(request.auth, project)
 
 
-@projects.post("/{project_id}/evaluations", response={201: EvaluationOut}, summary="居民评价（每人一次）")
-def evaluate(request: HttpRequest, project_id: int, payload: EvaluationIn):
+@projects.post(
+    "/{project_id}/evaluations", response={201: ProjectEvaluationOut}, summary="居民评价（每人一次）"
+)
+def evaluate(request: HttpRequest, project_id: int, payload: ProjectEvaluationIn):
     project = selectors.project_get_visible(request.auth, project_id)
     return Status(201, actions.project_evaluate(by=request.auth, project=project, **payload.dict()))
 
@@ -653,12 +657,12 @@ def _body(request: HttpRequest, schema):
     summary="项目流程操作：publish / claim / assign / return / withdraw / milestone / complete / evaluate / close",
 )
 def project_action(request: HttpRequest, project_id: int, action: str):
-    """The body (optional JSON) follows ``ActionIn``: reason, owner_unit/owner_user, summary, milestone/progress,
+    """The body (optional JSON) follows ``ProjectActionIn``: reason, owner_unit/owner_user, summary, milestone/progress,
     score/rating/comment, note — whichever the step needs."""
     user = request.auth
     if action not in ACTIONS:
         raise DomainError("not_found", f"没有「{action}」这个操作", "action", status=404)
-    p = _body(request, ActionIn)
+    p = _body(request, ProjectActionIn)
     if action == "claim":
         project = selectors.project_get_claimable(user, project_id)
     else:

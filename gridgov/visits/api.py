@@ -22,18 +22,18 @@ router = Router(tags=["visits"])
 # ---------------------------------------------------------------- schemas
 
 
-class PersonOut(Schema):
+class VisitPersonOut(Schema):
     id: int
     name: str
 
 
-class HouseholdRef(Schema):
+class VisitHouseholdRef(Schema):
     id: int
     label: str
     area_code: str
 
 
-class CaseRef(Schema):
+class VisitCaseRef(Schema):
     ref: str
     state: str
     state_label: str
@@ -41,7 +41,7 @@ class CaseRef(Schema):
 
 class VisitOut(Schema):
     id: int
-    household: HouseholdRef
+    household: VisitHouseholdRef
     area_code: str
     visited_at: datetime
     duration_minutes: int
@@ -52,9 +52,9 @@ class VisitOut(Schema):
     problems: str
     skills: str
     photo_url: str | None
-    recorded_by: PersonOut
-    visitors: list[PersonOut]
-    cases: list[CaseRef]
+    recorded_by: VisitPersonOut
+    visitors: list[VisitPersonOut]
+    cases: list[VisitCaseRef]
     created_at: datetime
     updated_at: datetime
 
@@ -118,19 +118,19 @@ class VisitFilters(Schema):
     recorded_by: int | None = Field(None, description="记录人账号 id")
 
 
-class ToCaseIn(Schema):
+class VisitToCaseIn(Schema):
     category: str = Field(..., description="事项分类代码")
     description: str | None = Field(None, description="问题描述；省略时取走访的「问题与诉求」")
     reporter_phone: str = Field("", description="联系电话；省略时取户主电话，户主无电话时取走访人电话")
 
 
-class ToCaseOut(Schema):
+class VisitToCaseOut(Schema):
     created: bool
-    case: CaseRef
+    case: VisitCaseRef
     visit: int
 
 
-class ToNeedIn(Schema):
+class VisitToNeedIn(Schema):
     category: str = Field(..., description="服务类别代码")
     title: str | None = Field(None, description="需求；省略时取「需求」（或「问题与诉求」）的第一行")
     description: str | None = Field(None, description="说明；省略时取走访的「需求」，没有时取「问题与诉求」")
@@ -138,7 +138,7 @@ class ToNeedIn(Schema):
     urgency: str = Field("normal", description="low 不急 / normal 一般 / urgent 紧急")
 
 
-class NeedRef(Schema):
+class VisitNeedRef(Schema):
     id: int
     title: str
     state: str
@@ -146,13 +146,13 @@ class NeedRef(Schema):
     category: str
 
 
-class ToNeedOut(Schema):
+class VisitToNeedOut(Schema):
     created: bool
-    need: NeedRef
+    need: VisitNeedRef
     visit: int
 
 
-class RuleOut(Schema):
+class VisitRuleOut(Schema):
     id: int
     district: str
     tag: str | None
@@ -173,20 +173,20 @@ class RuleOut(Schema):
         return obj.tag.name if obj.tag_id else None
 
 
-class RuleIn(Schema):
+class VisitRuleIn(Schema):
     district: str = Field(..., description="区编码（6 位）")
     tag: str | None = Field(None, description="标签代码或名称；省略表示全部住户")
     interval_days: int
     is_active: bool = True
 
 
-class RulePatch(Schema):
+class VisitRulePatch(Schema):
     interval_days: int | None = None
     is_active: bool | None = None
 
 
-class WorkItemOut(Schema):
-    household: HouseholdRef
+class VisitWorkItemOut(Schema):
+    household: VisitHouseholdRef
     due: date
     overdue: bool
     days_overdue: int
@@ -199,7 +199,7 @@ class WorkItemOut(Schema):
     interval_days: int
 
 
-class PlanOut(Schema):
+class VisitPlanOut(Schema):
     area: str
     households: int = Field(..., description="目标户数")
     period_days: int
@@ -208,27 +208,27 @@ class PlanOut(Schema):
     visited: int = Field(..., description="本人本期已走访户数")
 
 
-class WorklistOut(Schema):
+class VisitWorklistOut(Schema):
     count: int
-    items: list[WorkItemOut]
-    plan: PlanOut | None = Field(..., description="本人的走访计划进度（只给本人看，不做排名）")
+    items: list[VisitWorkItemOut]
+    plan: VisitPlanOut | None = Field(..., description="本人的走访计划进度（只给本人看，不做排名）")
 
 
-class WorklistQuery(Schema):
+class VisitWorklistQuery(Schema):
     days: int = Field(7, description="包含多少天内到期的户（另含全部已超期的户）")
     area: str | None = None
     page: int = Field(1, ge=1)
     page_size: int = Field(50, ge=1, le=200)
 
 
-class CoverageQuery(Schema):
+class VisitCoverageQuery(Schema):
     area: str | None = Field(None, description="区域编码；省略时为管辖范围的顶层区域")
     start: date
     end: date
     group_by: str | None = Field(None, description="child：按下一级区域分组")
 
 
-class Figures(Schema):
+class VisitFigures(Schema):
     households: int = Field(..., description="在册户数（期末前登记）")
     visited: int = Field(..., description="期间内走访过的户数")
     coverage: float | None = Field(..., description="走访覆盖率 = visited / households")
@@ -237,18 +237,18 @@ class Figures(Schema):
     must_on_time_rate: float | None = Field(..., description="必访按时率 = must_on_time / must_households")
 
 
-class CoverageGroup(Figures):
+class CoverageGroup(VisitFigures):
     code: str
     name: str
 
 
-class CoverageOut(Schema):
+class VisitCoverageOut(Schema):
     area: str
     area_name: str
     start: date
     end: date
     group_by: str | None
-    totals: Figures
+    totals: VisitFigures
     groups: list[CoverageGroup]
 
 
@@ -284,9 +284,11 @@ def _item(item: selectors.WorkItem) -> dict:
 
 
 @router.get(
-    "/worklist", response=WorklistOut, summary="我的走访任务（到期与超期的户，最近到期在前）与本人计划进度"
+    "/worklist",
+    response=VisitWorklistOut,
+    summary="我的走访任务（到期与超期的户，最近到期在前）与本人计划进度",
 )
-def worklist(request: HttpRequest, q: Query[WorklistQuery]):
+def worklist(request: HttpRequest, q: Query[VisitWorklistQuery]):
     user = request.auth
     if not is_staff(user):
         raise DomainError("forbidden", "只有工作人员有走访任务", status=403)
@@ -311,13 +313,13 @@ def worklist(request: HttpRequest, q: Query[WorklistQuery]):
 
 
 @router.get(
-    "/coverage", response=CoverageOut, summary="走访覆盖率与必访按时率（按区域、期间，可按下一级分组）"
+    "/coverage", response=VisitCoverageOut, summary="走访覆盖率与必访按时率（按区域、期间，可按下一级分组）"
 )
-def coverage(request: HttpRequest, q: Query[CoverageQuery]):
+def coverage(request: HttpRequest, q: Query[VisitCoverageQuery]):
     return selectors.coverage(request.auth, area=q.area, start=q.start, end=q.end, group_by=q.group_by)
 
 
-@router.get("/rules", response=list[RuleOut], summary="必访规则（本区）")
+@router.get("/rules", response=list[VisitRuleOut], summary="必访规则（本区）")
 @paginate(Pages, page_size=100)
 def list_rules(request: HttpRequest):
     if not is_staff(request.auth):
@@ -325,14 +327,14 @@ def list_rules(request: HttpRequest):
     return selectors.rules_visible_to(request.auth)
 
 
-@router.post("/rules", response={201: RuleOut}, summary="新建必访规则（区级工作人员、管理员）")
-def create_rule(request: HttpRequest, payload: RuleIn):
+@router.post("/rules", response={201: VisitRuleOut}, summary="新建必访规则（区级工作人员、管理员）")
+def create_rule(request: HttpRequest, payload: VisitRuleIn):
     rule = actions.rule_create(by=request.auth, **payload.dict())
     return Status(201, rule)
 
 
-@router.patch("/rules/{rule_id}", response=RuleOut, summary="修改必访规则的周期或停用")
-def update_rule(request: HttpRequest, rule_id: int, payload: RulePatch):
+@router.patch("/rules/{rule_id}", response=VisitRuleOut, summary="修改必访规则的周期或停用")
+def update_rule(request: HttpRequest, rule_id: int, payload: VisitRulePatch):
     rule = selectors.rule_get_visible(request.auth, rule_id)
     return actions.rule_update(by=request.auth, rule=rule, **payload.dict(exclude_unset=True))
 
@@ -391,10 +393,10 @@ def delete_visit(request: HttpRequest, visit_id: int, reason: str = ""):
 
 @router.post(
     "/{visit_id}/case",
-    response={201: ToCaseOut, 200: ToCaseOut},
+    response={201: VisitToCaseOut, 200: VisitToCaseOut},
     summary="把走访发现的问题转为事件（一次点击，重复提交返回同一事件）",
 )
-def to_case(request: HttpRequest, visit_id: int, payload: ToCaseIn):
+def to_case(request: HttpRequest, visit_id: int, payload: VisitToCaseIn):
     visit = selectors.visit_get_visible(request.auth, visit_id)
     result = actions.visit_to_case(
         by=request.auth,
@@ -414,10 +416,10 @@ def to_case(request: HttpRequest, visit_id: int, payload: ToCaseIn):
 
 @router.post(
     "/{visit_id}/need",
-    response={201: ToNeedOut, 200: ToNeedOut},
+    response={201: VisitToNeedOut, 200: VisitToNeedOut},
     summary="把走访了解到的需求登记到需求清单（一次点击，重复提交返回同一需求）",
 )
-def to_need(request: HttpRequest, visit_id: int, payload: ToNeedIn):
+def to_need(request: HttpRequest, visit_id: int, payload: VisitToNeedIn):
     visit = selectors.visit_get_visible(request.auth, visit_id)
     result = actions.visit_to_need(by=request.auth, visit=visit, **payload.dict())
     need = result.need

@@ -64,7 +64,7 @@ class WishOut(Schema):
     need: int | None
 
 
-class ClaimOut(Schema):
+class WishClaimOut(Schema):
     id: int
     claimant: str
     unit: str | None
@@ -79,7 +79,7 @@ class ClaimOut(Schema):
     release_reason: str
 
 
-class EventOut(Schema):
+class WishEventOut(Schema):
     at: datetime
     action: str
     from_state: str
@@ -90,11 +90,11 @@ class EventOut(Schema):
 
 class WishDetailOut(WishOut):
     allowed_actions: list[str]
-    claims: list[ClaimOut]
-    timeline: list[EventOut]
+    claims: list[WishClaimOut]
+    timeline: list[WishEventOut]
 
 
-class WallOut(Schema):
+class WishWallOut(Schema):
     ref: str
     title: str
     description: str
@@ -117,12 +117,12 @@ class WishFilters(Schema):
     q: str = ""
 
 
-class WallFilters(Schema):
+class WishWallFilters(Schema):
     area: str | None = Field(None, description="区域编码（含下级）")
     category: str | None = None
 
 
-class PublishIn(Schema):
+class WishPublishIn(Schema):
     note: str = ""
     max_claimants: int | None = None
     claim_limit_days: int | None = None
@@ -130,16 +130,16 @@ class PublishIn(Schema):
     category: str | None = None
 
 
-class ReasonIn(Schema):
+class WishReasonIn(Schema):
     reason: str = ""
 
 
-class ConfirmIn(Schema):
+class WishConfirmIn(Schema):
     rating: str = Field("", description="satisfied 满意 / basic 基本满意 / unsatisfied 不满意")
     comment: str = ""
 
 
-class ToNeedIn(Schema):
+class WishToNeedIn(Schema):
     reason: str = ""
     category: str | None = Field(None, description="需求的服务类别；省略时取心愿的类别")
     beneficiaries: int = 1
@@ -280,12 +280,12 @@ def list_wishes(request: HttpRequest, q: Query[WishFilters]):
 
 @router.get(
     "/wall",
-    response=list[WallOut],
+    response=list[WishWallOut],
     auth=None,
     summary="心愿墙（公开，无需登录；匿名显示，不含姓名、电话、住址）",
 )
 @paginate(Pages, page_size=50)
-def wall(request: HttpRequest, q: Query[WallFilters]):
+def wall(request: HttpRequest, q: Query[WishWallFilters]):
     ratelimit.limit(request, "wall")
     return _Mapped(selectors.wall(**q.dict()), wall_dict)
 
@@ -296,12 +296,12 @@ def get_wish(request: HttpRequest, ref: str):
 
 
 @router.post("/{ref}/publish", response=WishDetailOut, summary="审核发布到心愿墙（社区工作人员）")
-def publish(request: HttpRequest, ref: str, payload: PublishIn):
+def publish(request: HttpRequest, ref: str, payload: WishPublishIn):
     return detail_dict(request.auth, actions.wish_publish(ref=ref, by=request.auth, **payload.dict()))
 
 
 @router.post("/{ref}/reject", response=WishDetailOut, summary="不予发布（须填原因）")
-def reject(request: HttpRequest, ref: str, payload: ReasonIn):
+def reject(request: HttpRequest, ref: str, payload: WishReasonIn):
     return detail_dict(request.auth, actions.wish_reject(ref=ref, by=request.auth, reason=payload.reason))
 
 
@@ -312,7 +312,7 @@ def claim(request: HttpRequest, ref: str):
 
 
 @router.post("/{ref}/withdraw", response=WishDetailOut, summary="放弃认领（须填原因）")
-def withdraw(request: HttpRequest, ref: str, payload: ReasonIn):
+def withdraw(request: HttpRequest, ref: str, payload: WishReasonIn):
     return detail_dict(request.auth, actions.wish_withdraw(ref=ref, by=request.auth, reason=payload.reason))
 
 
@@ -327,12 +327,12 @@ def fulfil(request: HttpRequest, ref: str, note: Form[str] = "", photos: File[li
 @router.post(
     "/{ref}/confirm", response=WishDetailOut, summary="确认并评价（心愿人；心愿箱心愿由工作人员代为确认）"
 )
-def confirm(request: HttpRequest, ref: str, payload: ConfirmIn):
+def confirm(request: HttpRequest, ref: str, payload: WishConfirmIn):
     wish = actions.wish_confirm(ref=ref, by=request.auth, rating=payload.rating, comment=payload.comment)
     return detail_dict(request.auth, wish)
 
 
 @router.post("/{ref}/to_need", response=WishDetailOut, summary="转入需求清单（须填原因）")
-def to_need(request: HttpRequest, ref: str, payload: ToNeedIn):
+def to_need(request: HttpRequest, ref: str, payload: WishToNeedIn):
     wish = actions.wish_to_need(ref=ref, by=request.auth, **payload.dict())
     return detail_dict(request.auth, wish)
