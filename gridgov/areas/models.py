@@ -126,7 +126,7 @@ class AreaChange(models.Model):
     changed = models.ForeignKey(
         Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("调整的区域")
     )
-    reason = models.TextField(_("原因"), blank=True)
+    reason = models.TextField(_("原因"), blank=True, max_length=500)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

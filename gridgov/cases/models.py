@@ -175,7 +175,7 @@ class Case(models.Model):
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="cases", verbose_name=_("分类"), db_index=False
     )
-    description = models.TextField(_("描述"))
+    description = models.TextField(_("描述"), max_length=2000)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     lng = models.FloatField(_("经度"), null=True, blank=True)
     lat = models.FloatField(_("纬度"), null=True, blank=True)
@@ -247,7 +247,7 @@ class Case(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
-    result = models.TextField(_("处置结果"), blank=True)
+    result = models.TextField(_("处置结果"), blank=True, max_length=2000)
 
     sla = models.CharField(_("时限状态"), max_length=8, choices=Sla.choices, default=Sla.NORMAL)
     response_warned_at = models.DateTimeField(null=True, blank=True)
@@ -263,7 +263,7 @@ class Case(models.Model):
     escalation_count = models.PositiveSmallIntegerField(_("升级次数"), default=0)
 
     rating = models.CharField(_("评价"), max_length=12, choices=Rating.choices, blank=True)
-    rating_comment = models.TextField(_("评价意见"), blank=True)
+    rating_comment = models.TextField(_("评价意见"), blank=True, max_length=500)
     rated_at = models.DateTimeField(null=True, blank=True)
     rate_token_hash = models.CharField(max_length=64, blank=True, editable=False)
 
@@ -382,7 +382,7 @@ class CaseEvent(models.Model):
     action = models.CharField(max_length=20)
     from_state = models.CharField(max_length=16, blank=True)
     to_state = models.CharField(max_length=16, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=2000)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -407,7 +407,7 @@ class Whistle(models.Model):
     at = models.DateTimeField()
     lead_unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
     report_due = models.DateTimeField(_("报到时限"))
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=500)
 
     class Meta:
         verbose_name = _("吹哨")

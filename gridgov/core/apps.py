@@ -8,4 +8,14 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
+        from django.apps import apps
+        from django.db.models.signals import pre_save
+
         from gridgov.core import checks, signals  # noqa: F401  (system checks; the calendar receiver)
+        from gridgov.core.cleaners import refuse_text_over_limit
+
+        for model in apps.get_models():
+            if model.__module__.startswith("gridgov."):
+                pre_save.connect(
+                    refuse_text_over_limit, sender=model, dispatch_uid=f"text-limit-{model._meta.label}"
+                )

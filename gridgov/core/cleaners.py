@@ -177,3 +177,39 @@ def a_time(value: Any, field: str) -> time:
         raise DomainError(
             "invalid", _("时间「%(value)s」格式不正确（HH:MM）") % {"value": value}, field
         ) from None
+
+
+# ---------------------------------------------------------------- the last guard on every save
+
+_TEXT_FIELDS: dict[type, list[tuple[str, str, int]]] = {}
+
+
+def _bounded_text_fields(model: type[models.Model]) -> list[tuple[str, str, int]]:
+    fields = _TEXT_FIELDS.get(model)
+    if fields is None:
+        fields = _TEXT_FIELDS[model] = [
+            (f.attname, f.name, f.max_length)
+            for f in model._meta.concrete_fields
+            if isinstance(f, (models.CharField, models.TextField))
+            and f.max_length
+            and not type(f).__name__.startswith("Encrypted")  # ciphertext; its cleaner bounds the value
+        ]
+    return fields
+
+
+def refuse_text_over_limit(sender, instance, raw: bool = False, **kwargs) -> None:  # noqa: ARG001
+    """``pre_save`` of every gridgov model: a text longer than its field's ``max_length`` is refused as
+    ``too_long`` on that field, whatever path wrote it — the actions clean each value first with the same
+    limit, so this only ever stops a path that forgot to (and keeps PostgreSQL's own refusal of an
+    over-long ``varchar`` from becoming a 500)."""
+    if raw:
+        return
+    for attname, name, max_length in _bounded_text_fields(sender):
+        value = getattr(instance, attname, None)
+        if isinstance(value, str) and len(value) > max_length:
+            raise DomainError(
+                "too_long",
+                _("不能超过 %(limit)s 个字（现为 %(length)s 个）")
+                % {"limit": max_length, "length": len(value)},
+                name,
+            )

@@ -50,7 +50,7 @@ class Building(models.Model):
         related_name="managed_buildings",
         verbose_name=_("物业企业"),
     )
-    note = models.TextField(_("备注"), blank=True)
+    note = models.TextField(_("备注"), blank=True, max_length=2000)
     is_active = models.BooleanField(_("在用"), default=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -90,7 +90,7 @@ class Household(models.Model):
         related_name="+",
         verbose_name=_("户主"),
     )
-    note = models.TextField(_("备注"), blank=True)
+    note = models.TextField(_("备注"), blank=True, max_length=2000)
     is_active = models.BooleanField(_("在用"), default=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -164,7 +164,7 @@ class Resident(models.Model):
         _("政治面貌"), max_length=16, choices=PoliticalStatus.choices, default=PoliticalStatus.MASSES
     )
     workplace = models.CharField(_("工作单位/学校"), max_length=100, blank=True)
-    note = models.TextField(_("备注"), blank=True)
+    note = models.TextField(_("备注"), blank=True, max_length=2000)
     area_code = models.CharField(max_length=18, db_index=True, editable=False)
     is_active = models.BooleanField(_("在册"), default=True)
     moved_out_at = models.DateField(_("迁出日期"), null=True, blank=True)
@@ -231,7 +231,7 @@ class Organisation(models.Model):
         related_name="organisations",
         verbose_name=_("对应共建单位账号"),
     )
-    note = models.TextField(_("备注"), blank=True)
+    note = models.TextField(_("备注"), blank=True, max_length=2000)
     is_active = models.BooleanField(_("在用"), default=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)

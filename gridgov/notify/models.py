@@ -37,7 +37,7 @@ class Notification(models.Model):
     )
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
     title = models.CharField(_("标题"), max_length=200)
-    body = models.TextField(_("内容"), blank=True)
+    body = models.TextField(_("内容"), blank=True, max_length=2000)
     url = models.CharField(_("链接"), max_length=200, blank=True)
     case = models.ForeignKey(
         "cases.Case",

@@ -35,7 +35,7 @@ class VolunteerTask(models.Model):
     """志愿服务任务: published by community or grid staff with places, a time, a place and points per person."""
 
     title = models.CharField(_("任务名称"), max_length=100)
-    description = models.TextField(_("任务内容"), blank=True)
+    description = models.TextField(_("任务内容"), blank=True, max_length=2000)
     area = models.ForeignKey(
         "areas.Area", on_delete=models.PROTECT, related_name="volunteer_tasks", verbose_name=_("所属区域")
     )
@@ -46,7 +46,7 @@ class VolunteerTask(models.Model):
     slots = models.PositiveIntegerField(_("名额"))
     taken = models.PositiveIntegerField(_("已报名"), default=0)
     points = models.PositiveIntegerField(_("每人积分"))
-    requirements = models.TextField(_("要求"), blank=True)
+    requirements = models.TextField(_("要求"), blank=True, max_length=1000)
     state = models.CharField(_("状态"), max_length=16, choices=TaskState.choices, default=TaskState.DRAFT)
     signup_due = models.DateTimeField(_("报名截止时间"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -55,7 +55,7 @@ class VolunteerTask(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束登记时间"), null=True, blank=True)
-    cancel_reason = models.TextField(_("取消原因"), blank=True)
+    cancel_reason = models.TextField(_("取消原因"), blank=True, max_length=500)
     # The reminder the day before (a Phase of the shared deadline sweep): ``remind_at`` is the warn-at
     # moment, ``reminded_at`` its once-only mark; ``started_mark`` marks the start itself.
     remind_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -332,7 +332,7 @@ class Reward(models.Model):
     """兑换物品 offered by a community's exchange station, for points, while stock lasts."""
 
     name = models.CharField(_("名称"), max_length=100)
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(_("说明"), blank=True, max_length=1000)
     area = models.ForeignKey(
         "areas.Area", on_delete=models.PROTECT, related_name="rewards", verbose_name=_("兑换站所在社区")
     )

@@ -34,7 +34,7 @@ class Need(models.Model):
         CLOSED = "closed", _("已关闭")
 
     title = models.CharField(_("需求"), max_length=100)
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(_("说明"), blank=True, max_length=2000)
     category = models.ForeignKey(
         "services.ServiceCategory", on_delete=models.PROTECT, related_name="needs", verbose_name=_("类别")
     )
@@ -51,7 +51,7 @@ class Need(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     needed_by = models.DateField(_("希望解决日期"), null=True, blank=True)
-    close_reason = models.TextField(_("关闭原因"), blank=True)
+    close_reason = models.TextField(_("关闭原因"), blank=True, max_length=500)
     created_at = models.DateTimeField(_("登记时间"))
 
     class Meta:
@@ -82,7 +82,7 @@ class Resource(models.Model):
         HOURS = "hours", _("服务时长")
 
     title = models.CharField(_("资源"), max_length=100)
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(_("说明"), blank=True, max_length=2000)
     category = models.ForeignKey(
         "services.ServiceCategory", on_delete=models.PROTECT, related_name="resources", verbose_name=_("类别")
     )
@@ -180,7 +180,7 @@ class Project(models.Model):
         OVERDUE = "overdue", _("已超期")
 
     title = models.CharField(_("项目"), max_length=100)
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(_("说明"), blank=True, max_length=2000)
     needs = models.ManyToManyField(Need, related_name="projects", blank=True, verbose_name=_("对应需求"))
     resources = models.ManyToManyField(
         Resource, related_name="projects", blank=True, verbose_name=_("使用资源")
@@ -205,7 +205,7 @@ class Project(models.Model):
     )
     is_secretary_project = models.BooleanField(_("书记项目"), default=False)
     claimed = models.BooleanField(_("由单位认领"), default=False)
-    plan = models.TextField(_("实施方案"), blank=True)
+    plan = models.TextField(_("实施方案"), blank=True, max_length=5000)
     budget = models.DecimalField(_("预算（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
     start_date = models.DateField(_("开始日期"), null=True, blank=True)
     end_date = models.DateField(_("计划完成日期"), null=True, blank=True)
@@ -216,7 +216,7 @@ class Project(models.Model):
     progress = models.PositiveSmallIntegerField(
         _("进度（%）"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    summary = models.TextField(_("完成情况"), blank=True)
+    summary = models.TextField(_("完成情况"), blank=True, max_length=2000)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -263,7 +263,7 @@ class Milestone(models.Model):
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.TextField(_("说明"), blank=True)
+    note = models.TextField(_("说明"), blank=True, max_length=2000)
 
     class Meta:
         verbose_name = _("项目节点")
@@ -283,7 +283,7 @@ class ProjectEvaluation(models.Model):
         _("评分"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     rating = models.CharField(_("评价"), max_length=12, choices=Rating.choices)
-    comment = models.TextField(_("意见"), blank=True)
+    comment = models.TextField(_("意见"), blank=True, max_length=500)
     created_at = models.DateTimeField(_("评价时间"))
 
     class Meta:
@@ -328,7 +328,7 @@ class UnitYearScore(models.Model):
     score = models.PositiveSmallIntegerField(
         _("评分"), validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
-    comment = models.TextField(_("评语"), blank=True)
+    comment = models.TextField(_("评语"), blank=True, max_length=1000)
     scored_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

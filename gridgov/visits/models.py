@@ -29,10 +29,10 @@ class Visit(models.Model):
     )
     kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices, default=Kind.ROUTINE)
     # 三必问: situation, needs, problems are always asked; skills/interests feed the resources list.
-    situation = models.TextField(_("家庭情况"), blank=True)
-    needs = models.TextField(_("需求"), blank=True)
-    problems = models.TextField(_("问题与诉求"), blank=True)
-    skills = models.TextField(_("特长爱好"), blank=True)
+    situation = models.TextField(_("家庭情况"), blank=True, max_length=2000)
+    needs = models.TextField(_("需求"), blank=True, max_length=2000)
+    problems = models.TextField(_("问题与诉求"), blank=True, max_length=2000)
+    skills = models.TextField(_("特长爱好"), blank=True, max_length=2000)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

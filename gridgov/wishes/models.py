@@ -36,7 +36,7 @@ class Wish(models.Model):
 
     ref = models.CharField(_("编号"), max_length=24, unique=True)
     title = models.CharField(_("心愿"), max_length=60)
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(_("说明"), blank=True, max_length=1000)
     category = models.ForeignKey(
         "services.ServiceCategory",
         null=True,
@@ -102,7 +102,7 @@ class Wish(models.Model):
     fulfilled_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     rating = models.CharField(_("评价"), max_length=12, choices=Rating.choices, blank=True)
-    confirm_comment = models.TextField(_("确认意见"), blank=True)
+    confirm_comment = models.TextField(_("确认意见"), blank=True, max_length=500)
     need = models.ForeignKey(
         "projects.Need",
         null=True,
@@ -184,7 +184,7 @@ class WishClaim(models.Model):
     fulfil_warned_at = models.DateTimeField(null=True, blank=True)
     fulfil_overdue_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
-    fulfil_note = models.TextField(_("完成情况"), blank=True)
+    fulfil_note = models.TextField(_("完成情况"), blank=True, max_length=1000)
     released_at = models.DateTimeField(_("释放/放弃时间"), null=True, blank=True)
     release_reason = models.CharField(_("释放/放弃原因"), max_length=200, blank=True)
 

@@ -6,9 +6,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+
+from gridgov.areas.models import Area, AreaChange
+from gridgov.core.errors import DomainError
+from gridgov.testing.factories import make_tree
 
 API_DOC = Path(settings.REPO_DIR) / "docs" / "api.md"
 
@@ -38,3 +43,20 @@ def test_docs_list_every_free_text_limit():
         if (m._meta.label, f.name, str(f.max_length)) not in rows
     ]
     assert missing == []
+
+
+@pytest.mark.django_db
+def test_a_save_of_text_over_its_limit_is_refused_on_its_field_whatever_wrote_it():
+    """The last guard: a path that forgot to clean its input still cannot store an over-long text (on
+    PostgreSQL an over-long varchar would otherwise be a database error, a 500)."""
+    tree = make_tree()
+    area = tree["610302001001001"]
+    area.name = "网" * (Area._meta.get_field("name").max_length + 1)
+    with pytest.raises(DomainError) as info:
+        area.save()
+    assert (info.value.code, info.value.field) == ("too_long", "name")
+    change = AreaChange(kind="rename", reason="因" * 501)
+    with pytest.raises(DomainError) as info:
+        change.save()
+    assert (info.value.code, info.value.field) == ("too_long", "reason")
+    assert Area.objects.get(pk=area.pk).name == "网格1-1-1"
