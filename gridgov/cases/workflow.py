@@ -7,6 +7,8 @@ allowed actions from it. docs/architecture.md shows the same table.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from gridgov.accounts.models import Role
 from gridgov.cases.models import LEVEL_RANK, NEXT_LEVEL, OPEN_STATES, Case, Dispatch, Rating, State
 from gridgov.core.scope import in_scope, is_staff, staff_in_scope_of
@@ -15,31 +17,40 @@ from gridgov.core.workflow import SAME, Condition, Machine, Transition
 S = State
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("accept", "受理", (S.REPORTED,), S.ACCEPTED, "dispatcher"),
-    Transition("reject", "不予受理", (S.REPORTED,), S.REJECTED, "dispatcher", needs_reason=True),
-    Transition("merge", "合并", (S.REPORTED, S.ACCEPTED), S.MERGED, "dispatcher"),
-    Transition("dispatch", "派遣", (S.ACCEPTED,), S.DISPATCHED, "dispatcher"),
-    Transition("claim", "签收", (S.DISPATCHED,), S.CLAIMED, "lead_unit"),
-    Transition("return", "退回", (S.DISPATCHED, S.CLAIMED), S.ACCEPTED, "lead_unit", needs_reason=True),
-    Transition("start", "开始处置", (S.CLAIMED,), S.IN_PROGRESS, "lead_unit"),
-    Transition("resolve", "处置反馈", (S.IN_PROGRESS,), S.RESOLVED, "lead_unit"),
-    Transition("verify", "核实通过", (S.RESOLVED,), S.VERIFIED, "verifier"),
-    Transition("rework", "返工", (S.RESOLVED,), S.IN_PROGRESS, "verifier", needs_reason=True),
-    Transition("close", "结案", (S.VERIFIED,), S.CLOSED, "dispatcher"),
-    Transition("rate", "评价", (S.CLOSED,), SAME, "reporter"),
-    Transition("reopen", "重办", (S.CLOSED,), S.ACCEPTED, "reporter_or_dispatcher", needs_reason=True),
+    Transition("accept", _("受理"), (S.REPORTED,), S.ACCEPTED, "dispatcher"),
+    Transition("reject", _("不予受理"), (S.REPORTED,), S.REJECTED, "dispatcher", needs_reason=True),
+    Transition("merge", _("合并"), (S.REPORTED, S.ACCEPTED), S.MERGED, "dispatcher"),
+    Transition("dispatch", _("派遣"), (S.ACCEPTED,), S.DISPATCHED, "dispatcher"),
+    Transition("claim", _("签收"), (S.DISPATCHED,), S.CLAIMED, "lead_unit"),
+    Transition("return", _("退回"), (S.DISPATCHED, S.CLAIMED), S.ACCEPTED, "lead_unit", needs_reason=True),
+    Transition("start", _("开始处置"), (S.CLAIMED,), S.IN_PROGRESS, "lead_unit"),
+    Transition("resolve", _("处置反馈"), (S.IN_PROGRESS,), S.RESOLVED, "lead_unit"),
+    Transition("verify", _("核实通过"), (S.RESOLVED,), S.VERIFIED, "verifier"),
+    Transition("rework", _("返工"), (S.RESOLVED,), S.IN_PROGRESS, "verifier", needs_reason=True),
+    Transition("close", _("结案"), (S.VERIFIED,), S.CLOSED, "dispatcher"),
+    Transition("rate", _("评价"), (S.CLOSED,), SAME, "reporter"),
+    Transition("reopen", _("重办"), (S.CLOSED,), S.ACCEPTED, "reporter_or_dispatcher", needs_reason=True),
     Transition(
         "escalate",
-        "上报上级",
+        _("上报上级"),
         (S.REPORTED, S.ACCEPTED, S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS),
         SAME,
         "dispatcher",
         needs_reason=True,
     ),
-    Transition("whistle", "吹哨", (S.ACCEPTED, S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS), SAME, "whistler"),
-    Transition("report", "报到", (S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS, S.RESOLVED), SAME, "summoned_unit"),
+    # the whistle dispatches a case not yet dispatched; later it summons more units to the same case
     Transition(
-        "extend", "延期", (S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS), SAME, "dispatcher", needs_reason=True
+        "whistle",
+        _("吹哨"),
+        (S.ACCEPTED, S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS),
+        {S.ACCEPTED: S.DISPATCHED},
+        "whistler",
+    ),
+    Transition(
+        "report", _("报到"), (S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS, S.RESOLVED), SAME, "summoned_unit"
+    ),
+    Transition(
+        "extend", _("延期"), (S.DISPATCHED, S.CLAIMED, S.IN_PROGRESS), SAME, "dispatcher", needs_reason=True
     ),
 )
 BY_ACTION = {t.action: t for t in TRANSITIONS}
@@ -112,15 +123,19 @@ ACTORS = {
 
 
 CONDITIONS = {
-    "escalate": Condition(lambda case: case.level in NEXT_LEVEL, "事件已在区级处置，不能再上报"),
-    "rate": Condition(lambda case: not case.rated_at, "事件已评价"),
-    "reopen": Condition(lambda case: case.rating == Rating.UNSATISFIED, "只有评价为不满意的事件才能重办"),
+    "escalate": Condition(lambda case: case.level in NEXT_LEVEL, _("事件已在区级处置，不能再上报")),
+    "rate": Condition(lambda case: not case.rated_at, _("事件已评价")),
+    "reopen": Condition(lambda case: case.rating == Rating.UNSATISFIED, _("只有评价为不满意的事件才能重办")),
 }
-MACHINE = Machine("事件", TRANSITIONS, ACTORS, CONDITIONS)
 
 
-def may(user, case: Case, action: str) -> bool:
-    return MACHINE.may(user, case, action)
+def _visible(user, case: Case) -> bool:
+    from gridgov.cases.selectors import case_is_visible
+
+    return case_is_visible(user, case)
+
+
+MACHINE = Machine(_("事件"), TRANSITIONS, ACTORS, CONDITIONS, model=Case, visible=_visible)
 
 
 def allowed_actions(user, case: Case) -> list[str]:

@@ -319,6 +319,8 @@ def signup_create(*, task_id: int, by) -> Signup:
         task = _lock_task(task_id, by)
         if task.signups.filter(volunteer=by, state=SignupState.SIGNED_UP).exists():
             raise Conflict("already_signed_up", "您已报名该任务", "task")
+        if task.state == TaskState.FULL:
+            raise Conflict("task_full", "名额已满", "task", extra={"state": task.state, "free": 0})
         from_state = MACHINE.require(by, task, "signup")
         if not take_place(VolunteerTask, task.pk, taken="taken", capacity="slots"):
             raise Conflict("task_full", "名额已满", "task", extra={"state": task.state, "free": 0})

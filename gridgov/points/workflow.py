@@ -9,6 +9,7 @@ that frees one moves it back to 报名中 (both recorded on the timeline as the 
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gridgov.accounts.models import Role
 from gridgov.core.scope import staff_in_scope_of
@@ -18,15 +19,28 @@ from gridgov.points.models import SignupState, TaskState, VolunteerTask
 S = TaskState
 VOLUNTEER_ROLES = frozenset({Role.VOLUNTEER, Role.RESIDENT})
 
+
+def _all_places_taken(task: VolunteerTask) -> bool:
+    return task.taken >= task.slots
+
+
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("publish", "发布", (S.DRAFT,), S.OPEN, "staff"),
-    Transition("signup", "报名", (S.OPEN, S.FULL), SAME, "volunteer"),
-    Transition("withdraw", "取消报名", (S.OPEN, S.FULL, S.CLOSED), SAME, "signed_up"),
-    Transition("close", "截止报名", (S.OPEN, S.FULL), S.CLOSED, "staff"),
-    Transition("attend", "确认参加情况", (S.OPEN, S.FULL, S.CLOSED, S.FINISHED), SAME, "staff"),
-    Transition("finish", "结束任务", (S.OPEN, S.FULL, S.CLOSED), S.FINISHED, "staff"),
+    Transition("publish", _("发布"), (S.DRAFT,), S.OPEN, "staff"),
     Transition(
-        "cancel", "取消任务", (S.DRAFT, S.OPEN, S.FULL, S.CLOSED), S.CANCELLED, "staff", needs_reason=True
+        "signup",
+        _("报名"),
+        (S.OPEN,),
+        {S.OPEN: S.FULL},
+        "volunteer",
+        when=_all_places_taken,
+        when_label=_("报名占满最后一个名额时"),
+    ),
+    Transition("withdraw", _("取消报名"), (S.OPEN, S.FULL, S.CLOSED), {S.FULL: S.OPEN}, "signed_up"),
+    Transition("close", _("截止报名"), (S.OPEN, S.FULL), S.CLOSED, "staff"),
+    Transition("attend", _("确认参加情况"), (S.OPEN, S.FULL, S.CLOSED, S.FINISHED), SAME, "staff"),
+    Transition("finish", _("结束任务"), (S.OPEN, S.FULL, S.CLOSED), S.FINISHED, "staff"),
+    Transition(
+        "cancel", _("取消任务"), (S.DRAFT, S.OPEN, S.FULL, S.CLOSED), S.CANCELLED, "staff", needs_reason=True
     ),
 )
 
@@ -57,13 +71,20 @@ def _signups_open(task: VolunteerTask) -> bool:
 ACTORS = {"staff": staff_in_scope_of, "volunteer": may_sign_up, "signed_up": has_live_signup}
 
 CONDITIONS = {
-    "signup": Condition(_signups_open, "报名已截止"),
-    "withdraw": Condition(lambda task: timezone.now() < task.starts_at, "任务已开始，不能取消报名"),
-    "attend": Condition(lambda task: timezone.now() >= task.starts_at, "任务尚未开始，不能确认参加情况"),
-    "finish": Condition(lambda task: timezone.now() >= task.ends_at, "任务尚未结束"),
+    "signup": Condition(_signups_open, _("报名已截止")),
+    "withdraw": Condition(lambda task: timezone.now() < task.starts_at, _("任务已开始，不能取消报名")),
+    "attend": Condition(lambda task: timezone.now() >= task.starts_at, _("任务尚未开始，不能确认参加情况")),
+    "finish": Condition(lambda task: timezone.now() >= task.ends_at, _("任务尚未结束")),
 }
 
-MACHINE = Machine("志愿任务", TRANSITIONS, ACTORS, CONDITIONS)
+
+def _visible(user, task: VolunteerTask) -> bool:
+    from gridgov.points.selectors import task_is_visible
+
+    return task_is_visible(user, task)
+
+
+MACHINE = Machine(_("志愿任务"), TRANSITIONS, ACTORS, CONDITIONS, model=VolunteerTask, visible=_visible)
 
 
 def allowed_actions(user, task: VolunteerTask) -> list[str]:

@@ -45,6 +45,10 @@ def needs_visible_to(user) -> QuerySet[Need]:
     return filter_in_scope(qs, user, "area_code")
 
 
+def need_is_visible(user, need: Need) -> bool:
+    return needs_visible_to(user).filter(pk=need.pk).exists()
+
+
 def need_get_visible(user, pk) -> Need:
     need = needs_visible_to(user).filter(pk=_pk(pk, "need")).first()
     if need is None:
@@ -156,6 +160,10 @@ def projects_visible_to(user) -> QuerySet[Project]:
     if user.role in (Role.RESIDENT, Role.VOLUNTEER):
         return qs.filter(Q(state__in=DONE_STATES) | Q(owner_user=user))
     return qs.filter(owner_user=user)
+
+
+def project_is_visible(user, project: Project) -> bool:
+    return projects_visible_to(user).filter(pk=project.pk).exists()
 
 
 def project_get_visible(user, pk) -> Project:

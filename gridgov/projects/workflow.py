@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from gridgov.accounts.models import Role
 from gridgov.core.scope import in_scope, staff_in_scope_of
@@ -53,19 +55,34 @@ def evaluation_over(project: Project) -> bool:
 
 
 PROJECT_TRANSITIONS: tuple[Transition, ...] = (
-    Transition("publish", "发布", (P.DRAFT,), P.OPEN, "staff"),
-    Transition("claim", "认领", (P.OPEN,), P.IN_PROGRESS, "claimer"),
-    Transition("assign", "指派", (P.DRAFT, P.OPEN), P.IN_PROGRESS, "staff"),
-    Transition("return", "退回", (P.IN_PROGRESS,), P.OPEN, "owner", needs_reason=True),
-    Transition("withdraw", "撤回", (P.OPEN, P.IN_PROGRESS), P.DRAFT, "staff", needs_reason=True),
-    Transition("milestone", "完成节点", (P.IN_PROGRESS,), SAME, "owner_or_staff"),
-    Transition("complete", "完成", (P.IN_PROGRESS,), P.COMPLETED, "owner"),
-    Transition("evaluate", "评价", (P.COMPLETED,), SAME, "evaluator"),
-    Transition("close", "关闭", (P.COMPLETED,), P.CLOSED, "staff"),
+    Transition("publish", _("发布"), (P.DRAFT,), P.OPEN, "staff"),
+    Transition("claim", _("认领"), (P.OPEN,), P.IN_PROGRESS, "claimer"),
+    Transition("assign", _("指派"), (P.DRAFT, P.OPEN), P.IN_PROGRESS, "staff"),
+    Transition("return", _("退回"), (P.IN_PROGRESS,), P.OPEN, "owner", needs_reason=True),
+    Transition("withdraw", _("撤回"), (P.OPEN, P.IN_PROGRESS), P.DRAFT, "staff", needs_reason=True),
+    Transition("milestone", _("完成节点"), (P.IN_PROGRESS,), SAME, "owner_or_staff"),
+    Transition("complete", _("完成"), (P.IN_PROGRESS,), P.COMPLETED, "owner"),
+    Transition("evaluate", _("评价"), (P.COMPLETED,), SAME, "evaluator"),
+    Transition("close", _("关闭"), (P.COMPLETED,), P.CLOSED, "staff"),
 )
 
+
+def _project_visible(user, project: Project) -> bool:
+    from gridgov.projects.selectors import project_is_visible
+
+    return project_is_visible(user, project)
+
+
+def _need_visible(user, need: Need) -> bool:
+    from gridgov.projects.selectors import need_is_visible
+
+    return need_is_visible(user, need)
+
+
 PROJECT = Machine(
-    noun="项目",
+    noun=_("项目"),
+    model=Project,
+    visible=_project_visible,
     transitions=PROJECT_TRANSITIONS,
     actors={
         "staff": staff_in_scope_of,
@@ -75,13 +92,22 @@ PROJECT = Machine(
         "evaluator": is_evaluator,
     },
     conditions={
-        "close": Condition(evaluation_over, f"项目完成后 {EVALUATION_DAYS} 天的居民评价期结束后才能关闭"),
+        "close": Condition(
+            evaluation_over,
+            format_lazy(_("项目完成后 {days} 天的居民评价期结束后才能关闭"), days=EVALUATION_DAYS),
+        ),
     },
 )
 
 NEED_TRANSITIONS: tuple[Transition, ...] = (
-    Transition("close", "关闭", (N.OPEN, N.PLANNED), N.CLOSED, "staff", needs_reason=True),
-    Transition("reopen", "重新打开", (N.CLOSED,), N.OPEN, "staff"),
+    Transition("close", _("关闭"), (N.OPEN, N.PLANNED), N.CLOSED, "staff", needs_reason=True),
+    Transition("reopen", _("重新打开"), (N.CLOSED,), N.OPEN, "staff"),
 )
 
-NEED = Machine(noun="需求", transitions=NEED_TRANSITIONS, actors={"staff": staff_in_scope_of})
+NEED = Machine(
+    noun=_("需求"),
+    transitions=NEED_TRANSITIONS,
+    actors={"staff": staff_in_scope_of},
+    model=Need,
+    visible=_need_visible,
+)

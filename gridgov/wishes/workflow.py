@@ -8,6 +8,8 @@ remain); ``fulfil`` moves it to 已完成 only when no claim is still active; ``
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from gridgov.accounts.models import Role
 from gridgov.core.scope import command_staff_in_scope, staff_in_scope_of
 from gridgov.core.workflow import Condition, Machine, Transition
@@ -15,15 +17,42 @@ from gridgov.wishes.models import ClaimState, Source, State, Wish
 
 S = State
 
+
+def _all_places_taken(wish: Wish) -> bool:
+    return wish.claimants_count >= wish.max_claimants
+
+
+def _no_claim_active(wish: Wish) -> bool:
+    return not wish.claims.filter(state=ClaimState.ACTIVE).exists()
+
+
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("publish", "发布", (S.SUBMITTED,), S.PUBLISHED, "vetter"),
-    Transition("reject", "不予发布", (S.SUBMITTED,), S.REJECTED, "vetter", needs_reason=True),
-    Transition("claim", "认领", (S.PUBLISHED,), S.CLAIMED, "claimer"),
-    Transition("withdraw", "放弃认领", (S.PUBLISHED, S.CLAIMED), S.PUBLISHED, "claimant", needs_reason=True),
-    Transition("fulfil", "完成心愿", (S.PUBLISHED, S.CLAIMED), S.FULFILLED, "claimant"),
-    Transition("confirm", "确认", (S.FULFILLED,), S.CLOSED, "confirmer"),
+    Transition("publish", _("发布"), (S.SUBMITTED,), S.PUBLISHED, "vetter"),
+    Transition("reject", _("不予发布"), (S.SUBMITTED,), S.REJECTED, "vetter", needs_reason=True),
     Transition(
-        "to_need", "转入需求清单", (S.SUBMITTED, S.PUBLISHED), S.TRANSFERRED, "vetter", needs_reason=True
+        "claim",
+        _("认领"),
+        (S.PUBLISHED,),
+        S.CLAIMED,
+        "claimer",
+        when=_all_places_taken,
+        when_label=_("最后一个名额被认领时"),
+    ),
+    Transition(
+        "withdraw", _("放弃认领"), (S.PUBLISHED, S.CLAIMED), S.PUBLISHED, "claimant", needs_reason=True
+    ),
+    Transition(
+        "fulfil",
+        _("完成心愿"),
+        (S.PUBLISHED, S.CLAIMED),
+        S.FULFILLED,
+        "claimant",
+        when=_no_claim_active,
+        when_label=_("再无进行中的认领时"),
+    ),
+    Transition("confirm", _("确认"), (S.FULFILLED,), S.CLOSED, "confirmer"),
+    Transition(
+        "to_need", _("转入需求清单"), (S.SUBMITTED, S.PUBLISHED), S.TRANSFERRED, "vetter", needs_reason=True
     ),
 )
 
@@ -78,14 +107,18 @@ ACTORS = {
 }
 
 CONDITIONS = {
-    "claim": Condition(lambda wish: wish.claimants_count < wish.max_claimants, "该心愿已被认领"),
-    "to_need": Condition(
-        lambda wish: not wish.claims.filter(state=ClaimState.ACTIVE).exists(),
-        "已有人认领的心愿不能转入需求清单",
-    ),
+    "claim": Condition(lambda wish: wish.claimants_count < wish.max_claimants, _("该心愿已被认领")),
+    "to_need": Condition(_no_claim_active, _("已有人认领的心愿不能转入需求清单")),
 }
 
-MACHINE = Machine("心愿", TRANSITIONS, ACTORS, CONDITIONS)
+
+def _visible(user, wish: Wish) -> bool:
+    from gridgov.wishes.selectors import wish_is_visible
+
+    return wish_is_visible(user, wish)
+
+
+MACHINE = Machine(_("心愿"), TRANSITIONS, ACTORS, CONDITIONS, model=Wish, visible=_visible)
 
 
 def allowed_actions(user, wish: Wish) -> list[str]:

@@ -51,6 +51,10 @@ def clock():
 
 @pytest.fixture
 def world(db, clock) -> World:  # noqa: ARG001
+    return build_world()
+
+
+def build_world() -> World:
     tree = make_tree()
     admin = tree.admin
     category = Category.objects.create(

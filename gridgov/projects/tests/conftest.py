@@ -75,6 +75,10 @@ def categories() -> dict[str, ServiceCategory]:
 
 @pytest.fixture
 def world(db, clock) -> World:  # noqa: ARG001
+    return build_world()
+
+
+def build_world() -> World:
     tree = make_tree()
     admin = tree.admin
     unit = Unit.objects.create(name="渭滨区人民医院", kind="partner", area=tree[COMMUNITY_11])

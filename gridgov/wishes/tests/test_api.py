@@ -199,3 +199,16 @@ def test_a_volunteer_sees_a_wall_wish_anonymised(world, api):
     assert body["wisher"] == "李**" and body["wisher_phone"] == "" and body["household"] is None
     assert body["allowed_actions"] == ["claim"]
     assert {e["actor"] for e in body["timeline"] if e["action"] == "submit"} == {"心愿人"}
+
+
+def test_an_action_on_a_wish_the_caller_cannot_see_is_404_before_any_state_check(world, api):
+    """Not visible answers as not there — the same 404 as a made-up reference, never the wish's state."""
+    unseen = submit(world)  # not yet on the wall: only the community sees it
+    missing = api["volunteer"].post("/wishes/XY-20261123-999999/claim")
+    for name, action in (("volunteer", "claim"), ("resident2", "claim"), ("community2", "reject")):
+        r = api[name].post(f"/wishes/{unseen.ref}/{action}", {"reason": "不合适"})
+        assert (r.status_code, r.json()["code"]) == (404, missing.json()["code"]), (name, action)
+        assert "state" not in r.json() and "allowed_actions" not in r.json()
+    taken = claimed(world, title="修理轮椅")
+    r = api["resident2"].post(f"/wishes/{taken.ref}/claim")  # not someone who may claim: never saw it
+    assert r.status_code == 404
