@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gridgov.areas.selectors import areas_visible_to
@@ -24,7 +25,13 @@ from gridgov.core.scope import is_staff
 from gridgov.ledger import excel, exports, imports, selectors
 from gridgov.ledger.models import ImportJob
 
-KINDS = [(kind, label) for kind, label in excel.KIND_LABELS.items()]
+# The sheets' own names (excel.KIND_LABELS) are part of the template's format; pages name them translated.
+KINDS = [
+    ("buildings", gettext_lazy("楼栋")),
+    ("households", gettext_lazy("户")),
+    ("residents", gettext_lazy("居民")),
+    ("organisations", gettext_lazy("组织")),
+]
 
 
 def _require_staff(user) -> None:

@@ -19,6 +19,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.accounts.models import User
@@ -45,10 +46,10 @@ TASK_FIELDS = {
 ACTION_LABELS = {t.action: t.label for t in MACHINE.transitions}
 STEP_LABELS = {
     **ACTION_LABELS,
-    "create": _("创建"),
-    "edit": _("修改"),
-    "remind": _("开始前提醒"),
-    "attend": _("确认参加情况"),
+    "create": gettext_lazy("创建"),
+    "edit": gettext_lazy("修改"),
+    "remind": gettext_lazy("开始前提醒"),
+    "attend": gettext_lazy("确认参加情况"),
 }
 
 

@@ -29,12 +29,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import Avg, Count
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gridgov.projects.models import Need, Project, ProjectEvaluation, Resource
 
 CATEGORY_POINTS = {"same": 40, "parent": 20, "other": 0}
 AREA_POINTS = {15: 20, 12: 15, 9: 10, 6: 5}
-AREA_LABELS = {15: "同网格", 12: "同社区", 9: "同街道", 6: "同区"}
+AREA_LABELS = {
+    15: gettext_lazy("同网格"),
+    12: gettext_lazy("同社区"),
+    9: gettext_lazy("同街道"),
+    6: gettext_lazy("同区"),
+}
 AVAILABLE_NOW = 10
 AVAILABLE_SOON = 5
 SOON_DAYS = 30
@@ -104,17 +111,19 @@ def match_resources(need: Need, *, today: date, candidates=None, limit: int | No
         fit = _category_fit(need, res)
         m = Match(resource=res, score=0, category_fit=fit, area_level=level)
         m.score += CATEGORY_POINTS[fit]
-        label = {"same": "同类别", "parent": "相近类别", "other": "其他类别"}[fit]
-        m.reasons.append(f"{label}：{res.category.name}")
+        label = {"same": _("同类别"), "parent": _("相近类别"), "other": _("其他类别")}[fit]
+        m.reasons.append(_("%(fit)s：%(category)s") % {"fit": label, "category": res.category.name})
         m.score += AREA_POINTS[level]
-        m.reasons.append(AREA_LABELS[level])
+        m.reasons.append(str(AREA_LABELS[level]))
         if starts_later:
             m.score += AVAILABLE_SOON
-            m.reasons.append(f"{res.available_from.isoformat()} 起可用")
+            m.reasons.append(_("%(date)s 起可用") % {"date": res.available_from.isoformat()})
         else:
             m.score += AVAILABLE_NOW
             m.reasons.append(
-                f"可用至 {res.available_until.isoformat()}" if res.available_until else "长期可用"
+                _("可用至 %(date)s") % {"date": res.available_until.isoformat()}
+                if res.available_until
+                else _("长期可用")
             )
         if res.availability:
             m.reasons.append(res.availability)
@@ -123,11 +132,11 @@ def match_resources(need: Need, *, today: date, candidates=None, limit: int | No
     for m in found:
         avg, n = ratings.get(m.resource.pk, (None, 0))
         if avg is None:
-            m.reasons.append("暂无往期评价")
+            m.reasons.append(_("暂无往期评价"))
         else:
             m.rating, m.rated_projects = round(avg, 2), n
             m.score += (avg - NEUTRAL_SCORE) * RATING_WEIGHT
-            m.reasons.append(f"往期项目评价 {avg:.1f}/5 ({n} 个)")
+            m.reasons.append(_("往期项目评价 %(avg).1f/5（%(n)s 个）") % {"avg": avg, "n": n})
         m.score = round(m.score, 2)
     if any(m.category_fit != "other" for m in found):
         found = [m for m in found if m.category_fit != "other"]
