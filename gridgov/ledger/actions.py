@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
@@ -240,18 +241,24 @@ def _resident_data(raw: dict, *, partial: bool) -> dict[str, Any]:
     return data
 
 
-def _check_id_unique(data: dict, exclude_pk: int | None = None) -> None:
+def _check_id_unique(by, data: dict, exclude_pk: int | None = None) -> None:
+    """One person, one row. Who holds the number is said only to someone whose scope holds that row;
+    anyone else learns just that it is registered elsewhere (no name, no id: no identity oracle)."""
     if data.get("id_number"):
         qs = Resident.objects.filter(id_number_hash__in=blind_indexes(data["id_number"]))
         if exclude_pk:
             qs = qs.exclude(pk=exclude_pk)
         other = qs.first()
-        if other is not None:
-            raise Conflict(
-                "duplicate",
-                f"身份证号 {data['id_number_masked']} 已登记（{other.name}，编号 {other.pk}）",
-                "id_number",
-            )
+        if other is None:
+            return
+        if not in_scope(by, other.area_code):
+            raise Conflict("duplicate", _("该身份证号已在其他辖区登记"), "id_number")
+        raise Conflict(
+            "duplicate",
+            _("身份证号 %(number)s 已登记（%(name)s，编号 %(id)s）")
+            % {"number": data["id_number_masked"], "name": other.name, "id": other.pk},
+            "id_number",
+        )
 
 
 def resident_create(*, by, household: Household, **raw) -> Resident:
@@ -260,7 +267,7 @@ def resident_create(*, by, household: Household, **raw) -> Resident:
     if "relation" not in raw or not raw["relation"]:
         raw["relation"] = Resident.Relation.OTHER
     data = _resident_data(raw, partial=False)
-    _check_id_unique(data)
+    _check_id_unique(by, data)
     try:
         with transaction.atomic():
             resident = Resident.objects.create(household=household, area_code=household.area_code, **data)
@@ -282,7 +289,7 @@ def resident_update(*, by, resident: Resident, **raw) -> Resident:
     _require_editor(by)
     _require_scope(by, resident.area_code)
     data = _resident_data(raw, partial=True)
-    _check_id_unique(data, exclude_pk=resident.pk)
+    _check_id_unique(by, data, exclude_pk=resident.pk)
     _save_changes(
         by=by,
         obj=resident,

@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 from gridgov.core.errors import DomainError
 from gridgov.core.pagination import Pages
 from gridgov.ledger import actions, selectors
+from gridgov.ledger.exports import PERSONAL_IN_URL
 from gridgov.ledger.models import Building, Household, Organisation, Resident, TagAssignment
 
 buildings = Router(tags=["ledger"])
@@ -311,7 +312,12 @@ class HouseholdQuery(Schema):
 
 class ResidentQuery(Schema):
     area: str | None = None
-    q: str = Field("", description="姓名、地址、完整身份证号或手机号（按检索哈希精确匹配）、脱敏号码片段")
+    q: str = Field(
+        "",
+        max_length=100,
+        description="姓名、地址、脱敏号码片段；完整身份证号或手机号只在 POST /residents/search 的请求体中",
+    )
+    qh: str = Field("", max_length=64, description="完整号码的检索令牌（页面地址中代替号码）")
     tag: str = ""
     residence_type: str = ""
     household: int | None = None
@@ -405,10 +411,25 @@ def retire_household(request: HttpRequest, household_id: int, payload: LedgerRea
 # ---------------------------------------------------------------- residents
 
 
-@residents.get("", response=list[ResidentOut], summary="居民列表（脱敏，按管辖范围）")
+@residents.get(
+    "",
+    response=list[ResidentOut],
+    summary="居民列表（脱敏，按管辖范围；完整号码请用 POST /residents/search）",
+)
 @paginate(Pages, page_size=PAGE)
 def list_residents(request: HttpRequest, q: Query[ResidentQuery]):
+    if selectors.personal_number(q.q):
+        # a full ID number or phone in a URL ends up in access logs and browser history
+        raise DomainError("personal_data_in_url", PERSONAL_IN_URL, "q")
     return selectors.resident_list(request.auth, **q.dict()).order_by("area_code", "household_id", "id")
+
+
+@residents.post(
+    "/search", response=list[ResidentOut], summary="检索居民（可按完整身份证号或手机号，号码在请求体中）"
+)
+@paginate(Pages, page_size=PAGE)
+def search_residents(request: HttpRequest, payload: ResidentQuery):
+    return selectors.resident_list(request.auth, **payload.dict()).order_by("area_code", "household_id", "id")
 
 
 @residents.post("", response={201: ResidentDetailOut}, summary="登记居民")

@@ -12,6 +12,7 @@ columns, skips blank rows cheaply and stops at :data:`MAX_ROWS` data rows.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -348,10 +349,16 @@ def rejected_rows_bytes(kind: str, rows: list[tuple[int, tuple, str]]) -> bytes:
     return out.getvalue()
 
 
+# Characters a spreadsheet cell cannot hold (control characters but tab, newline, carriage return, and
+# lone surrogates); openpyxl refuses them, so one stored value would fail a whole export.
+UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
 def safe_cell(value: Any) -> Any:
-    """Written back as text, never as a formula (a rejected ``=cmd|...`` cell stays inert)."""
+    """Written back as text, never as a formula (a rejected ``=cmd|...`` cell stays inert); characters a
+    cell cannot hold are replaced with U+FFFD, so the row is still written."""
     if isinstance(value, str):
-        value = value[:MAX_CELL]
+        value = UNWRITABLE.sub("\ufffd", value[:MAX_CELL])
         if value[:1] in ("=", "+", "-", "@") and not _is_number(value):
             return "'" + value
     return value

@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
@@ -30,7 +31,7 @@ CHUNK = 2_000
 FILTERS: dict[str, tuple[str, ...]] = {
     "buildings": ("area", "q", "kind", "active"),
     "households": ("area", "building", "q", "tag", "active"),
-    "residents": ("area", "q", "tag", "residence_type", "household", "active"),
+    "residents": ("area", "q", "qh", "tag", "residence_type", "household", "active"),
     "organisations": ("area", "q", "kind", "active"),
 }
 LISTS = {
@@ -39,6 +40,11 @@ LISTS = {
     "residents": selectors.resident_list,
     "organisations": selectors.organisation_list,
 }
+
+
+PERSONAL_IN_URL = gettext_lazy(
+    "完整身份证号或手机号不能放在网址里：请用 POST /residents/search 查询，或以其检索令牌 qh 代替"
+)
 
 
 def _labels(choices) -> dict[str, str]:
@@ -60,6 +66,8 @@ def _filters(ledger: str, raw: dict[str, Any]) -> dict[str, Any]:
                 raise DomainError("invalid", "household 应为数字编号", "household") from None
         else:
             value = str(value).strip()[:100]
+            if name == "q" and selectors.personal_number(value):
+                raise DomainError("personal_data_in_url", PERSONAL_IN_URL, "q")
         out[name] = value
     return out
 

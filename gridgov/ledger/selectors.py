@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from gridgov.core.crypto import blind_indexes
+from gridgov.core.crypto import blind_index, blind_indexes
 from gridgov.core.errors import NotFound
 from gridgov.core.scope import filter_in_scope, is_staff
 from gridgov.ledger.models import (
@@ -87,18 +87,36 @@ def household_list(
     return qs.annotate(member_count=Count("members", filter=Q(members__is_active=True), distinct=True))
 
 
+def personal_number(q: str | None) -> str | None:
+    """The full ID number or mobile number ``q`` is, compacted — or None for any other search text."""
+    compact = (q or "").replace(" ", "").upper()
+    if (len(compact) == 18 and compact[:17].isdigit()) or (len(compact) == 11 and compact.isdigit()):
+        return compact
+    return None
+
+
+def search_token(number: str) -> str:
+    """What an address carries instead of a full ID number or phone (``qh``): its keyed hash, which
+    names the same rows and says nothing without the key (no personal data in URLs or access logs)."""
+    return blind_index(number)
+
+
 def resident_list(
     user,
     *,
     area: str | None = None,
     q: str = "",
+    qh: str = "",
     tag: str = "",
     residence_type: str = "",
     household: int | None = None,
     active: bool = True,
 ):
-    """Search by name, address, full ID number (matched by its keyed hash) or the masked ID's digits."""
+    """Search by name, address, full ID number (matched by its keyed hash) or the masked ID's digits;
+    ``qh`` is a :func:`search_token`."""
     qs = _in_area(residents_visible_to(user), area).filter(is_active=active)
+    if qh:
+        qs = qs.filter(Q(id_number_hash=qh) | Q(phone_hash=qh))
     if household:
         qs = qs.filter(household_id=household)
     if residence_type:

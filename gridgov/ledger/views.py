@@ -11,11 +11,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.areas.models import Area, Level
 from gridgov.core.errors import DomainError, NotFound
@@ -47,19 +47,26 @@ def _grids_in_scope(user):
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def ledger_list(request):
-    """台账: one search box over the four lists; htmx swaps only the results."""
+    """台账: one search box over the four lists; htmx swaps only the results. The search form is posted,
+    so a full ID number or phone never travels in an address: the list's own address (pager, history)
+    carries its keyed hash (``qh``) instead."""
     user = request.user
     _staff_only(user)
-    kind = request.GET.get("kind", "residents")
+    params = request.POST if request.method == "POST" else request.GET
+    kind = params.get("kind", "residents")
     if kind not in LIST_KINDS:
         kind = "residents"
-    q = request.GET.get("q", "").strip()
-    area = request.GET.get("area", "").strip() or None
-    tag = request.GET.get("tag", "").strip()
+    q = params.get("q", "").strip()
+    qh = params.get("qh", "").strip()[:64] if kind == "residents" else ""
+    number = selectors.personal_number(q) if kind == "residents" else None
+    if number:
+        q, qh = "", selectors.search_token(number)
+    area = params.get("area", "").strip() or None
+    tag = params.get("tag", "").strip()
     if kind == "residents":
-        items = selectors.resident_list(user, area=area, q=q, tag=tag).order_by(
+        items = selectors.resident_list(user, area=area, q=q, qh=qh, tag=tag).order_by(
             "area_code", "household_id", "id"
         )
     elif kind == "households":
@@ -70,9 +77,11 @@ def ledger_list(request):
         items = selectors.building_list(user, area=area, q=q).order_by("area_code", "code")
     else:
         items = selectors.organisation_list(user, area=area, q=q).order_by("area_code", "kind", "name")
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = Paginator(items, PAGE_SIZE).get_page(params.get("page"))
+    query = QueryDict(mutable=True)
+    for name, value in (("kind", kind), ("q", q), ("qh", qh), ("area", area or ""), ("tag", tag)):
+        if value:
+            query[name] = value
     export_query = query.copy()
     export_query.pop("kind", None)
     context = {
@@ -80,6 +89,7 @@ def ledger_list(request):
         "page": page,
         "items": page.object_list,
         "filters": {"q": q, "area": area or "", "tag": tag},
+        "export_filters": export_query.items(),
         "areas": _grids_in_scope(user),
         "tags": selectors.focus_tags(),
         "query": query.urlencode(),
@@ -91,6 +101,8 @@ def ledger_list(request):
     )
     response = render(request, "ledger/_results.html" if partial else "ledger/list.html", context)
     response["Vary"] = "HX-Request"
+    if request.method == "POST" and partial:
+        response["HX-Push-Url"] = f"{request.path}?{query.urlencode()}"
     return response
 
 

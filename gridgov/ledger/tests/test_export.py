@@ -89,3 +89,12 @@ def test_export_page_download_and_refusal(iw, client):
     assert "attachment" in response["Content-Disposition"]
     response = client.get("/ledger/export/residents/?reveal=1&reason=看看", headers={"Referer": "/ledger/"})
     assert response.status_code == 302 and response["Location"] == "/ledger/"
+
+
+def test_one_stored_value_a_spreadsheet_cannot_hold_never_fails_the_export(iw):
+    """A name stored with NUL and vertical-tab characters (written before input was checked) is exported
+    with those characters replaced; its row and every other row are still there."""
+    Resident.objects.filter(pk=iw.head.pk).update(name="王\x00建国\x0b", note="备注\x1f")
+    rows = rows_of(ApiClient("worker").get("/exports/residents"))
+    names = {r[0] for r in rows[1:]}
+    assert names == {"王\ufffd建国\ufffd", "李秀英"}

@@ -147,10 +147,14 @@ def test_duplicate_id_number_is_a_conflict_found_by_hash(lw):
 
 def test_search_by_full_id_number_and_phone_uses_the_keyed_hash(lw):
     client = ApiClient("secretary")
-    found = client.get(f"/residents?q={lw.head.id_number}").json()["items"]
+    found = client.post("/residents/search", {"q": lw.head.id_number}).json()["items"]
     assert [r["id"] for r in found] == [lw.head.pk]
-    found = client.get("/residents?q=13912345678").json()["items"]
+    found = client.post("/residents/search", {"q": "139 1234 5678"}).json()["items"]
     assert [r["id"] for r in found] == [lw.head.pk]
+    for number in (lw.head.id_number, "13912345678"):  # never in a URL: the access log would keep it
+        refused = client.get(f"/residents?q={number}")
+        assert refused.status_code == 400 and refused.json()["field"] == "q"
+        assert refused.json()["code"] == "personal_data_in_url"
     found = client.get(f"/residents?q={lw.head.id_number[-4:]}").json()["items"]
     assert lw.head.pk in [r["id"] for r in found]
     assert client.get("/residents?q=王建").json()["count"] == 1
@@ -246,3 +250,23 @@ def test_organisations_with_credit_code(lw):
     assert bad.status_code == 400 and bad.json()["field"] == "credit_code"
     assert ApiClient("worker_b").get(f"/organisations/{created.json()['id']}").status_code == 404
     assert ApiClient("worker_b").get("/organisations").json()["count"] == 0
+
+
+def test_an_id_number_registered_out_of_scope_names_nobody(lw):
+    """A grid worker of another street entering a number already in the ledger learns only that it is
+    registered elsewhere — not who holds it nor the row's id (no identity oracle across scopes)."""
+    outsider = ApiClient("worker_b")
+    response = outsider.post(
+        "/residents", {"household": lw.other_household.pk, "name": "冒名", "id_number": lw.head.id_number}
+    )
+    assert response.status_code == 409 and response.json()["field"] == "id_number"
+    message = response.json()["message"]
+    assert lw.head.name not in message and str(lw.head.pk) not in message
+    edited = outsider.patch(f"/residents/{lw.other_head.pk}", {"id_number": lw.head.id_number})
+    assert edited.status_code == 409 and lw.head.name not in edited.json()["message"]
+    assert str(lw.head.pk) not in edited.json()["message"]
+    # inside the scope the message helps: it names the row
+    inside = ApiClient("worker").post(
+        "/residents", {"household": lw.household.pk, "name": "冒名", "id_number": lw.head.id_number}
+    )
+    assert inside.status_code == 409 and lw.head.name in inside.json()["message"]

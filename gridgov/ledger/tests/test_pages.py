@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.test import Client
 
 from gridgov.core.models import AuditEntry
 from gridgov.core.validators import synthetic_id_number
+from gridgov.ledger import selectors
 from gridgov.ledger.models import Resident, TagAssignment
 from gridgov.testing.factories import PASSWORD
 
@@ -33,9 +35,28 @@ def test_lists_show_only_masks_and_only_scope(lw):
     assert lw.head.id_number_masked in html and "139****5678" in html and "王建国" in html
 
 
-def test_search_by_full_id_number_finds_by_hash(lw):
-    html = _client("secretary").get(f"/ledger/?q={lw.head.id_number}").content.decode()
+def test_search_by_full_id_number_finds_by_hash_and_never_puts_it_in_an_address(lw):
+    client = _client("secretary")
+    page = client.get("/ledger/").content.decode()
+    assert 'method="post"' in page and 'hx-post="/ledger/"' in page  # the search box posts
+    response = client.post(
+        "/ledger/",
+        {"kind": "residents", "q": lw.head.id_number},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="ledger-results",
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
     assert "王建国" in html and "李秀英" not in html
+    token = selectors.search_token(lw.head.id_number)
+    pushed = response.headers["HX-Push-Url"]
+    assert lw.head.id_number not in pushed and f"qh={token}" in pushed
+    full = client.post("/ledger/", {"kind": "residents", "q": "13912345678"}).content.decode()
+    addresses = re.findall(r'(?:href|hx-get|action)="([^"]*)"', full)
+    assert not [a for a in addresses if "13912345678" in a or lw.head.id_number in a]
+    # the list's own address carries the keyed hash, which finds the same person
+    again = client.get(f"/ledger/?kind=residents&qh={token}").content.decode()
+    assert "王建国" in again and "李秀英" not in again
 
 
 def test_units_and_residents_get_404(lw):

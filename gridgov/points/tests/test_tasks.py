@@ -179,4 +179,5 @@ def test_only_drafts_are_edited(world):
 def test_state_table_reads_like_the_docs():
     rows = MACHINE.table(STATE_LABELS)
     assert ("cancel", "取消任务", "草稿、报名中、已满员、报名截止", "已取消", "staff") in rows
-    assert ("signup", "报名", "报名中、已满员", "（不变）", "volunteer") in rows
+    assert ("signup", "报名", "报名中", "报名中 → 已满员 (报名占满最后一个名额时)", "volunteer") in rows
+    assert ("withdraw", "取消报名", "报名中、已满员、报名截止", "已满员 → 报名中", "signed_up") in rows
