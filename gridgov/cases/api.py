@@ -13,6 +13,7 @@ from gridgov.cases import actions, selectors
 from gridgov.cases.models import Case, CaseEvent, State
 from gridgov.cases.workflow import allowed_actions
 from gridgov.core import ratelimit
+from gridgov.core.cleaners import REASON_LIMIT, limit
 from gridgov.core.pagination import Pages
 
 STATE_LABELS = dict(State.choices)
@@ -53,13 +54,13 @@ def _user(request):
 
 class CaseIn(Schema):
     category: str = Field(..., description="事项分类代码")
-    description: str
+    description: str = Field(..., max_length=limit(Case, "description"))
     lng: float | None = None
     lat: float | None = None
-    address: str = ""
+    address: str = Field("", max_length=limit(Case, "address"))
     grid: str | None = Field(None, description="网格编码（工作人员录入时可直接指定）")
-    reporter_name: str = ""
-    reporter_phone: str = ""
+    reporter_name: str = Field("", max_length=limit(Case, "reporter_name"))
+    reporter_phone: str = Field("", max_length=20)
     anonymous: bool = False
     channel: str | None = Field(None, description="portal / grid_worker / hotline / api")
     reported_at: datetime | None = Field(None, description="热线转办时的原始上报时间")
@@ -181,37 +182,33 @@ class CaseListQuery(Schema):
 
 
 class CaseReasonIn(Schema):
-    reason: str = ""
+    reason: str = Field("", max_length=REASON_LIMIT)
 
 
 class CaseNoteIn(Schema):
-    note: str = ""
+    note: str = Field("", max_length=REASON_LIMIT)
 
 
 class CaseMergeIn(Schema):
-    into: str
-    note: str = ""
+    into: str = Field(..., max_length=32)
+    note: str = Field("", max_length=REASON_LIMIT)
 
 
 class CaseDispatchIn(Schema):
     lead_unit_id: int | None = None
     assist_unit_ids: list[int] = []
     candidate_unit_ids: list[int] = Field([], description="多个候选主办单位：先签收者主办（抢单）")
-    note: str = ""
-
-
-class CaseResolveIn(Schema):
-    result: str
+    note: str = Field("", max_length=REASON_LIMIT)
 
 
 class CaseRateIn(Schema):
     rating: str = Field(..., description="satisfied / basic / unsatisfied")
-    comment: str = ""
+    comment: str = Field("", max_length=limit(Case, "rating_comment"))
     token: str | None = Field(None, description="未登录时使用上报时取得的评价码")
 
 
 class CaseReopenIn(Schema):
-    reason: str = ""
+    reason: str = Field("", max_length=REASON_LIMIT)
     token: str | None = None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from gridgov.cases.kpis import case_kpis
@@ -14,8 +15,12 @@ router = Router(tags=["kpis"])
 
 class KpiQuery(Schema):
     area: str | None = Field(None, description="区域编码（含全部下级）；省略时为本账号管辖范围的顶层区域")
-    start: date = Field(..., description="开始日期（含，北京时间），按上报时间归入统计期间")
-    end: date = Field(..., description="结束日期（含，北京时间）；不早于开始日期，期间最长 3 年")
+    start: date | None = Field(
+        None, description="开始日期（含，北京时间），按上报时间归入统计期间；省略时为本月 1 日"
+    )
+    end: date | None = Field(
+        None, description="结束日期（含，北京时间）；不早于开始日期，期间最长 3 年；省略时为今天"
+    )
     group_by: str | None = Field(
         None, description="分组：child（下一级区域）/ unit（主办单位）/ category（事项分类）"
     )
@@ -66,6 +71,10 @@ class KpiOut(Schema):
     "", response=KpiOut, summary="事件考核指标（响应率、解决率、满意率、按期结案率、结案率、返工率、延期率）"
 )
 def kpis(request: HttpRequest, q: Query[KpiQuery]):
+    """Without ``start``/``end`` the period is the current month so far, like every report page."""
+    today = timezone.localdate()
+    start = q.start or (q.end or today).replace(day=1)
+    end = q.end or max(today, start)
     return case_kpis(
-        request.auth, area=q.area, start=q.start, end=q.end, group_by=q.group_by, category=q.category
+        request.auth, area=q.area, start=start, end=end, group_by=q.group_by, category=q.category
     )

@@ -19,7 +19,7 @@ from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.models import Upload
 from gridgov.core.scope import in_scope, is_staff
 from gridgov.ledger.models import FocusTag, Household
-from gridgov.visits.models import Visit, VisitPlan, VisitRule
+from gridgov.visits.models import Visit, VisitRule
 
 # A visit is recorded at the door or soon after; older records would distort the worklist and coverage.
 MAX_AGE_DAYS = 90
@@ -474,31 +474,3 @@ def rule_update(
         rule.save(update_fields=["interval_days", "is_active"])
         audit.record(actor=by, verb="visits.rule.update", obj=rule, before=before, after=_rule_snapshot(rule))
     return rule
-
-
-def plan_set(*, by, area: Area, households: int, period_days: int = 7) -> VisitPlan:
-    """Set the visit target (e.g. ≥10 households a week) for everyone working under ``area``."""
-    if area is None or not in_scope(by, area.code):
-        raise NotFound(field="area")
-    district = Area.objects.get(code=area.code[:6])
-    if not may_configure(by, district):
-        raise DomainError("forbidden", "只有区级工作人员可以设置走访计划", status=403)
-    try:
-        households, period_days = int(households), int(period_days)
-    except (TypeError, ValueError):
-        raise DomainError("invalid", "请填写整数", "households") from None
-    if not 1 <= households <= 1000:
-        raise DomainError("invalid", "走访户数应在 1 到 1000 之间", "households")
-    if not 1 <= period_days <= 366:
-        raise DomainError("invalid", "周期应在 1 到 366 天之间", "period_days")
-    with transaction.atomic():
-        plan, created = VisitPlan.objects.update_or_create(
-            area=area, defaults={"households": households, "period_days": period_days}
-        )
-        audit.record(
-            actor=by,
-            verb="visits.plan.set",
-            obj=plan,
-            after={"area": area.code, "households": households, "period_days": period_days},
-        )
-    return plan
