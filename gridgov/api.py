@@ -13,6 +13,7 @@ from gridgov.cases.api import categories as categories_router
 from gridgov.cases.api import public as public_router
 from gridgov.cases.api import router as cases_router
 from gridgov.cases.kpi_api import router as kpi_router
+from gridgov.cases.units_api import router as units_router
 from gridgov.core.api import DocumentedAPI, Utf8Renderer, install_error_handlers
 from gridgov.core.inputs import JsonParser
 from gridgov.core.ratelimit import rate_limited
@@ -47,6 +48,7 @@ api.add_router("/categories", categories_router)
 api.add_router("/public", public_router)
 api.add_router("/inbox", inbox_router)
 api.add_router("/kpis", kpi_router)
+api.add_router("/units", units_router)
 api.add_router("/buildings", ledger_api.buildings)
 api.add_router("/households", ledger_api.households)
 api.add_router("/residents", ledger_api.residents)

@@ -32,12 +32,12 @@ from gridgov.cases.models import (
     LimitUnit,
     Rating,
     RefCounter,
-    RoutingRule,
     Sla,
     State,
     Whistle,
     WhistleCall,
 )
+from gridgov.cases.selectors import propose_routing
 from gridgov.cases.workflow import MACHINE, actions_in_state
 from gridgov.core import audit, ratelimit, uploads
 from gridgov.core.calendar import add_limit
@@ -474,22 +474,6 @@ def case_merge(*, ref: str, by, into: str, note: str = "") -> Case:
 
 
 # ---------------------------------------------------------------- dispatch and handling
-
-
-def propose_routing(case: Case) -> tuple[Unit | None, list[Unit]]:
-    """The routing rule for the case's category (or its nearest ancestor) and the most specific area."""
-    for cat in case.category.ancestors_and_self():
-        rules = [
-            r
-            for r in RoutingRule.objects.filter(category=cat, is_active=True).select_related(
-                "area", "lead_unit"
-            )
-            if case.area_code.startswith(r.area.code)
-        ]
-        if rules:
-            rule = max(rules, key=lambda r: len(r.area.code))
-            return rule.lead_unit, list(rule.assist_units.filter(is_active=True))
-    return None, []
 
 
 def _units(ids, field: str) -> list[Unit]:

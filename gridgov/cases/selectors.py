@@ -9,11 +9,21 @@ from datetime import timedelta
 
 from django.db.models import Case as DbCase
 from django.db.models import Exists, F, OuterRef, QuerySet, When
+from django.utils.translation import gettext as _
 
-from gridgov.accounts.models import AREA_ROLES, Role
-from gridgov.cases.models import OPEN_STATES, Case, CaseReporter, Category, Dispatch, State, WhistleCall
+from gridgov.accounts.models import AREA_ROLES, Role, Unit
+from gridgov.cases.models import (
+    OPEN_STATES,
+    Case,
+    CaseReporter,
+    Category,
+    Dispatch,
+    RoutingRule,
+    State,
+    WhistleCall,
+)
 from gridgov.core.errors import NotFound
-from gridgov.core.scope import scope_q
+from gridgov.core.scope import is_staff, scope_q
 
 
 def cases_visible_to(user) -> QuerySet[Case]:
@@ -209,7 +219,38 @@ def duplicate_candidates(case: Case, user, radius_m: float = 100, days: int = 7)
     return sorted(close, key=lambda c: c.reported_at)[:MAX_DUPLICATES]
 
 
-def units_for_dispatch(case: Case):
-    from gridgov.accounts.models import Unit
+def propose_routing(case: Case) -> tuple[Unit | None, list[Unit]]:
+    """The routing rule for the case's category (or its nearest ancestor) and the most specific area."""
+    for cat in case.category.ancestors_and_self():
+        rules = [
+            r
+            for r in RoutingRule.objects.filter(category=cat, is_active=True).select_related(
+                "area", "lead_unit"
+            )
+            if case.area_code.startswith(r.area.code)
+        ]
+        if rules:
+            rule = max(rules, key=lambda r: len(r.area.code))
+            return rule.lead_unit, list(rule.assist_units.filter(is_active=True))
+    return None, []
 
-    return Unit.objects.filter(is_active=True).order_by("kind", "name")
+
+def units_for_dispatch(case: Case | None = None):
+    """The units a case may be dispatched to (every active unit: departments serve the whole district)."""
+
+    return Unit.objects.filter(is_active=True).select_related("area").order_by("kind", "name")
+
+
+def dispatch_options(user, ref: str | None = None) -> dict:
+    """For a dispatcher using the API: the units they may dispatch to and, for a case they can see, the
+    routing rules' proposal (lead and assist units). Staff only; a case out of scope is 404."""
+    from gridgov.core.errors import DomainError
+
+    if not is_staff(user):
+        raise DomainError("forbidden", _("只有工作人员可以查看派遣单位"), status=403)
+    proposal = None
+    if ref:
+        case = case_get_visible(user, ref)
+        lead, assists = propose_routing(case)
+        proposal = {"case": case.ref, "lead": lead, "assists": assists}
+    return {"units": list(units_for_dispatch()), "proposal": proposal}
