@@ -41,9 +41,9 @@ def _check_binding(role: str, area: Area | None, unit: Unit | None) -> None:
     elif area is not None and role not in (Role.RESIDENT, Role.VOLUNTEER):
         raise DomainError("area_not_allowed", f"{Role(role).label}不绑定区域", "area")
     if role == Role.UNIT and unit is None:
-        raise DomainError("required", "单位经办人必须绑定单位", "unit")
+        raise DomainError("required", _("单位经办人必须绑定单位"), "unit")
     if role != Role.UNIT and unit is not None:
-        raise DomainError("unit_not_allowed", "只有单位经办人绑定单位", "unit")
+        raise DomainError("unit_not_allowed", _("只有单位经办人绑定单位"), "unit")
 
 
 def user_create(
@@ -60,7 +60,7 @@ def user_create(
 ) -> User:
     username = (username or "").strip()
     if not username:
-        raise DomainError("required", "用户名不能为空", "username")
+        raise DomainError("required", _("用户名不能为空"), "username")
     _check_binding(role, area, unit)
     phone = normalise_phone(phone)
     if validate:

@@ -10,6 +10,7 @@ import shapely
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.areas import lookup
 from gridgov.areas.geometry import (
@@ -37,9 +38,9 @@ def _require_manager(user, area: Area | None, *, creating_child: bool = False) -
         # an area the caller cannot see answers as a missing one, before any other check
         raise NotFound(f"区域 {area.code} 不存在或不在您的管辖范围内", field="code")
     if area is None or not is_command_staff(user):
-        raise DomainError("forbidden", "您没有调整网格的权限", status=403)
+        raise DomainError("forbidden", _("您没有调整网格的权限"), status=403)
     if area.code == user.area.code and not creating_child:
-        raise DomainError("forbidden", "只能调整本级以下的区域", status=403)
+        raise DomainError("forbidden", _("只能调整本级以下的区域"), status=403)
 
 
 def _lock_active(code: str) -> Area:
@@ -70,7 +71,7 @@ def _check_kinds(level: str, kind: str, grid_type: str) -> tuple[str, str]:
             )
         return kind, grid_type
     if kind or grid_type:
-        raise DomainError("invalid_kind", "只有网格和微网格有类别和类型", "kind")
+        raise DomainError("invalid_kind", _("只有网格和微网格有类别和类型"), "kind")
     return "", ""
 
 
@@ -85,9 +86,9 @@ def _check_boundary(geojson: Any, parent: Area | None, exclude: list[int]):
 def _check_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise DomainError("required", "名称不能为空", "name")
+        raise DomainError("required", _("名称不能为空"), "name")
     if len(name) > 100:
-        raise DomainError("too_long", "名称不能超过 100 个字", "name")
+        raise DomainError("too_long", _("名称不能超过 100 个字"), "name")
     return name
 
 
@@ -141,11 +142,11 @@ def area_create(
                 raise DomainError("parent_retired", f"上级区域 {parent_code} 已撤销", "parent")
             level = child_level(parent.level)
             if level is None:
-                raise DomainError("too_deep", "微网格下不能再设下级", "parent")
+                raise DomainError("too_deep", _("微网格下不能再设下级"), "parent")
             _require_manager(by, parent, creating_child=True)
         else:
             if not by.is_admin:
-                raise DomainError("forbidden", "只有系统管理员可以新建区（县）", status=403)
+                raise DomainError("forbidden", _("只有系统管理员可以新建区（县）"), status=403)
             level = Level.DISTRICT
         if not code.isdigit() or len(code) != CODE_LENGTH[level]:
             raise DomainError(
@@ -154,7 +155,7 @@ def area_create(
         if parent is not None and not code.startswith(parent.code):
             raise DomainError("code_parent_mismatch", f"编码必须以上级编码 {parent.code} 开头", "code")
         if code.endswith("000") and parent is not None:
-            raise DomainError("invalid_code", "本级序号不能为 000", "code")
+            raise DomainError("invalid_code", _("本级序号不能为 000"), "code")
         if Area.objects.filter(code=code).exists():
             raise DomainError(
                 "code_taken", f"编码 {code} 已被使用（撤销的编码也不再启用）", "code", status=409
@@ -162,7 +163,7 @@ def area_create(
         kind, grid_type = _check_kinds(level, kind, grid_type)
         geom = _check_boundary(boundary, parent, exclude=[]) if boundary is not None else None
         if geom is None and level in (Level.GRID, Level.MICROGRID):
-            raise DomainError("required", "网格必须有边界", "boundary")
+            raise DomainError("required", _("网格必须有边界"), "boundary")
         area = _new_area(
             code=code, name=name, level=level, parent=parent, kind=kind, grid_type=grid_type, geom=geom
         )
@@ -186,7 +187,7 @@ def area_update(*, by, code: str, name: str | None = None, boundary: Any = None,
             fields.append("name")
         if boundary is not None:
             if not (reason or "").strip():
-                raise DomainError("required", "调整边界必须填写原因", "reason")
+                raise DomainError("required", _("调整边界必须填写原因"), "reason")
             geom = _check_boundary(boundary, area.parent, exclude=[area.pk])
             for child in area.children.filter(is_active=True, boundary__isnull=False):
                 if not geom.buffer(EDGE_TOLERANCE).covers(parse_boundary(child.boundary)):
@@ -259,16 +260,18 @@ def grid_split(*, by, code: str, parts: list[Part], reason: str) -> list[Area]:
     """Split one grid into several. The parts must tile the old grid exactly (no gap, no overlap).
     The old grid is retired; new codes are issued; staff bound to it move to the first part."""
     if not (reason or "").strip():
-        raise DomainError("required", "拆分网格必须填写原因", "reason")
+        raise DomainError("required", _("拆分网格必须填写原因"), "reason")
     if len(parts) < 2:
-        raise DomainError("too_few_parts", "拆分至少需要两个部分", "parts")
+        raise DomainError("too_few_parts", _("拆分至少需要两个部分"), "parts")
     with transaction.atomic():
         area = _lock_active(code)
         if area.level not in (Level.GRID, Level.MICROGRID):
-            raise DomainError("not_a_grid", "只能拆分网格或微网格", "code")
+            raise DomainError("not_a_grid", _("只能拆分网格或微网格"), "code")
         _require_manager(by, area)
         if area.children.filter(is_active=True).exists():
-            raise DomainError("has_children", "该网格下还有在用的微网格，请先调整微网格", "code", status=409)
+            raise DomainError(
+                "has_children", _("该网格下还有在用的微网格，请先调整微网格"), "code", status=409
+            )
         whole = parse_boundary(area.boundary)
         geoms = []
         for i, part in enumerate(parts):
@@ -283,7 +286,7 @@ def grid_split(*, by, code: str, parts: list[Part], reason: str) -> list[Area]:
             geoms.append(geom)
         covered = sum(g.area for g in geoms)
         if abs(covered - whole.area) > whole.area * AREA_TOLERANCE_RATIO:
-            raise DomainError("parts_leave_gap", "拆分后的各部分必须完整覆盖原网格，不留空隙", "parts")
+            raise DomainError("parts_leave_gap", _("拆分后的各部分必须完整覆盖原网格，不留空隙"), "parts")
         now = timezone.now()
         _retire(area, now)
         codes = _next_codes(area.parent, len(parts))
@@ -322,11 +325,11 @@ def grid_split(*, by, code: str, parts: list[Part], reason: str) -> list[Area]:
 def grid_merge(*, by, codes: list[str], name: str, reason: str) -> Area:
     """Merge adjacent sibling grids into one new grid; the old ones are retired."""
     if not (reason or "").strip():
-        raise DomainError("required", "合并网格必须填写原因", "reason")
+        raise DomainError("required", _("合并网格必须填写原因"), "reason")
     name = _check_name(name)
     codes = list(dict.fromkeys(codes))
     if len(codes) < 2:
-        raise DomainError("too_few_parts", "合并至少需要两个网格", "codes")
+        raise DomainError("too_few_parts", _("合并至少需要两个网格"), "codes")
     with transaction.atomic():
         areas = [_lock_active(c) for c in codes]
         for area in areas:
@@ -336,10 +339,10 @@ def grid_merge(*, by, codes: list[str], name: str, reason: str) -> Area:
             if area.children.filter(is_active=True).exists():
                 raise DomainError("has_children", f"{area.name} 下还有在用的微网格", "codes", status=409)
         if len({a.parent_id for a in areas}) != 1:
-            raise DomainError("not_siblings", "只能合并同一上级下的网格", "codes")
+            raise DomainError("not_siblings", _("只能合并同一上级下的网格"), "codes")
         union = shapely.union_all([parse_boundary(a.boundary) for a in areas])
         if union.geom_type != "Polygon":
-            raise DomainError("not_adjacent", "要合并的网格必须彼此相连", "codes")
+            raise DomainError("not_adjacent", _("要合并的网格必须彼此相连"), "codes")
         union = union.simplify(0)  # drop collinear vertices left along the shared edges
         parent = areas[0].parent
         now = timezone.now()

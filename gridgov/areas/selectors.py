@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from gridgov.areas.models import Area, Level
 from gridgov.core.errors import NotFound
@@ -51,7 +52,7 @@ def grid_for_point_visible(user, lng: float, lat: float) -> Area:
 
     code = get_index().lookup(lng, lat)
     if code is None:
-        raise NotFound("该位置不在本区任何网格内", field="lat")
+        raise NotFound(_("该位置不在本区任何网格内"), field="lat")
     return Area.objects.select_related("parent").get(code=code)
 
 

@@ -188,12 +188,12 @@ def _place(by, lng, lat, grid_code: str | None) -> Area:
 
     if lng is not None or lat is not None:
         if lng is None or lat is None:
-            raise DomainError("required", "经度和纬度必须同时提供", "lng" if lng is None else "lat")
+            raise DomainError("required", _("经度和纬度必须同时提供"), "lng" if lng is None else "lat")
         if not (-180 <= lng <= 180 and -90 <= lat <= 90):
-            raise DomainError("invalid_location", "坐标超出经纬度范围", "lat")
+            raise DomainError("invalid_location", _("坐标超出经纬度范围"), "lat")
         grid = grid_at(lng, lat)
         if grid is None:
-            raise DomainError("outside_district", "该位置不在本区任何网格内，请重新选择位置", "lat")
+            raise DomainError("outside_district", _("该位置不在本区任何网格内，请重新选择位置"), "lat")
         return grid
     if grid_code:
         area = Area.objects.filter(code=grid_code, is_active=True).first()
@@ -206,7 +206,7 @@ def _place(by, lng, lat, grid_code: str | None) -> Area:
         return area.parent if area.level == Level.MICROGRID else area
     districts = list(Area.objects.filter(level=Level.DISTRICT, is_active=True)[:2])
     if len(districts) != 1:
-        raise DomainError("required", "请在地图上标注位置", "lat")
+        raise DomainError("required", _("请在地图上标注位置"), "lat")
     return districts[0]
 
 
@@ -243,7 +243,7 @@ def case_report(
     if idempotency_key:
         idempotency_key = idempotency_key.strip()
         if len(idempotency_key) > 100:
-            raise DomainError("invalid", "幂等键不能超过 100 个字符", "idempotency_key")
+            raise DomainError("invalid", _("幂等键不能超过 100 个字符"), "idempotency_key")
         key = f"{user.pk if user else 'anon'}:{idempotency_key}"
     try:
         return _intake(
@@ -295,9 +295,9 @@ def _intake(
         raise DomainError("invalid_category", f"事项分类「{category_code}」不存在", "category")
     description = (description or "").strip()
     if len(description) < 5:
-        raise DomainError("required", "请描述问题（至少 5 个字）", "description")
+        raise DomainError("required", _("请描述问题（至少 5 个字）"), "description")
     if len(description) > 2000:
-        raise DomainError("too_long", "描述不能超过 2000 字", "description")
+        raise DomainError("too_long", _("描述不能超过 2000 字"), "description")
     address = (address or "").strip()[:200]
     is_staff = user is not None and user.role not in (Role.RESIDENT, Role.VOLUNTEER, Role.UNIT)
     if channel is None:
@@ -305,17 +305,17 @@ def _intake(
     if channel not in Channel.values:
         raise DomainError("invalid", f"来源「{channel}」无效", "channel")
     if channel in STAFF_CHANNELS and not is_staff:
-        raise DomainError("forbidden", "只有工作人员可以代居民录入", "channel", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以代居民录入"), "channel", status=403)
     now = _now()
     if reported_at is not None:
         if channel != Channel.HOTLINE:
-            raise DomainError("invalid", "只有热线转办可以填写原始上报时间", "reported_at")
+            raise DomainError("invalid", _("只有热线转办可以填写原始上报时间"), "reported_at")
         if timezone.is_naive(reported_at):
             reported_at = timezone.make_aware(reported_at)
         if reported_at > now + timedelta(minutes=1):
-            raise DomainError("invalid", "上报时间不能晚于现在", "reported_at")
+            raise DomainError("invalid", _("上报时间不能晚于现在"), "reported_at")
         if reported_at < now - timedelta(days=30):
-            raise DomainError("invalid", "上报时间不能早于 30 天前", "reported_at")
+            raise DomainError("invalid", _("上报时间不能早于 30 天前"), "reported_at")
     phone = normalise_phone(reporter_phone, "reporter_phone")
     name = (reporter_name or "").strip()[:50]
     if user is not None and not is_staff:
@@ -326,7 +326,7 @@ def _intake(
             raise DomainError("anonymous_not_allowed", f"「{category.name}」类事项不能匿名上报", "anonymous")
         name, phone = "", ""
     elif (user is None or is_staff) and not phone:
-        raise DomainError("required", "请留下联系电话，以便回访", "reporter_phone")
+        raise DomainError("required", _("请留下联系电话，以便回访"), "reporter_phone")
     area = _place(user, lng, lat, grid_code)
     checked = uploads.prepare(photos, "photos")
 
@@ -386,18 +386,18 @@ def case_add_photos(*, ref: str, by, photos: list) -> int:
 
     checked = uploads.prepare(photos, "photos")
     if not checked:
-        raise DomainError("required", "请选择要上传的照片", "photos")
+        raise DomainError("required", _("请选择要上传的照片"), "photos")
     with transaction.atomic():
         case = _lock(ref, by)
         if case.state not in OPEN_STATES:
             raise Conflict(
                 "wrong_state",
-                "事件已办结，不能再补充照片",
+                _("事件已办结，不能再补充照片"),
                 "state",
                 extra={"state": case.state, "allowed_actions": actions_in_state(case)},
             )
         if not (is_reporter(by, case) or is_verifier(by, case)):
-            raise DomainError("forbidden", "只有上报人和网格、社区工作人员可以补充照片", status=403)
+            raise DomainError("forbidden", _("只有上报人和网格、社区工作人员可以补充照片"), status=403)
         now = _now()
         event = _event(case, by, "add_photos", case.state, data={"count": len(checked)}, at=now)
         uploads.save(checked, owner=case, role=Upload.Role.PHOTO, step=event, by=by, at=now)
@@ -438,7 +438,7 @@ def case_merge(*, ref: str, by, into: str, note: str = "") -> Case:
     """Merge a duplicate into another open case; all its reporters become reporters of the target and are
     told where to follow it."""
     if not into or into == ref:
-        raise DomainError("invalid", "请选择要合并到的另一个事件", "into")
+        raise DomainError("invalid", _("请选择要合并到的另一个事件"), "into")
     with transaction.atomic():
         case = _lock(ref, by)
         before = _require(by, case, "merge")
@@ -537,15 +537,15 @@ def case_dispatch(
         assists = _units(assist_unit_ids, "assist_unit_ids")
         lead = _units([lead_unit_id], "lead_unit_id")[0] if lead_unit_id else None
         if lead and candidates:
-            raise DomainError("invalid", "指定主办单位时不能再设候选主办单位", "candidate_unit_ids")
+            raise DomainError("invalid", _("指定主办单位时不能再设候选主办单位"), "candidate_unit_ids")
         if len(candidates) == 1:
             raise DomainError(
-                "invalid", "候选主办单位至少两个（只有一个时请直接指定主办单位）", "candidate_unit_ids"
+                "invalid", _("候选主办单位至少两个（只有一个时请直接指定主办单位）"), "candidate_unit_ids"
             )
         if lead is None and not candidates:
             lead, proposed = propose_routing(case)
             if lead is None:
-                raise DomainError("required", "没有适用的派单规则，请选择主办单位", "lead_unit_id")
+                raise DomainError("required", _("没有适用的派单规则，请选择主办单位"), "lead_unit_id")
             assists = assists or proposed
         main = {u.pk for u in ([lead] if lead else candidates)}
         assists = [u for u in assists if u.pk not in main]
@@ -607,7 +607,7 @@ def case_claim(*, ref: str, by) -> Case:
         if not rows:
             raise Conflict(
                 "already_claimed",
-                "该派单已被签收",
+                _("该派单已被签收"),
                 "state",
                 extra={"state": case.state, "allowed_actions": actions_in_state(case)},
             )
@@ -674,7 +674,7 @@ def case_resolve(*, ref: str, by, result: str, evidence: list | None = None) -> 
         case = _lock(ref, by)
         before = _require(by, case, "resolve")
         if len(result) < 2:
-            raise DomainError("required", "请填写处置结果", "result")
+            raise DomainError("required", _("请填写处置结果"), "result")
         checked.require()
         now = _now()
         case.state, case.resolved_at, case.result = State.RESOLVED, now, result
@@ -795,7 +795,7 @@ def _reporter_or_token(ref: str, by, token: str | None) -> tuple[Case, object]:
             raise _bad_code(ref)
         return case, None
     if by is None or not getattr(by, "is_authenticated", False):
-        raise DomainError("required", "请输入评价码", "token", status=401)
+        raise DomainError("required", _("请输入评价码"), "token", status=401)
     return _lock(ref, by), by
 
 
@@ -817,7 +817,7 @@ def case_rate(*, ref: str, by=None, token: str | None = None, rating: str, comme
         if case.rated_at:
             raise Conflict(
                 "already_rated",
-                "事件已评价",
+                _("事件已评价"),
                 "rating",
                 extra={"state": case.state, "allowed_actions": actions_in_state(case)},
             )
@@ -841,19 +841,19 @@ def case_reopen(*, ref: str, by=None, token: str | None = None, reason: str) -> 
             if case.state != State.CLOSED:
                 raise Conflict(
                     "wrong_state",
-                    "只有已结案的事件才能重办",
+                    _("只有已结案的事件才能重办"),
                     "state",
                     extra={"state": case.state, "allowed_actions": actions_in_state(case)},
                 )
             if case.rating != Rating.UNSATISFIED:
                 raise Conflict(
                     "not_allowed_now",
-                    "只有评价为不满意的事件才能重办",
+                    _("只有评价为不满意的事件才能重办"),
                     "state",
                     extra={"state": case.state, "allowed_actions": actions_in_state(case)},
                 )
             if not (reason or "").strip():
-                raise DomainError("required", "重办必须填写原因", "reason")
+                raise DomainError("required", _("重办必须填写原因"), "reason")
             before = case.state
         window = timedelta(days=case.category.reopen_window_days)
         if _now() > (case.rated_at or case.closed_at) + window:
@@ -932,7 +932,7 @@ def case_whistle(
     """吹哨: summon several units, naming the lead; each must report (报到) within ``report_hours``."""
     hours = Decimal(str(report_hours if report_hours is not None else settings.WHISTLE_REPORT_HOURS))
     if hours <= 0 or hours > 72:
-        raise DomainError("invalid", "报到时限须在 0 到 72 小时之间", "report_hours")
+        raise DomainError("invalid", _("报到时限须在 0 到 72 小时之间"), "report_hours")
     with transaction.atomic():
         case = _lock(ref, by)
         before = _require(by, case, "whistle")
@@ -941,7 +941,7 @@ def case_whistle(
         if lead.pk not in {u.pk for u in units}:
             units.insert(0, lead)
         if len(units) < 2:
-            raise DomainError("invalid", "吹哨至少召集两个单位", "unit_ids")
+            raise DomainError("invalid", _("吹哨至少召集两个单位"), "unit_ids")
         assists = [u for u in units if u.pk != lead.pk]
         now = _now()
         if case.state in (State.CLAIMED, State.IN_PROGRESS):
@@ -1039,9 +1039,9 @@ def case_extend(*, ref: str, by, amount: Decimal | float | int, reason: str) -> 
         try:
             amount = Decimal(str(amount))
         except ArithmeticError as exc:
-            raise DomainError("invalid", "延期时长必须是数字", "amount") from exc
+            raise DomainError("invalid", _("延期时长必须是数字"), "amount") from exc
         if amount <= 0 or amount > 365:
-            raise DomainError("invalid", "延期时长必须大于 0", "amount")
+            raise DomainError("invalid", _("延期时长必须大于 0"), "amount")
         cat = case.category
         old_due = case.resolution_due
         d = add_limit(old_due, amount, cat.resolution_unit)

@@ -16,6 +16,7 @@ from django.db.models import Case as SqlCase
 from django.db.models import CharField, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import AREA_ROLES, Role, Unit
 from gridgov.areas.models import Area
@@ -89,11 +90,11 @@ def _add_years(day: date, years: int) -> date:
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, the day after end 00:00) in the platform's time zone (Asia/Shanghai)."""
     if start is None:
-        raise DomainError("required", "请填写开始日期", "start")
+        raise DomainError("required", _("请填写开始日期"), "start")
     if end is None:
-        raise DomainError("required", "请填写结束日期", "end")
+        raise DomainError("required", _("请填写结束日期"), "end")
     if end < start:
-        raise DomainError("invalid", "结束日期不能早于开始日期", "end")
+        raise DomainError("invalid", _("结束日期不能早于开始日期"), "end")
     if end >= _add_years(start, MAX_YEARS):
         raise DomainError("period_too_long", f"统计期间最长 {MAX_YEARS} 年", "end")
     tz = timezone.get_default_timezone()
@@ -105,10 +106,10 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 def _check_role(user) -> None:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        raise DomainError("unauthenticated", "需要登录或有效的访问令牌", status=401)
+        raise DomainError("unauthenticated", _("需要登录或有效的访问令牌"), status=401)
     if user.is_admin or user.role in AREA_ROLES or (user.role == Role.UNIT and user.unit_id):
         return
-    raise DomainError("forbidden", "您的账号不能查看事件统计", status=403)
+    raise DomainError("forbidden", _("您的账号不能查看事件统计"), status=403)
 
 
 def _roots(user, area: str | None) -> list[Area]:
@@ -123,7 +124,7 @@ def _roots(user, area: str | None) -> list[Area]:
         if not any(node.code.startswith(r.code) for r in roots):
             roots.append(node)
     if not roots:
-        raise NotFound("您的账号没有管辖区域", field="area")
+        raise NotFound(_("您的账号没有管辖区域"), field="area")
     return sorted(roots, key=lambda a: a.code)
 
 

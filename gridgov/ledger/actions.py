@@ -32,7 +32,7 @@ def may_reveal(user) -> bool:
 
 def _require_editor(by) -> None:
     if not is_staff(by):
-        raise DomainError("forbidden", "只有工作人员可以维护台账", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以维护台账"), status=403)
 
 
 def _require_scope(by, code: str, field: str | None = None) -> None:
@@ -165,7 +165,7 @@ def household_update(*, by, household: Household, **raw) -> Household:
         data=data,
         fields=HOUSEHOLD_FIELDS,
         verb="ledger.household.update",
-        duplicate=Conflict("duplicate", "该房间已登记为另一户", "room"),
+        duplicate=Conflict("duplicate", _("该房间已登记为另一户"), "room"),
     )
     return household
 
@@ -174,7 +174,7 @@ def household_set_head(*, by, household: Household, resident: Resident) -> House
     _require_editor(by)
     _require_scope(by, household.area_code)
     if resident.household_id != household.pk or not resident.is_active:
-        raise DomainError("invalid", "户主必须是本户在册成员", "head")
+        raise DomainError("invalid", _("户主必须是本户在册成员"), "head")
     with transaction.atomic():
         old = household.head_id
         household.head = resident
@@ -281,7 +281,7 @@ def resident_create(*, by, household: Household, **raw) -> Resident:
                 after=_snapshot(resident, RESIDENT_FIELDS),
             )
     except IntegrityError:
-        raise Conflict("duplicate", "该身份证号已登记", "id_number") from None
+        raise Conflict("duplicate", _("该身份证号已登记"), "id_number") from None
     return resident
 
 
@@ -296,7 +296,7 @@ def resident_update(*, by, resident: Resident, **raw) -> Resident:
         data=data,
         fields=RESIDENT_FIELDS,
         verb="ledger.resident.update",
-        duplicate=Conflict("duplicate", "该身份证号已登记", "id_number"),
+        duplicate=Conflict("duplicate", _("该身份证号已登记"), "id_number"),
     )
     return resident
 
@@ -333,9 +333,9 @@ def resident_move_out(*, by, resident: Resident, reason: str, on: date | None = 
     _require_scope(by, resident.area_code)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("required", "请填写迁出原因", "reason")
+        raise DomainError("required", _("请填写迁出原因"), "reason")
     if not resident.is_active:
-        raise Conflict("invalid_state", "该居民已迁出", "resident")
+        raise Conflict("invalid_state", _("该居民已迁出"), "resident")
     with transaction.atomic():
         resident.is_active = False
         resident.moved_out_at = on or timezone.localdate()
@@ -397,7 +397,7 @@ def organisation_create(*, by, **raw) -> Organisation:
                 after=_snapshot(org, ORGANISATION_FIELDS),
             )
     except IntegrityError:
-        raise Conflict("duplicate", "统一社会信用代码已登记", "credit_code") from None
+        raise Conflict("duplicate", _("统一社会信用代码已登记"), "credit_code") from None
     return org
 
 
@@ -422,11 +422,11 @@ def retire(*, by, obj, reason: str):
     _require_scope(by, obj.area_code)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("required", "请填写原因", "reason")
+        raise DomainError("required", _("请填写原因"), "reason")
     if isinstance(obj, Building) and obj.households.filter(is_active=True).exists():
-        raise Conflict("in_use", "楼栋内还有在册的户，不能注销", "building")
+        raise Conflict("in_use", _("楼栋内还有在册的户，不能注销"), "building")
     if isinstance(obj, Household) and obj.members.filter(is_active=True).exists():
-        raise Conflict("in_use", "户内还有在册居民，请先迁出", "household")
+        raise Conflict("in_use", _("户内还有在册居民，请先迁出"), "household")
     with transaction.atomic():
         obj.is_active = False
         obj.save(update_fields=["is_active", "updated_at"])
@@ -464,17 +464,17 @@ def tag_assign(
     _require_editor(by)
     target = resident or household
     if target is None or (resident is not None and household is not None):
-        raise DomainError("invalid", "标签要加在一位居民或一户上", "target")
+        raise DomainError("invalid", _("标签要加在一位居民或一户上"), "target")
     _require_scope(by, target.area_code)
     found = find_tag(tag, for_resident=resident is not None)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("required", "请填写认定原因", "reason")
+        raise DomainError("required", _("请填写认定原因"), "reason")
     if len(reason) > 200:
-        raise DomainError("too_long", "原因不能超过 200 字", "reason")
+        raise DomainError("too_long", _("原因不能超过 200 字"), "reason")
     since = since or timezone.localdate()
     if since > timezone.localdate():
-        raise DomainError("invalid_date", "认定日期不能晚于今天", "since")
+        raise DomainError("invalid_date", _("认定日期不能晚于今天"), "since")
     try:
         with transaction.atomic():
             assignment = TagAssignment.objects.create(
@@ -503,7 +503,7 @@ def tag_remove(*, by, assignment: TagAssignment, reason: str) -> None:
     _require_scope(by, assignment.area_code)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("required", "请填写取消原因", "reason")
+        raise DomainError("required", _("请填写取消原因"), "reason")
     target = assignment.resident or assignment.household
     with transaction.atomic():
         audit.record(
@@ -533,11 +533,11 @@ def reveal(*, by, kind: str, pk: int, field: str, reason: str) -> str:
     if obj is None or not is_staff(by) or not in_scope(by, obj.area_code):
         raise NotFound()
     if not may_reveal(by):
-        raise DomainError("forbidden", "您没有查看完整个人信息的权限", "field", status=403)
+        raise DomainError("forbidden", _("您没有查看完整个人信息的权限"), "field", status=403)
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise DomainError("required", "请填写查看原因", "reason")
+        raise DomainError("required", _("请填写查看原因"), "reason")
     if len(reason) > 200:
-        raise DomainError("too_long", "原因不能超过 200 字", "reason")
+        raise DomainError("too_long", _("原因不能超过 200 字"), "reason")
     audit.record(actor=by, verb="ledger.reveal", obj=obj, after={"field": field}, reason=reason)
     return getattr(obj, field)

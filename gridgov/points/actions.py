@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import User
 from gridgov.areas.models import Area, Level
@@ -57,7 +58,7 @@ def is_volunteer_user(user) -> bool:
 
 def _require_staff(user) -> None:
     if not is_staff(user):
-        raise DomainError("forbidden", "只有工作人员可以执行此操作", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以执行此操作"), status=403)
 
 
 def task_url(task: VolunteerTask) -> str:
@@ -70,7 +71,7 @@ def _lock_task(task_id: int, by) -> VolunteerTask:
 
     task = VolunteerTask.objects.select_for_update().filter(pk=task_id).select_related("area").first()
     if task is None or not task_is_visible(by, task):
-        raise NotFound("志愿任务不存在或不在您的管辖范围内", field="task")
+        raise NotFound(_("志愿任务不存在或不在您的管辖范围内"), field="task")
     return task
 
 
@@ -83,7 +84,7 @@ def _int(value, field: str, *, low: int = 1, high: int = 1_000_000) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError) as exc:
-        raise DomainError("invalid", "请填写整数", field) from exc
+        raise DomainError("invalid", _("请填写整数"), field) from exc
     if not low <= number <= high:
         raise DomainError("invalid", f"须在 {low} 到 {high} 之间", field)
     return number
@@ -95,7 +96,7 @@ def _int(value, field: str, *, low: int = 1, high: int = 1_000_000) -> int:
 def community_of(code: str) -> Area:
     area = Area.objects.filter(code=code[:12], level=Level.COMMUNITY).first()
     if area is None:
-        raise DomainError("invalid", "积分须记在社区或网格名下", "area")
+        raise DomainError("invalid", _("积分须记在社区或网格名下"), "area")
     return area
 
 
@@ -188,18 +189,18 @@ def _check_fields(f: TaskFields) -> None:
     for name in ("title", "place"):
         value = (getattr(f, name) or "").strip()
         if not value:
-            raise DomainError("required", "必填", name)
+            raise DomainError("required", _("必填"), name)
         if len(value) > TEXT_LIMITS[name]:
             raise DomainError("invalid", f"不能超过 {TEXT_LIMITS[name]} 个字", name)
         setattr(f, name, value)
     if f.starts_at is None:
-        raise DomainError("required", "必填", "starts_at")
+        raise DomainError("required", _("必填"), "starts_at")
     if f.ends_at is None:
-        raise DomainError("required", "必填", "ends_at")
+        raise DomainError("required", _("必填"), "ends_at")
     if f.ends_at <= f.starts_at:
-        raise DomainError("invalid", "结束时间须晚于开始时间", "ends_at")
+        raise DomainError("invalid", _("结束时间须晚于开始时间"), "ends_at")
     if f.signup_due is not None and f.signup_due > f.starts_at:
-        raise DomainError("invalid", "报名截止时间不能晚于开始时间", "signup_due")
+        raise DomainError("invalid", _("报名截止时间不能晚于开始时间"), "signup_due")
     f.slots = _int(f.slots, "slots", high=10_000)
     f.points = _int(f.points, "points", high=10_000)
 
@@ -223,9 +224,9 @@ def task_create(
     _require_staff(by)
     target = Area.objects.filter(code=area, is_active=True).first()
     if target is None or not in_scope(by, target.code):
-        raise NotFound("区域不存在或不在您的管辖范围内", field="area")
+        raise NotFound(_("区域不存在或不在您的管辖范围内"), field="area")
     if target.level not in (Level.COMMUNITY, Level.GRID, Level.MICROGRID):
-        raise DomainError("invalid", "志愿任务须发布在社区或网格", "area")
+        raise DomainError("invalid", _("志愿任务须发布在社区或网格"), "area")
     fields = TaskFields(
         title=title,
         place=place,
@@ -257,7 +258,7 @@ def task_update(*, task_id: int, by, **changes) -> VolunteerTask:
     with transaction.atomic():
         task = _lock_task(task_id, by)
         if not is_staff(by) or not MACHINE.actors["staff"](by, task):
-            raise DomainError("forbidden", "您不能修改该志愿任务", status=403)
+            raise DomainError("forbidden", _("您不能修改该志愿任务"), status=403)
         if task.state != TaskState.DRAFT:
             raise MACHINE.conflict(task, "wrong_state", "只有草稿可以修改")
         fields = TaskFields(**{k: getattr(task, k) for k in TaskFields.__dataclass_fields__})
@@ -276,7 +277,7 @@ def task_update(*, task_id: int, by, **changes) -> VolunteerTask:
 def task_act(*, task_id: int, by, action: str, reason: str = "") -> VolunteerTask:
     """publish / close / finish / cancel: one step of the task's machine."""
     if action not in ("publish", "close", "finish", "cancel"):
-        raise DomainError("invalid", "未知的操作", "action", status=404)
+        raise DomainError("invalid", _("未知的操作"), "action", status=404)
     with transaction.atomic():
         task = _lock_task(task_id, by)
         from_state = MACHINE.require(by, task, action, reason)
@@ -318,12 +319,12 @@ def signup_create(*, task_id: int, by) -> Signup:
     with transaction.atomic():
         task = _lock_task(task_id, by)
         if task.signups.filter(volunteer=by, state=SignupState.SIGNED_UP).exists():
-            raise Conflict("already_signed_up", "您已报名该任务", "task")
+            raise Conflict("already_signed_up", _("您已报名该任务"), "task")
         if task.state == TaskState.FULL:
-            raise Conflict("task_full", "名额已满", "task", extra={"state": task.state, "free": 0})
+            raise Conflict("task_full", _("名额已满"), "task", extra={"state": task.state, "free": 0})
         from_state = MACHINE.require(by, task, "signup")
         if not take_place(VolunteerTask, task.pk, taken="taken", capacity="slots"):
-            raise Conflict("task_full", "名额已满", "task", extra={"state": task.state, "free": 0})
+            raise Conflict("task_full", _("名额已满"), "task", extra={"state": task.state, "free": 0})
         task.refresh_from_db(fields=["taken", "slots"])
         if task.taken >= task.slots and task.state == TaskState.OPEN:
             task.state = TaskState.FULL
@@ -332,7 +333,7 @@ def signup_create(*, task_id: int, by) -> Signup:
             with transaction.atomic():
                 signup = Signup.objects.create(task=task, volunteer=by, signed_at=_now())
         except IntegrityError as exc:
-            raise Conflict("already_signed_up", "您已报名该任务", "task") from exc
+            raise Conflict("already_signed_up", _("您已报名该任务"), "task") from exc
         step(task, by, "signup", from_state, data={"signup": signup.pk, "taken": task.taken})
     return signup
 
@@ -372,9 +373,9 @@ def _hours(value, default: Decimal) -> Decimal:
     try:
         hours = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError) as exc:
-        raise DomainError("invalid", "时长须为数字", "hours") from exc
+        raise DomainError("invalid", _("时长须为数字"), "hours") from exc
     if not Decimal(0) <= hours <= Decimal(24 * 7):
-        raise DomainError("invalid", "时长须在 0 到 168 小时之间", "hours")
+        raise DomainError("invalid", _("时长须在 0 到 168 小时之间"), "hours")
     return hours
 
 
@@ -405,7 +406,7 @@ def attendance_confirm(*, task_id: int, by, marks: list[Mark]) -> list[Signup]:
     """确认参加情况 for some sign-ups: attended → points credited; absent → none. Sending the same mark
     again changes nothing (retries are safe); changing a confirmed mark is refused (use a correction)."""
     if not marks:
-        raise DomainError("required", "请至少确认一名志愿者", "marks")
+        raise DomainError("required", _("请至少确认一名志愿者"), "marks")
     with transaction.atomic():
         task = _lock_task(task_id, by)
         MACHINE.require(by, task, "attend")
@@ -420,7 +421,7 @@ def attendance_confirm(*, task_id: int, by, marks: list[Mark]) -> list[Signup]:
                 .first()
             )
             if signup is None:
-                raise NotFound("报名记录不存在", field="signup_id")
+                raise NotFound(_("报名记录不存在"), field="signup_id")
             wanted = SignupState.ATTENDED if mark.attended else SignupState.ABSENT
             if signup.state == wanted:
                 done.append(signup)
@@ -474,18 +475,18 @@ def points_correct(*, entry_id: int, by, reason: str) -> PointsEntry:
     _require_staff(by)
     entry = PointsEntry.objects.select_related("debit", "credit").filter(pk=entry_id).first()
     if entry is None or not in_scope(by, entry.area_code):
-        raise NotFound("积分流水不存在或不在您的管辖范围内", field="entry")
+        raise NotFound(_("积分流水不存在或不在您的管辖范围内"), field="entry")
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("required", "冲正必须填写原因", "reason")
+        raise DomainError("required", _("冲正必须填写原因"), "reason")
     if entry.kind == EntryKind.CORRECTION:
-        raise Conflict("not_reversible", "冲正流水不能再冲正", "entry")
+        raise Conflict("not_reversible", _("冲正流水不能再冲正"), "entry")
     with transaction.atomic():
         # Lock the account that gives the points back first, so a second reversal waits and then sees
         # the first one (already reversed) rather than the balance it left.
         PointsAccount.objects.select_for_update().filter(pk=entry.credit_id).first()
         if PointsEntry.objects.filter(reverses=entry).exists():
-            raise Conflict("already_reversed", "该流水已冲正", "entry")
+            raise Conflict("already_reversed", _("该流水已冲正"), "entry")
         _lock_for_debit(entry.credit, entry.amount)
         try:
             with transaction.atomic():
@@ -500,7 +501,7 @@ def points_correct(*, entry_id: int, by, reason: str) -> PointsEntry:
                     reverses=entry,
                 )
         except IntegrityError as exc:
-            raise Conflict("already_reversed", "该流水已冲正", "entry") from exc
+            raise Conflict("already_reversed", _("该流水已冲正"), "entry") from exc
         audit.record(
             actor=by,
             verb="points.correct",
@@ -516,13 +517,13 @@ def points_grant(*, by, volunteer: User, area: str, amount: int, reason: str) ->
     """调整: staff give a volunteer points from their community's pool (e.g. an activity recorded on paper)."""
     _require_staff(by)
     if not in_scope(by, area):
-        raise NotFound("区域不存在或不在您的管辖范围内", field="area")
+        raise NotFound(_("区域不存在或不在您的管辖范围内"), field="area")
     amount = _int(amount, "amount", high=10_000)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("required", "调整必须填写原因", "reason")
+        raise DomainError("required", _("调整必须填写原因"), "reason")
     if volunteer.role not in VOLUNTEER_ROLES:
-        raise DomainError("invalid", "只能给志愿者或居民调整积分", "volunteer")
+        raise DomainError("invalid", _("只能给志愿者或居民调整积分"), "volunteer")
     with transaction.atomic():
         entry = post_entry(
             debit=pool_account(area),
@@ -546,12 +547,12 @@ def reward_create(
     _require_staff(by)
     target = Area.objects.filter(code=area).first()
     if target is None or not in_scope(by, area):
-        raise NotFound("区域不存在或不在您的管辖范围内", field="area")
+        raise NotFound(_("区域不存在或不在您的管辖范围内"), field="area")
     if target.level != Level.COMMUNITY:
-        raise DomainError("invalid", "兑换站设在社区", "area")
+        raise DomainError("invalid", _("兑换站设在社区"), "area")
     name = (name or "").strip()
     if not name:
-        raise DomainError("required", "必填", "name")
+        raise DomainError("required", _("必填"), "name")
     cost = _int(cost, "cost", high=100_000)
     stock = _int(stock, "stock", low=0, high=1_000_000)
     with transaction.atomic():
@@ -577,14 +578,14 @@ def redeem(*, reward_id: int, by, volunteer: User | None = None, quantity: int =
     quantity = _int(quantity, "quantity", high=MAX_QUANTITY)
     if volunteer is None or volunteer.pk == getattr(by, "pk", None):
         if not is_volunteer_user(by):
-            raise DomainError("required", "请选择兑换的志愿者", "volunteer")
+            raise DomainError("required", _("请选择兑换的志愿者"), "volunteer")
         volunteer = by
     elif not staff_in_scope(by, reward.area.code):
-        raise DomainError("forbidden", "只有该兑换站所在社区的工作人员可以代为兑换", status=403)
+        raise DomainError("forbidden", _("只有该兑换站所在社区的工作人员可以代为兑换"), status=403)
     if volunteer.role not in VOLUNTEER_ROLES or not volunteer.is_active:
-        raise DomainError("invalid", "只有志愿者或居民可以兑换积分", "volunteer")
+        raise DomainError("invalid", _("只有志愿者或居民可以兑换积分"), "volunteer")
     if not reward.is_active:
-        raise Conflict("inactive", "该物品已下架", "reward")
+        raise Conflict("inactive", _("该物品已下架"), "reward")
     account = volunteer_account(volunteer)
     station = station_account(reward.area.code)
     with transaction.atomic():

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import User
 from gridgov.core.errors import DomainError, NotFound
@@ -75,7 +76,7 @@ def task_list(
 def task_get_visible(user, pk: int) -> VolunteerTask:
     task = VolunteerTask.objects.select_related("area", "created_by").filter(pk=pk).first()
     if task is None or not task_is_visible(user, task):
-        raise NotFound("志愿任务不存在或不在您的管辖范围内", field="task")
+        raise NotFound(_("志愿任务不存在或不在您的管辖范围内"), field="task")
     return task
 
 
@@ -113,7 +114,7 @@ def account_get_visible(user, pk: int) -> PointsAccount:
         or (account.kind != AccountKind.VOLUNTEER and is_staff(user) and in_scope(user, account.area.code))
     )
     if not ok:
-        raise NotFound("积分账户不存在或不在您的管辖范围内", field="account")
+        raise NotFound(_("积分账户不存在或不在您的管辖范围内"), field="account")
     return account
 
 
@@ -153,7 +154,7 @@ def history(account: PointsAccount | None, limit: int | None = None) -> list[Lin
 def entry_get_visible(user, pk: int) -> PointsEntry:
     entry = PointsEntry.objects.filter(pk=pk).first()
     if entry is None or not is_staff(user) or not in_scope(user, entry.area_code):
-        raise NotFound("积分流水不存在或不在您的管辖范围内", field="entry")
+        raise NotFound(_("积分流水不存在或不在您的管辖范围内"), field="entry")
     return entry
 
 
@@ -177,7 +178,7 @@ def rewards_visible_to(user) -> QuerySet[Reward]:
 def reward_get_visible(user, pk: int) -> Reward:
     reward = rewards_visible_to(user).filter(pk=pk).first()
     if reward is None:
-        raise NotFound("兑换物品不存在或不在您的管辖范围内", field="reward")
+        raise NotFound(_("兑换物品不存在或不在您的管辖范围内"), field="reward")
     return reward
 
 
@@ -219,10 +220,10 @@ def check_area(user, area: str | None) -> str:
     from gridgov.core.scope import scope_prefixes
 
     if not is_staff(user):
-        raise DomainError("forbidden", "只有工作人员可以查看", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以查看"), status=403)
     if area:
         if not in_scope(user, area):
-            raise NotFound("区域不存在或不在您的管辖范围内", field="area")
+            raise NotFound(_("区域不存在或不在您的管辖范围内"), field="area")
         return area
     prefixes = scope_prefixes(user)
     return "" if prefixes is None else min(prefixes, key=len)
@@ -233,7 +234,7 @@ def summary(user, *, area: str | None, start: date, end: date) -> dict:
     (dates inclusive), with the task and sign-up figures of the same period."""
     code = check_area(user, area)
     if end < start:
-        raise DomainError("invalid", "结束日期不能早于开始日期", "end")
+        raise DomainError("invalid", _("结束日期不能早于开始日期"), "end")
     lo, hi = span(start, end)
     entries = PointsEntry.objects.filter(area_code__startswith=code, at__gte=lo, at__lt=hi)
     by_kind = {row["kind"]: row["s"] for row in entries.values("kind").annotate(s=Sum("amount"))}

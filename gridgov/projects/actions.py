@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.apps import apps as django_apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import STAFF_ROLES, Role, Unit, User
 from gridgov.accounts.selectors import area_staff, unit_handlers
@@ -75,7 +76,7 @@ def _date(value, field: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise DomainError("invalid", "日期格式应为 YYYY-MM-DD", field) from None
+        raise DomainError("invalid", _("日期格式应为 YYYY-MM-DD"), field) from None
 
 
 def _int(value, field: str, label: str, *, low: int | None = None, high: int | None = None) -> int:
@@ -141,7 +142,7 @@ def need_record_once(
     if source == Need.Source.MANUAL:
         source_id = None
     elif source_id is None:
-        raise DomainError("required", "请注明来源记录", "source_id")
+        raise DomainError("required", _("请注明来源记录"), "source_id")
     beneficiaries = _int(beneficiaries, "beneficiaries", "受益人数", low=1)
     needed_by = _date(needed_by, "needed_by")
     cat = active_category(category)
@@ -210,7 +211,7 @@ NEED_FIELDS = ("title", "description", "category", "area", "beneficiaries", "urg
 
 def _need_visible(by, need: Need) -> None:
     if need is None or not is_staff(by) or not in_scope(by, need.area_code):
-        raise NotFound("需求不存在或不在您的管辖范围内", field="need")
+        raise NotFound(_("需求不存在或不在您的管辖范围内"), field="need")
 
 
 def need_update(*, by, need: Need, **changes) -> Need:
@@ -357,14 +358,14 @@ def _owner(by, owner_unit, owner_user, owner_org) -> dict:
     given = [x for x in (owner_unit, owner_user, owner_org) if x not in (None, "")]
     if is_unit_handler(by) and not is_staff(by):
         if given and (owner_unit in (None, "") or int(owner_unit) != by.unit_id):
-            raise DomainError("forbidden", "单位经办人只能登记本单位的资源", "owner_unit", status=403)
+            raise DomainError("forbidden", _("单位经办人只能登记本单位的资源"), "owner_unit", status=403)
         return {"owner_unit": by.unit}
     if len(given) != 1:
-        raise DomainError("invalid", "请指定且只指定一个提供方：单位、党员/志愿者或组织", "owner")
+        raise DomainError("invalid", _("请指定且只指定一个提供方：单位、党员/志愿者或组织"), "owner")
     if owner_unit not in (None, ""):
         unit = Unit.objects.filter(pk=_int(owner_unit, "owner_unit", "单位"), is_active=True).first()
         if unit is None:
-            raise DomainError("invalid", "单位不存在或已停用", "owner_unit")
+            raise DomainError("invalid", _("单位不存在或已停用"), "owner_unit")
         return {"owner_unit": unit}
     if owner_user not in (None, ""):
         person = User.objects.filter(
@@ -373,13 +374,13 @@ def _owner(by, owner_unit, owner_user, owner_org) -> dict:
             role__in=[Role.VOLUNTEER, Role.RESIDENT],
         ).first()
         if person is None:
-            raise DomainError("invalid", "提供人须为党员/志愿者或居民账号", "owner_user")
+            raise DomainError("invalid", _("提供人须为党员/志愿者或居民账号"), "owner_user")
         return {"owner_user": person}
     from gridgov.ledger.models import Organisation
 
     org = Organisation.objects.filter(pk=_int(owner_org, "owner_org", "组织")).first()
     if org is None or not in_scope(by, org.area_code):
-        raise NotFound("组织不存在或不在您的管辖范围内", field="owner_org")
+        raise NotFound(_("组织不存在或不在您的管辖范围内"), field="owner_org")
     return {"owner_org": org}
 
 
@@ -402,7 +403,7 @@ def resource_create(
 ) -> Resource:
     """登记资源: staff in scope for any provider; a unit handler for their own unit."""
     if not (is_staff(by) or is_unit_handler(by)):
-        raise DomainError("forbidden", "只有工作人员或单位经办人可以登记资源", status=403)
+        raise DomainError("forbidden", _("只有工作人员或单位经办人可以登记资源"), status=403)
     data = _resource_values(
         by,
         {
@@ -437,13 +438,13 @@ def resource_create(
 
 def _check_window(start: date | None, end: date | None) -> None:
     if start and end and end < start:
-        raise DomainError("invalid", "可用至不能早于可用起", "available_until")
+        raise DomainError("invalid", _("可用至不能早于可用起"), "available_until")
 
 
 def resource_update(*, by, resource: Resource, **changes) -> Resource:
     """修改或停用资源 (staff in scope, or a handler of the providing unit)."""
     if resource is None or not may_edit_resource(by, resource):
-        raise NotFound("资源不存在或不在您的管辖范围内", field="resource")
+        raise NotFound(_("资源不存在或不在您的管辖范围内"), field="resource")
     unknown = set(changes) - set(RESOURCE_FIELDS)
     if unknown:
         raise DomainError("invalid", f"不能修改：{', '.join(sorted(unknown))}", sorted(unknown)[0])
@@ -477,7 +478,7 @@ def _project_visible(by, project: Project) -> None:
     from gridgov.projects.selectors import projects_visible_to
 
     if project is None or not projects_visible_to(by).filter(pk=project.pk).exists():
-        raise NotFound("项目不存在或不在您的管辖范围内", field="project")
+        raise NotFound(_("项目不存在或不在您的管辖范围内"), field="project")
 
 
 def _needs_for(by, ids, area: Area) -> list[Need]:
@@ -517,9 +518,9 @@ def _budget(value) -> Decimal | None:
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise DomainError("invalid", "预算必须是金额", "budget") from None
+        raise DomainError("invalid", _("预算必须是金额"), "budget") from None
     if amount < 0 or amount >= Decimal("1e10"):
-        raise DomainError("invalid", "预算超出范围", "budget")
+        raise DomainError("invalid", _("预算超出范围"), "budget")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -546,7 +547,7 @@ def project_create(
     amount = _budget(budget)
     start, end = _date(start_date, "start_date"), _date(end_date, "end_date")
     if start and end and end < start:
-        raise DomainError("invalid", "计划完成日期不能早于开始日期", "end_date")
+        raise DomainError("invalid", _("计划完成日期不能早于开始日期"), "end_date")
     place = _area_in_scope(by, area)
     today = timezone.localdate()
     year = _int(year, "year", "年度", low=2000, high=2100) if year else (start or today).year
@@ -594,7 +595,7 @@ def project_update(*, by, project: Project, **changes) -> Project:
     with transaction.atomic():
         locked = _lock(Project, project)
         if not is_owner_or_staff(by, locked):
-            raise DomainError("forbidden", "只有工作人员或项目负责方可以修改项目", status=403)
+            raise DomainError("forbidden", _("只有工作人员或项目负责方可以修改项目"), status=403)
         if locked.state in (Project.State.COMPLETED, Project.State.CLOSED):
             raise PROJECT.conflict(locked, "wrong_state", "项目已完成，不能修改")
         data: dict = {}
@@ -612,7 +613,7 @@ def project_update(*, by, project: Project, **changes) -> Project:
         start = data.get("start_date", locked.start_date)
         end = data.get("end_date", locked.end_date)
         if start and end and end < start:
-            raise DomainError("invalid", "计划完成日期不能早于开始日期", "end_date")
+            raise DomainError("invalid", _("计划完成日期不能早于开始日期"), "end_date")
         before = {k: _plain(getattr(locked, k)) for k in data}
         for name, value in data.items():
             setattr(locked, name, value)
@@ -756,14 +757,14 @@ def project_assign(
     """指派: staff name the owner — a unit, or a party secretary (书记项目)."""
     _project_visible(by, project)
     if (owner_unit in (None, "")) == (owner_user in (None, "")):
-        raise DomainError("required", "请指定承办单位或负责书记（二选一）", "owner_unit")
+        raise DomainError("required", _("请指定承办单位或负责书记（二选一）"), "owner_unit")
     with transaction.atomic():
         s = _begin(by, project, "assign")
         p = s.project
         if owner_unit not in (None, ""):
             unit = Unit.objects.filter(pk=_int(owner_unit, "owner_unit", "单位"), is_active=True).first()
             if unit is None:
-                raise DomainError("invalid", "单位不存在或已停用", "owner_unit")
+                raise DomainError("invalid", _("单位不存在或已停用"), "owner_unit")
             p.owner_unit, p.owner_user, p.is_secretary_project = unit, None, False
             data = {"unit": unit.pk}
         else:
@@ -771,7 +772,7 @@ def project_assign(
                 pk=_int(owner_user, "owner_user", "负责书记"), is_active=True, role__in=list(STAFF_ROLES)
             ).first()
             if person is None or not in_scope(person, p.area_code):
-                raise DomainError("invalid", "负责书记须为管辖该区域的工作人员", "owner_user")
+                raise DomainError("invalid", _("负责书记须为管辖该区域的工作人员"), "owner_user")
             p.owner_unit, p.owner_user, p.is_secretary_project = None, person, True
             data = {"secretary": person.pk}
         p.claimed = False
@@ -826,7 +827,7 @@ def milestone_add(*, by, project: Project, title: str, due=None, note: str = "")
     with transaction.atomic():
         locked = _lock(Project, project)
         if not is_owner_or_staff(by, locked):
-            raise DomainError("forbidden", "只有工作人员或项目负责方可以添加节点", status=403)
+            raise DomainError("forbidden", _("只有工作人员或项目负责方可以添加节点"), status=403)
         if locked.state in (Project.State.COMPLETED, Project.State.CLOSED):
             raise PROJECT.conflict(locked, "wrong_state", "项目已完成，不能添加节点")
         milestone = Milestone.objects.create(project=locked, **values)
@@ -853,9 +854,9 @@ def milestone_done(*, by, project: Project, milestone_id: int, note: str = "") -
         s = _begin(by, project, "milestone")
         milestone = Milestone.objects.select_for_update().filter(pk=milestone_id, project=s.project).first()
         if milestone is None:
-            raise NotFound("节点不存在", field="milestone")
+            raise NotFound(_("节点不存在"), field="milestone")
         if milestone.done_at is not None:
-            raise Conflict("already_done", "该节点已完成", "milestone")
+            raise Conflict("already_done", _("该节点已完成"), "milestone")
         milestone.done_at, milestone.done_by = timezone.now(), by
         if note:
             milestone.note = note
@@ -879,7 +880,7 @@ def project_set_progress(*, by, project: Project, progress: int, note: str = "")
     with transaction.atomic():
         s = _begin(by, project, "milestone")
         if s.project.milestones.exists():
-            raise DomainError("invalid", "有节点的项目按已完成节点计算进度", "progress")
+            raise DomainError("invalid", _("有节点的项目按已完成节点计算进度"), "progress")
         s.project.progress = value
         return _finish(
             s, by, "progress", ["progress"], note=_text(note, "note", "说明"), data={"progress": value}
@@ -920,14 +921,14 @@ def project_evaluate(
         _choice(rating, Rating, "rating", "评价")
         score = SCORE_OF_RATING[rating]
     if score in (None, ""):
-        raise DomainError("required", "请评分（1–5）", "score")
+        raise DomainError("required", _("请评分（1–5）"), "score")
     score = _int(score, "score", "评分", low=1, high=5)
     comment = _text(comment, "comment", "意见", max_length=500)
     try:
         with transaction.atomic():
             s = _begin(by, project, "evaluate")
             if ProjectEvaluation.objects.filter(project=s.project, user=by).exists():
-                raise Conflict("already_evaluated", "您已评价过该项目", "score")
+                raise Conflict("already_evaluated", _("您已评价过该项目"), "score")
             evaluation = ProjectEvaluation.objects.create(
                 project=s.project,
                 user=by,
@@ -938,7 +939,7 @@ def project_evaluate(
             )
             step(s.project, by, "evaluate", s.from_state, note=comment, data={"score": score})
     except IntegrityError:
-        raise Conflict("already_evaluated", "您已评价过该项目", "score") from None
+        raise Conflict("already_evaluated", _("您已评价过该项目"), "score") from None
     return evaluation
 
 
@@ -963,9 +964,9 @@ def cobuilding_rule_set(*, by, area: str, required_projects: int) -> CoBuildingR
     """Set N for a street or community (staff of that area or above)."""
     place = _area_in_scope(by, area)
     if not may_score(by, place):
-        raise DomainError("forbidden", "只有社区及以上工作人员可以设置双报到规则", status=403)
+        raise DomainError("forbidden", _("只有社区及以上工作人员可以设置双报到规则"), status=403)
     if place.level not in (Level.STREET, Level.COMMUNITY):
-        raise DomainError("invalid", "双报到规则设在街道或社区", "area")
+        raise DomainError("invalid", _("双报到规则设在街道或社区"), "area")
     n = _int(required_projects, "required_projects", "每年须完成项目数", low=1, high=50)
     with transaction.atomic():
         rule, created = CoBuildingRule.objects.select_for_update().get_or_create(
@@ -987,13 +988,13 @@ def unit_score(
     same unit, community and year replaces the score (the audit log keeps the earlier one)."""
     place = _area_in_scope(by, community)
     if not may_score(by, place):
-        raise DomainError("forbidden", "只有社区及以上工作人员可以为共建单位评分", status=403)
+        raise DomainError("forbidden", _("只有社区及以上工作人员可以为共建单位评分"), status=403)
     if place.level != Level.COMMUNITY:
-        raise DomainError("invalid", "请选择社区", "community")
+        raise DomainError("invalid", _("请选择社区"), "community")
     if not isinstance(unit, Unit):
         unit = Unit.objects.filter(pk=_int(unit, "unit", "单位")).first()
         if unit is None:
-            raise NotFound("单位不存在", field="unit")
+            raise NotFound(_("单位不存在"), field="unit")
     year = _int(year, "year", "年度", low=2000, high=2100)
     score = _int(score, "score", "评分", low=0, high=100)
     comment = _text(comment, "comment", "评语", max_length=1000)

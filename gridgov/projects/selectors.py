@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Avg, Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import Role, Unit
 from gridgov.areas.models import Area, Level
@@ -52,7 +53,7 @@ def need_is_visible(user, need: Need) -> bool:
 def need_get_visible(user, pk) -> Need:
     need = needs_visible_to(user).filter(pk=_pk(pk, "need")).first()
     if need is None:
-        raise NotFound("需求不存在或不在您的管辖范围内", field="need")
+        raise NotFound(_("需求不存在或不在您的管辖范围内"), field="need")
     return need
 
 
@@ -117,7 +118,7 @@ def resources_visible_to(user) -> QuerySet[Resource]:
 def resource_get_visible(user, pk) -> Resource:
     res = resources_visible_to(user).filter(pk=_pk(pk, "resource")).first()
     if res is None:
-        raise NotFound("资源不存在或不在您的管辖范围内", field="resource")
+        raise NotFound(_("资源不存在或不在您的管辖范围内"), field="resource")
     return res
 
 
@@ -169,7 +170,7 @@ def project_is_visible(user, project: Project) -> bool:
 def project_get_visible(user, pk) -> Project:
     project = projects_visible_to(user).filter(pk=_pk(pk, "project")).first()
     if project is None:
-        raise NotFound("项目不存在或不在您的管辖范围内", field="project")
+        raise NotFound(_("项目不存在或不在您的管辖范围内"), field="project")
     return project
 
 
@@ -267,7 +268,7 @@ def compliance_report(user, *, area: str | None = None, year: int | None = None,
     from django.utils import timezone
 
     if not is_staff(user):
-        raise DomainError("forbidden", "只有工作人员可以查看双报到情况", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以查看双报到情况"), status=403)
     if not area:
         from gridgov.areas.selectors import area_scope_roots
 
@@ -279,7 +280,7 @@ def compliance_report(user, *, area: str | None = None, year: int | None = None,
     if place is None or not in_scope(user, place.code):
         raise NotFound(f"区域 {area} 不存在或不在您的管辖范围内", field="area")
     if place.level not in (Level.DISTRICT, Level.STREET, Level.COMMUNITY):
-        raise DomainError("invalid", "请选择区、街道或社区", "area")
+        raise DomainError("invalid", _("请选择区、街道或社区"), "area")
     year = int(year or (today or timezone.localdate()).year)
     required = required_projects(place)
     projects = list(

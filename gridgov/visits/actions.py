@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import Role, User
 from gridgov.areas.models import Area, Level
@@ -36,7 +37,7 @@ SNAPSHOT_FIELDS = ("visited_at", "duration_minutes", "kind", *TEXT_FIELDS)
 
 def _require_staff(by) -> None:
     if not is_staff(by):
-        raise DomainError("forbidden", "只有工作人员可以记录走访", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以记录走访"), status=403)
 
 
 def _snapshot(visit: Visit) -> dict:
@@ -52,13 +53,13 @@ def _snapshot(visit: Visit) -> dict:
 
 def _clean_when(value, now: datetime) -> datetime:
     if value is None:
-        raise DomainError("required", "请填写走访时间", "visited_at")
+        raise DomainError("required", _("请填写走访时间"), "visited_at")
     if not isinstance(value, datetime):
-        raise DomainError("invalid", "走访时间格式不正确", "visited_at")
+        raise DomainError("invalid", _("走访时间格式不正确"), "visited_at")
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     if value > now + CLOCK_SKEW:
-        raise DomainError("invalid_date", "走访时间不能晚于现在", "visited_at")
+        raise DomainError("invalid_date", _("走访时间不能晚于现在"), "visited_at")
     if value < now - timedelta(days=MAX_AGE_DAYS):
         raise DomainError("invalid_date", f"只能补录 {MAX_AGE_DAYS} 天以内的走访", "visited_at")
     return value
@@ -68,9 +69,9 @@ def _clean_duration(value) -> int:
     try:
         minutes = int(value)
     except (TypeError, ValueError):
-        raise DomainError("invalid", "走访时长请填写分钟数", "duration_minutes") from None
+        raise DomainError("invalid", _("走访时长请填写分钟数"), "duration_minutes") from None
     if not 1 <= minutes <= 600:
-        raise DomainError("invalid", "走访时长应在 1 到 600 分钟之间", "duration_minutes")
+        raise DomainError("invalid", _("走访时长应在 1 到 600 分钟之间"), "duration_minutes")
     return minutes
 
 
@@ -89,7 +90,9 @@ def _clean_texts(values: dict[str, str]) -> dict[str, str]:
             raise DomainError("too_long", f"每项内容不能超过 {MAX_TEXT} 字", name)
         out[name] = text
     if not any(out.values()):
-        raise DomainError("required", "请至少填写家庭情况、需求、问题与诉求、特长爱好中的一项", "situation")
+        raise DomainError(
+            "required", _("请至少填写家庭情况、需求、问题与诉求、特长爱好中的一项"), "situation"
+        )
     return out
 
 
@@ -102,13 +105,13 @@ def _clean_visitors(by, household: Household, visitors) -> list[User]:
         try:
             ids.add(int(pk))
         except (TypeError, ValueError):
-            raise DomainError("invalid_visitor", "走访人无效", "visitors") from None
+            raise DomainError("invalid_visitor", _("走访人无效"), "visitors") from None
     found = {u.pk: u for u in User.objects.filter(pk__in=ids).select_related("area")}
     people = [by]
     for pk in sorted(ids - {by.pk}):
         user = found.get(pk)
         if user is None or not is_staff(user) or not in_scope(user, household.area_code):
-            raise DomainError("invalid_visitor", "走访人必须是负责该户的工作人员", "visitors")
+            raise DomainError("invalid_visitor", _("走访人必须是负责该户的工作人员"), "visitors")
         people.append(user)
     return people
 
@@ -125,7 +128,7 @@ def _household_in_scope(by, household: Household) -> Household:
     if household is None or not in_scope(by, household.area_code):
         raise NotFound(field="household")
     if not household.is_active:
-        raise Conflict("invalid_state", "该户已注销，不能记录走访", "household")
+        raise Conflict("invalid_state", _("该户已注销，不能记录走访"), "household")
     return household
 
 
@@ -197,7 +200,7 @@ def visit_update(*, by, visit: Visit, photo=None, remove_photo: bool = False, **
     _require_staff(by)
     _visible_visit(by, visit)
     if not may_change(by, visit):
-        raise DomainError("forbidden", "只有记录人或社区工作人员可以修改走访记录", status=403)
+        raise DomainError("forbidden", _("只有记录人或社区工作人员可以修改走访记录"), status=403)
     unknown = set(changes) - {"visited_at", "duration_minutes", "kind", "visitors", *TEXT_FIELDS}
     if unknown:
         raise DomainError("invalid", f"不能修改：{', '.join(sorted(unknown))}", sorted(unknown)[0])
@@ -238,13 +241,13 @@ def visit_delete(*, by, visit: Visit, reason: str) -> None:
     _visible_visit(by, visit)
     if not may_delete(by, visit):
         raise DomainError(
-            "forbidden", "只有记录人在录入后 24 小时内（或系统管理员）可以删除走访记录", status=403
+            "forbidden", _("只有记录人在录入后 24 小时内（或系统管理员）可以删除走访记录"), status=403
         )
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("required", "请填写删除原因", "reason")
+        raise DomainError("required", _("请填写删除原因"), "reason")
     if visit.cases.exists():
-        raise Conflict("has_case", "该走访已转为事件，不能删除", "visit")
+        raise Conflict("has_case", _("该走访已转为事件，不能删除"), "visit")
     with transaction.atomic():
         snapshot = _snapshot(visit)
         snapshot["household"] = visit.household_id
@@ -415,9 +418,9 @@ def _district(by, code: str) -> Area:
         is_staff(by) and by.area_id is not None and by.area.code.startswith(area.code if area else "-")
     )
     if area is None or not (in_scope(by, area.code) or works_there):
-        raise NotFound("区不存在或不在您的管辖范围内", field="district")
+        raise NotFound(_("区不存在或不在您的管辖范围内"), field="district")
     if not may_configure(by, area):
-        raise DomainError("forbidden", "只有区级工作人员可以设置必访规则", status=403)
+        raise DomainError("forbidden", _("只有区级工作人员可以设置必访规则"), status=403)
     return area
 
 
@@ -425,9 +428,9 @@ def _interval(value) -> int:
     try:
         days = int(value)
     except (TypeError, ValueError):
-        raise DomainError("invalid", "走访周期请填写天数", "interval_days") from None
+        raise DomainError("invalid", _("走访周期请填写天数"), "interval_days") from None
     if not 1 <= days <= 730:
-        raise DomainError("invalid", "走访周期应在 1 到 730 天之间", "interval_days")
+        raise DomainError("invalid", _("走访周期应在 1 到 730 天之间"), "interval_days")
     return days
 
 
@@ -455,7 +458,7 @@ def rule_create(
             rule = VisitRule.objects.create(district=area, tag=found, interval_days=days, is_active=is_active)
             audit.record(actor=by, verb="visits.rule.create", obj=rule, after=_rule_snapshot(rule))
     except IntegrityError:
-        raise Conflict("duplicate", "该区已有这个标签的必访规则", "tag") from None
+        raise Conflict("duplicate", _("该区已有这个标签的必访规则"), "tag") from None
     return rule
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import Role, User
 from gridgov.accounts.selectors import area_staff
@@ -106,14 +107,14 @@ def _category(code: str | None) -> ServiceCategory | None:
 def _place(code: str | None, by, staff: bool) -> Area:
     code = (code or "").strip()
     if not code:
-        raise DomainError("required", "请选择心愿所在的社区或网格", "area")
+        raise DomainError("required", _("请选择心愿所在的社区或网格"), "area")
     area = Area.objects.filter(code=code, is_active=True).first()
     if area is not None and area.level == Level.MICROGRID:
         area = area.parent
     if area is None or (staff and not in_scope(by, area.code)):
         raise DomainError("invalid_area", f"区域 {code} 不存在或不在您的管辖范围内", "area")
     if area.level not in (Level.COMMUNITY, Level.GRID):
-        raise DomainError("invalid_area", "心愿须登记到社区或网格", "area")
+        raise DomainError("invalid_area", _("心愿须登记到社区或网格"), "area")
     return area
 
 
@@ -186,37 +187,37 @@ def wish_submit(
     """提交心愿: a resident (or party member) online, or staff entering a wish from the wish box with the
     wisher's name and phone. Returns (wish, created); a retry with the same key returns the first wish."""
     if by is None or not getattr(by, "is_authenticated", False):
-        raise DomainError("unauthenticated", "请先登录再提交心愿", status=401)
+        raise DomainError("unauthenticated", _("请先登录再提交心愿"), status=401)
     staff = is_staff(by)
     if not staff and by.role not in (Role.RESIDENT, Role.VOLUNTEER):
-        raise DomainError("forbidden", "只有居民可以提交心愿，工作人员可录入心愿箱中的心愿", status=403)
+        raise DomainError("forbidden", _("只有居民可以提交心愿，工作人员可录入心愿箱中的心愿"), status=403)
     source = source or (Source.BOX if staff else Source.ONLINE)
     if source not in Source.values:
         raise DomainError("invalid", f"来源「{source}」无效", "source")
     if staff and source != Source.BOX:
-        raise DomainError("invalid", "工作人员录入的心愿来源应为心愿箱", "source")
+        raise DomainError("invalid", _("工作人员录入的心愿来源应为心愿箱"), "source")
     if not staff and source != Source.ONLINE:
-        raise DomainError("forbidden", "心愿箱中的心愿由社区工作人员录入", "source", status=403)
+        raise DomainError("forbidden", _("心愿箱中的心愿由社区工作人员录入"), "source", status=403)
     key = (idempotency_key or "").strip()[:64] or None
     if key:
         existing = Wish.objects.filter(idempotency_key=key).first()
         if existing is not None:
             if existing.created_by_id != by.pk:
-                raise DomainError("conflict", "该幂等键已被使用", "idempotency_key", status=409)
+                raise DomainError("conflict", _("该幂等键已被使用"), "idempotency_key", status=409)
             return existing, False
     title = (title or "").strip()
     if not title:
-        raise DomainError("required", "请填写心愿", "title")
+        raise DomainError("required", _("请填写心愿"), "title")
     if len(title) > 60:
-        raise DomainError("invalid", "心愿不能超过 60 个字", "title")
+        raise DomainError("invalid", _("心愿不能超过 60 个字"), "title")
     description = (description or "").strip()
     if len(description) > 1000:
-        raise DomainError("invalid", "说明不能超过 1000 个字", "description")
+        raise DomainError("invalid", _("说明不能超过 1000 个字"), "description")
     cat = _category(category)
     linked = None
     if household:
         if not staff:
-            raise DomainError("forbidden", "只有工作人员可以关联台账中的户", "household", status=403)
+            raise DomainError("forbidden", _("只有工作人员可以关联台账中的户"), "household", status=403)
         from gridgov.ledger.selectors import households_visible_to
 
         linked = households_visible_to(by).filter(pk=household).first()
@@ -229,9 +230,9 @@ def wish_submit(
     if source == Source.BOX:
         name = (wisher_name or "").strip()
         if not name:
-            raise DomainError("required", "请填写心愿人姓名", "wisher_name")
+            raise DomainError("required", _("请填写心愿人姓名"), "wisher_name")
         if len(name) > 30:
-            raise DomainError("invalid", "姓名不能超过 30 个字", "wisher_name")
+            raise DomainError("invalid", _("姓名不能超过 30 个字"), "wisher_name")
         phone = normalise_phone(wisher_phone, "wisher_phone")
     places = _int(max_claimants, "max_claimants", 1, MAX_PLACES, "可认领人数") if staff else 1
     claim_days = _int(claim_limit_days, "claim_limit_days", 1, MAX_LIMIT_DAYS, "认领时限")
@@ -344,7 +345,7 @@ def wish_to_need(
         before = MACHINE.require(by, wish, "to_need", reason)
         code = (category or "").strip() or (wish.category.code if wish.category_id else "")
         if not code:
-            raise DomainError("required", "请选择需求的服务类别", "category")
+            raise DomainError("required", _("请选择需求的服务类别"), "category")
         need = need_record(
             by=by,
             title=wish.title,
@@ -453,9 +454,9 @@ def wish_fulfil(*, ref: str, by, note: str, photos: list | None = None) -> Wish:
         before = MACHINE.require(by, wish, "fulfil")
         note = (note or "").strip()
         if not note:
-            raise DomainError("required", "请填写完成情况", "note")
+            raise DomainError("required", _("请填写完成情况"), "note")
         if len(note) > 1000:
-            raise DomainError("invalid", "完成情况不能超过 1000 个字", "note")
+            raise DomainError("invalid", _("完成情况不能超过 1000 个字"), "note")
         checked.require()
         claim = _held_active_claim(wish, by)
         now = _now()
@@ -480,10 +481,10 @@ def wish_confirm(*, ref: str, by, rating: str, comment: str = "") -> Wish:
         wish = _lock(ref, by)
         before = MACHINE.require(by, wish, "confirm")
         if rating not in Rating.values:
-            raise DomainError("required", "请选择评价：满意、基本满意或不满意", "rating")
+            raise DomainError("required", _("请选择评价：满意、基本满意或不满意"), "rating")
         comment = (comment or "").strip()
         if len(comment) > 500:
-            raise DomainError("invalid", "意见不能超过 500 个字", "comment")
+            raise DomainError("invalid", _("意见不能超过 500 个字"), "comment")
         now = _now()
         wish.state = State.CLOSED
         wish.confirmed_at = now
