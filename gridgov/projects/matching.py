@@ -136,7 +136,7 @@ def match_resources(need: Need, *, today: date, candidates=None, limit: int | No
         else:
             m.rating, m.rated_projects = round(avg, 2), n
             m.score += (avg - NEUTRAL_SCORE) * RATING_WEIGHT
-            m.reasons.append(_("往期项目评价 %(avg).1f/5（%(n)s 个）") % {"avg": avg, "n": n})
+            m.reasons.append(_("往期项目评价 %(avg).1f/5 (%(n)s 个)") % {"avg": avg, "n": n})
         m.score = round(m.score, 2)
     if any(m.category_fit != "other" for m in found):
         found = [m for m in found if m.category_fit != "other"]
