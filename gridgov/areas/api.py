@@ -7,7 +7,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from gridgov.areas import actions, selectors
-from gridgov.areas.models import Area
+from gridgov.areas.models import Area, AreaChange
+from gridgov.core.cleaners import limit
 
 router = Router(tags=["areas"])
 
@@ -73,22 +74,22 @@ class AreaLookupOut(Schema):
 
 class AreaIn(Schema):
     code: str
-    name: str
+    name: str = Field(..., max_length=limit(Area, "name"))
     parent: str | None = None
     boundary: dict[str, Any] | None = None
     kind: str = ""
     grid_type: str = ""
-    reason: str = ""
+    reason: str = Field("", max_length=limit(AreaChange, "reason"))
 
 
 class AreaPatch(Schema):
-    name: str | None = None
+    name: str | None = Field(None, max_length=limit(Area, "name"))
     boundary: dict[str, Any] | None = None
-    reason: str = ""
+    reason: str = Field("", max_length=limit(AreaChange, "reason"))
 
 
 class AreaPartIn(Schema):
-    name: str
+    name: str = Field(..., max_length=limit(Area, "name"))
     boundary: dict[str, Any]
     kind: str = ""
     grid_type: str = ""
@@ -96,13 +97,13 @@ class AreaPartIn(Schema):
 
 class AreaSplitIn(Schema):
     parts: list[AreaPartIn]
-    reason: str
+    reason: str = Field(..., max_length=limit(AreaChange, "reason"))
 
 
 class AreaMergeIn(Schema):
     codes: list[str]
-    name: str
-    reason: str
+    name: str = Field(..., max_length=limit(Area, "name"))
+    reason: str = Field(..., max_length=limit(AreaChange, "reason"))
 
 
 def detail(user, area: Area) -> Area:

@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 
 from gridgov.accounts.auth import BearerToken, SessionCookie
 from gridgov.cases import actions, selectors
-from gridgov.cases.models import Case, CaseEvent, State
+from gridgov.cases.models import Case, CaseEvent, State, Whistle
 from gridgov.cases.workflow import allowed_actions
 from gridgov.core import ratelimit
 from gridgov.core.cleaners import REASON_LIMIT, limit
@@ -216,12 +216,12 @@ class CaseWhistleIn(Schema):
     unit_ids: list[int]
     lead_unit_id: int
     report_hours: Decimal | None = Field(None, description="报到时限（小时，连续计时）")
-    note: str = ""
+    note: str = Field("", max_length=limit(Whistle, "note"))
 
 
 class CaseExtendIn(Schema):
     amount: Decimal = Field(..., description="延长的时长，单位与该分类的办结时限相同")
-    reason: str = ""
+    reason: str = Field("", max_length=REASON_LIMIT)
 
 
 def _detail(user, case: Case) -> Case:

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from gridgov.core.cleaners import REASON_LIMIT, limit
 from gridgov.core.errors import DomainError
 from gridgov.core.pagination import Pages
 from gridgov.ledger import actions, selectors
@@ -68,27 +69,27 @@ class BuildingOut(Schema):
 
 class BuildingIn(Schema):
     code: str
-    name: str
+    name: str = Field(..., max_length=limit(Building, "name"))
     grid: str = Field(..., description="所在网格编码")
-    address: str = ""
+    address: str = Field("", max_length=limit(Building, "address"))
     kind: str = "residential"
     units: int | None = None
     floors: int | None = None
     lng: float | None = None
     lat: float | None = None
-    note: str = ""
+    note: str = Field("", max_length=limit(Building, "note"))
 
 
 class BuildingPatch(Schema):
-    name: str | None = None
+    name: str | None = Field(None, max_length=limit(Building, "name"))
     grid: str | None = None
-    address: str | None = None
+    address: str | None = Field(None, max_length=limit(Building, "address"))
     kind: str | None = None
     units: int | None = None
     floors: int | None = None
     lng: float | None = None
     lat: float | None = None
-    note: str | None = None
+    note: str | None = Field(None, max_length=limit(Building, "note"))
 
 
 class HouseholdMemberOut(Schema):
@@ -143,14 +144,14 @@ class HouseholdIn(Schema):
     unit: str = ""
     room: str
     occupancy: str = ""
-    note: str = ""
+    note: str = Field("", max_length=limit(Household, "note"))
 
 
 class HouseholdPatch(Schema):
     unit: str | None = None
     room: str | None = None
     occupancy: str | None = None
-    note: str | None = None
+    note: str | None = Field(None, max_length=limit(Household, "note"))
     head: int | None = Field(None, description="户主（本户居民编号）")
 
 
@@ -188,7 +189,7 @@ class ResidentDetailOut(ResidentOut):
 
 class ResidentIn(Schema):
     household: int
-    name: str
+    name: str = Field(..., max_length=limit(Resident, "name"))
     id_number: str = ""
     phone: str = ""
     relation: str = "other"
@@ -196,11 +197,11 @@ class ResidentIn(Schema):
     ethnicity: str = ""
     political_status: str = ""
     workplace: str = ""
-    note: str = ""
+    note: str = Field("", max_length=limit(Resident, "note"))
 
 
 class ResidentPatch(Schema):
-    name: str | None = None
+    name: str | None = Field(None, max_length=limit(Resident, "name"))
     id_number: str | None = None
     phone: str | None = None
     relation: str | None = None
@@ -208,7 +209,7 @@ class ResidentPatch(Schema):
     ethnicity: str | None = None
     political_status: str | None = None
     workplace: str | None = None
-    note: str | None = None
+    note: str | None = Field(None, max_length=limit(Resident, "note"))
     household: int | None = Field(None, description="迁到本辖区内另一户")
 
 
@@ -234,44 +235,44 @@ class OrganisationOut(Schema):
 
 class OrganisationIn(Schema):
     kind: str
-    name: str
+    name: str = Field(..., max_length=limit(Organisation, "name"))
     credit_code: str = ""
     grid: str
     building: str = ""
-    address: str = ""
+    address: str = Field("", max_length=limit(Organisation, "address"))
     industry: str = ""
-    contact_name: str = ""
+    contact_name: str = Field("", max_length=limit(Organisation, "contact_name"))
     contact_phone: str = ""
     staff_count: int | None = None
-    note: str = ""
+    note: str = Field("", max_length=limit(Organisation, "note"))
 
 
 class OrganisationPatch(Schema):
     kind: str | None = None
-    name: str | None = None
+    name: str | None = Field(None, max_length=limit(Organisation, "name"))
     credit_code: str | None = None
     grid: str | None = None
     building: str | None = None
-    address: str | None = None
+    address: str | None = Field(None, max_length=limit(Organisation, "address"))
     industry: str | None = None
-    contact_name: str | None = None
+    contact_name: str | None = Field(None, max_length=limit(Organisation, "contact_name"))
     contact_phone: str | None = None
     staff_count: int | None = None
-    note: str | None = None
+    note: str | None = Field(None, max_length=limit(Organisation, "note"))
 
 
 class LedgerReasonIn(Schema):
-    reason: str = ""
+    reason: str = Field("", max_length=REASON_LIMIT)
 
 
 class ResidentMoveOutIn(Schema):
-    reason: str = ""
+    reason: str = Field("", max_length=REASON_LIMIT)
     on: date | None = None
 
 
 class LedgerTagIn(Schema):
     tag: str = Field(..., description="标签代码或名称")
-    reason: str = ""
+    reason: str = Field("", max_length=200)
     since: date | None = None
     resident: int | None = None
     household: int | None = None
@@ -288,7 +289,7 @@ class LedgerRevealIn(Schema):
     kind: str = Field(..., description="resident / organisation")
     id: int
     field: str = Field(..., description="id_number / phone / contact_phone")
-    reason: str = ""
+    reason: str = Field("", max_length=200)
 
 
 class LedgerRevealOut(Schema):

@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from gridgov.accounts.models import User
+from gridgov.core.cleaners import REASON_LIMIT, limit
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.pagination import Pages
 from gridgov.core.scope import is_staff
@@ -68,14 +69,14 @@ class VolunteerTaskOut(Schema):
 
 class VolunteerTaskIn(Schema):
     area: str = Field(..., description="社区或网格编码（本人管辖范围内）")
-    title: str
-    place: str
+    title: str = Field(..., max_length=limit(VolunteerTask, "title"))
+    place: str = Field(..., max_length=limit(VolunteerTask, "place"))
     starts_at: datetime
     ends_at: datetime
     slots: int = Field(..., description="名额")
     points: int = Field(..., description="每人积分")
-    description: str = ""
-    requirements: str = ""
+    description: str = Field("", max_length=limit(VolunteerTask, "description"))
+    requirements: str = Field("", max_length=limit(VolunteerTask, "requirements"))
     signup_due: datetime | None = None
     publish: bool = Field(False, description="创建后立即发布")
 
@@ -190,14 +191,14 @@ class VolunteerEntryOut(Schema):
 
 class VolunteerCorrectionIn(Schema):
     entry: int = Field(..., description="要冲正的流水 id")
-    reason: str = ""
+    reason: str = Field("", max_length=REASON_LIMIT)
 
 
 class VolunteerGrantIn(Schema):
     volunteer: int
     area: str
     amount: int
-    reason: str = ""
+    reason: str = Field("", max_length=REASON_LIMIT)
 
 
 class VolunteerSummaryQuery(Schema):
@@ -244,10 +245,10 @@ class VolunteerRewardOut(Schema):
 
 class VolunteerRewardIn(Schema):
     area: str = Field(..., description="兑换站所在社区编码")
-    name: str
+    name: str = Field(..., max_length=limit(Reward, "name"))
     cost: int
     stock: int
-    description: str = ""
+    description: str = Field("", max_length=limit(Reward, "description"))
     is_active: bool = True
 
 

@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ValidationError
 
+from gridgov.core.cleaners import limit
 from gridgov.core.errors import DomainError
 from gridgov.core.pagination import Pages
 from gridgov.core.scope import is_staff
@@ -99,10 +100,10 @@ class NeedDetail(NeedOut):
 
 
 class NeedIn(Schema):
-    title: str
+    title: str = Field(..., max_length=limit(Need, "title"))
     category: str = Field(..., description="服务类别代码")
     area: str = Field(..., description="区域编码（网格或社区）")
-    description: str = ""
+    description: str = Field("", max_length=limit(Need, "description"))
     beneficiaries: int = 1
     urgency: str = Field("normal", description="low 不急 / normal 一般 / urgent 紧急")
     needed_by: date | None = None
@@ -111,8 +112,8 @@ class NeedIn(Schema):
 
 
 class NeedPatch(Schema):
-    title: str | None = None
-    description: str | None = None
+    title: str | None = Field(None, max_length=limit(Need, "title"))
+    description: str | None = Field(None, max_length=limit(Need, "description"))
     category: str | None = None
     area: str | None = None
     beneficiaries: int | None = None
@@ -130,7 +131,7 @@ class NeedFilters(Schema):
 
 
 class ListsReasonIn(Schema):
-    reason: str = ""
+    reason: str = Field("", max_length=limit(Need, "close_reason"))
 
 
 class ResourceOwnerOut(Schema):
@@ -183,31 +184,31 @@ class ResourceOut(Schema):
 
 
 class ResourceIn(Schema):
-    title: str
+    title: str = Field(..., max_length=limit(Resource, "title"))
     category: str
     kind: str = Field(..., description="skill 技能 / venue 场地 / funds 资金 / goods 物资 / hours 服务时长")
     area: str
     owner_unit: int | None = Field(None, description="提供单位 id（三选一）")
     owner_user: int | None = Field(None, description="提供人（党员/志愿者）账号 id（三选一）")
     owner_org: int | None = Field(None, description="台账中的组织 id（商户、社会组织）（三选一）")
-    description: str = ""
-    quantity: str = ""
+    description: str = Field("", max_length=limit(Resource, "description"))
+    quantity: str = Field("", max_length=limit(Resource, "quantity"))
     capacity: int | None = None
     available_from: date | None = None
     available_until: date | None = None
-    availability: str = Field("", description="例如：每周六上午")
+    availability: str = Field("", description="例如：每周六上午", max_length=limit(Resource, "availability"))
 
 
 class ResourcePatch(Schema):
-    title: str | None = None
-    description: str | None = None
+    title: str | None = Field(None, max_length=limit(Resource, "title"))
+    description: str | None = Field(None, max_length=limit(Resource, "description"))
     category: str | None = None
     kind: str | None = None
-    quantity: str | None = None
+    quantity: str | None = Field(None, max_length=limit(Resource, "quantity"))
     capacity: int | None = None
     available_from: date | None = None
     available_until: date | None = None
-    availability: str | None = None
+    availability: str | None = Field(None, max_length=limit(Resource, "availability"))
     area: str | None = None
     is_active: bool | None = None
 
@@ -238,9 +239,9 @@ class ProjectMilestoneOut(Schema):
 
 
 class ProjectMilestoneIn(Schema):
-    title: str
+    title: str = Field(..., max_length=limit(Milestone, "title"))
     due: date | None = None
-    note: str = ""
+    note: str = Field("", max_length=limit(Milestone, "note"))
 
 
 class ProjectOut(Schema):
@@ -312,10 +313,10 @@ class ProjectDetail(ProjectOut):
 
 
 class ProjectIn(Schema):
-    title: str
+    title: str = Field(..., max_length=limit(Project, "title"))
     area: str
-    description: str = ""
-    plan: str = ""
+    description: str = Field("", max_length=limit(Project, "description"))
+    plan: str = Field("", max_length=limit(Project, "plan"))
     budget: Decimal | None = None
     start_date: date | None = None
     end_date: date | None = None
@@ -326,9 +327,9 @@ class ProjectIn(Schema):
 
 
 class ProjectPatch(Schema):
-    title: str | None = None
-    description: str | None = None
-    plan: str | None = None
+    title: str | None = Field(None, max_length=limit(Project, "title"))
+    description: str | None = Field(None, max_length=limit(Project, "description"))
+    plan: str | None = Field(None, max_length=limit(Project, "plan"))
     budget: Decimal | None = None
     start_date: date | None = None
     end_date: date | None = None
@@ -348,19 +349,19 @@ class ProjectActionIn(Schema):
     reason: str = Field("", description="退回、撤回必填")
     owner_unit: int | None = Field(None, description="assign：承办单位 id")
     owner_user: int | None = Field(None, description="assign：负责书记账号 id（书记项目）")
-    summary: str = Field("", description="complete：完成情况（必填）")
+    summary: str = Field("", description="complete：完成情况（必填）", max_length=limit(Project, "summary"))
     milestone: int | None = Field(None, description="milestone：完成的节点 id")
     progress: int | None = Field(None, description="milestone：无节点的项目直接设置进度 0–100")
     note: str = ""
     score: int | None = Field(None, description="evaluate：评分 1–5")
     rating: str | None = Field(None, description="evaluate：satisfied / basic / unsatisfied（代替评分）")
-    comment: str = ""
+    comment: str = Field("", max_length=limit(ProjectEvaluation, "comment"))
 
 
 class ProjectEvaluationIn(Schema):
     score: int | None = Field(None, description="1–5")
     rating: str | None = Field(None, description="satisfied / basic / unsatisfied（代替评分）")
-    comment: str = ""
+    comment: str = Field("", max_length=limit(ProjectEvaluation, "comment"))
 
 
 class ReportingComplianceQuery(Schema):
@@ -392,7 +393,7 @@ class ReportingScoreIn(Schema):
     community: str = Field(..., description="社区编码")
     year: int
     score: int = Field(..., description="0–100；低于 60 须填写评语")
-    comment: str = ""
+    comment: str = Field("", max_length=limit(UnitYearScore, "comment"))
 
 
 class ReportingScoreOut(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from gridgov.core.cleaners import limit
 from gridgov.services import actions, selectors
 from gridgov.services.models import ServiceCategory
 
@@ -25,7 +26,7 @@ class ServiceCategoryOut(Schema):
 
 class ServiceCategoryIn(Schema):
     code: str = Field(..., description="代码（小写字母、数字、连字符）")
-    name: str
+    name: str = Field(..., max_length=limit(ServiceCategory, "name"))
     parent: str | None = Field(None, description="上级类别代码")
     sort: int = 0
 

@@ -9,10 +9,13 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from gridgov.cases.models import Case
+from gridgov.core.cleaners import limit
 from gridgov.core.errors import DomainError
 from gridgov.core.pagination import Pages
 from gridgov.core.scope import is_staff
 from gridgov.ledger.selectors import get_visible, households_visible_to
+from gridgov.projects.models import Need
 from gridgov.visits import actions, selectors
 from gridgov.visits.models import Visit, VisitRule
 
@@ -91,10 +94,10 @@ class VisitIn(Schema):
     visited_at: datetime = Field(..., description="走访时间（不晚于现在，不早于 90 天前）")
     duration_minutes: int = Field(20, description="时长（分钟，1–600）")
     kind: str = Field("routine", description="routine 日常走访 / must 必访 / special 专项走访")
-    situation: str = ""
-    needs: str = ""
-    problems: str = ""
-    skills: str = ""
+    situation: str = Field("", max_length=limit(Visit, "situation"))
+    needs: str = Field("", max_length=limit(Visit, "needs"))
+    problems: str = Field("", max_length=limit(Visit, "problems"))
+    skills: str = Field("", max_length=limit(Visit, "skills"))
     visitors: list[int] = Field(default_factory=list, description="同行走访人账号 id（记录人自动计入）")
 
 
@@ -102,10 +105,10 @@ class VisitPatch(Schema):
     visited_at: datetime | None = None
     duration_minutes: int | None = None
     kind: str | None = None
-    situation: str | None = None
-    needs: str | None = None
-    problems: str | None = None
-    skills: str | None = None
+    situation: str | None = Field(None, max_length=limit(Visit, "situation"))
+    needs: str | None = Field(None, max_length=limit(Visit, "needs"))
+    problems: str | None = Field(None, max_length=limit(Visit, "problems"))
+    skills: str | None = Field(None, max_length=limit(Visit, "skills"))
     visitors: list[int] | None = None
 
 
@@ -120,7 +123,9 @@ class VisitFilters(Schema):
 
 class VisitToCaseIn(Schema):
     category: str = Field(..., description="事项分类代码")
-    description: str | None = Field(None, description="问题描述；省略时取走访的「问题与诉求」")
+    description: str | None = Field(
+        None, description="问题描述；省略时取走访的「问题与诉求」", max_length=limit(Case, "description")
+    )
     reporter_phone: str = Field("", description="联系电话；省略时取户主电话，户主无电话时取走访人电话")
 
 
@@ -132,8 +137,16 @@ class VisitToCaseOut(Schema):
 
 class VisitToNeedIn(Schema):
     category: str = Field(..., description="服务类别代码")
-    title: str | None = Field(None, description="需求；省略时取「需求」（或「问题与诉求」）的第一行")
-    description: str | None = Field(None, description="说明；省略时取走访的「需求」，没有时取「问题与诉求」")
+    title: str | None = Field(
+        None,
+        description="需求；省略时取「需求」（或「问题与诉求」）的第一行",
+        max_length=limit(Need, "title"),
+    )
+    description: str | None = Field(
+        None,
+        description="说明；省略时取走访的「需求」，没有时取「问题与诉求」",
+        max_length=limit(Need, "description"),
+    )
     beneficiaries: int = 1
     urgency: str = Field("normal", description="low 不急 / normal 一般 / urgent 紧急")
 

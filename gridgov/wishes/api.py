@@ -9,6 +9,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from gridgov.core import ratelimit
+from gridgov.core.cleaners import REASON_LIMIT, limit
 from gridgov.core.pagination import Pages
 from gridgov.wishes import actions, selectors
 from gridgov.wishes.models import Wish, WishClaim
@@ -21,12 +22,14 @@ router = Router(tags=["微心愿"])
 
 
 class WishIn(Schema):
-    title: str = Field(..., description="心愿（60 字以内）")
-    description: str = ""
+    title: str = Field(..., description="心愿（60 字以内）", max_length=limit(Wish, "title"))
+    description: str = Field("", max_length=limit(Wish, "description"))
     category: str | None = Field(None, description="服务类别代码")
     area: str | None = Field(None, description="所在社区或网格编码（关联户时可省略）")
     source: str | None = Field(None, description="online 网上提交（居民）/ box 心愿箱（工作人员录入）")
-    wisher_name: str = Field("", description="心愿人姓名（心愿箱必填）")
+    wisher_name: str = Field(
+        "", description="心愿人姓名（心愿箱必填）", max_length=limit(Wish, "wisher_name")
+    )
     wisher_phone: str = Field("", description="心愿人电话（心愿箱，可选；加密保存，只显示掩码）")
     household: int | None = Field(None, description="台账中的户 id（工作人员，可选）")
     max_claimants: int = Field(1, description="可认领人数（工作人员录入时可设）")
@@ -123,7 +126,7 @@ class WishWallFilters(Schema):
 
 
 class WishPublishIn(Schema):
-    note: str = ""
+    note: str = Field("", max_length=REASON_LIMIT)
     max_claimants: int | None = None
     claim_limit_days: int | None = None
     fulfil_limit_days: int | None = None
@@ -131,16 +134,16 @@ class WishPublishIn(Schema):
 
 
 class WishReasonIn(Schema):
-    reason: str = ""
+    reason: str = Field("", max_length=REASON_LIMIT)
 
 
 class WishConfirmIn(Schema):
     rating: str = Field("", description="satisfied 满意 / basic 基本满意 / unsatisfied 不满意")
-    comment: str = ""
+    comment: str = Field("", max_length=limit(Wish, "confirm_comment"))
 
 
 class WishToNeedIn(Schema):
-    reason: str = ""
+    reason: str = Field("", max_length=REASON_LIMIT)
     category: str | None = Field(None, description="需求的服务类别；省略时取心愿的类别")
     beneficiaries: int = 1
     urgency: str = "normal"

@@ -60,3 +60,27 @@ def test_a_save_of_text_over_its_limit_is_refused_on_its_field_whatever_wrote_it
         change.save()
     assert (info.value.code, info.value.field) == ("too_long", "reason")
     assert Area.objects.get(pk=area.pk).name == "网格1-1-1"
+
+
+FREE_TEXT = {
+    "title", "name", "description", "note", "notes", "reason", "comment", "summary", "plan", "situation",
+    "needs", "problems", "skills", "address", "place", "requirements", "quantity", "availability", "result",
+    "contact_name", "reporter_name", "wisher_name",
+}  # fmt: skip
+
+
+def test_every_free_text_the_api_takes_declares_its_maximum_length():
+    """A client learns each limit from the OpenAPI document (``maxLength``) before sending."""
+    from gridgov.api import api
+
+    schemas = api.get_openapi_schema()["components"]["schemas"]
+    unbounded = []
+    for name, schema in schemas.items():
+        if not name.endswith(("In", "Patch")):
+            continue
+        for prop, spec in schema.get("properties", {}).items():
+            options = spec.get("anyOf", [spec])
+            strings = [o for o in options if o.get("type") == "string"]
+            if prop in FREE_TEXT and strings and not any("maxLength" in o for o in strings):
+                unbounded.append(f"{name}.{prop}")
+    assert unbounded == []
