@@ -54,7 +54,8 @@ def on_validation_error(api: NinjaAPI, request, exc: NinjaValidationError):
     return api.create_response(
         request,
         error_body(
-            "invalid",
+            # an over-long text answers as the actions do (the limit is the model field's, in both places)
+            "too_long" if first.get("type") == "string_too_long" else "invalid",
             f"{field}：{message}" if field else message,
             field,
             errors=[{"field": _loc_field(e.get("loc", ())), "message": e.get("msg")} for e in exc.errors],
