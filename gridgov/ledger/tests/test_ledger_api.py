@@ -123,7 +123,7 @@ def test_register_resident_derives_birth_date_and_gender_and_encrypts(lw):
         ({"name": "张三", "id_number": "110105194912310021"}, "id_number", "invalid"),
         ({"name": "张三", "phone": "12345"}, "phone", "invalid"),
         ({"name": "张三", "relation": "邻居"}, "relation", "invalid"),
-        ({"name": "张" * 51}, "name", "invalid"),
+        ({"name": "张" * 51}, "name", "too_long"),
     ],
 )
 def test_bad_resident_fields_are_named(lw, data, field, code):
