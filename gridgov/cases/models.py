@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.core.calendar import LimitUnit
@@ -291,6 +292,9 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.ref
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:detail", args=[self.ref])
 
     @property
     def masked_phone(self) -> str:

@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from gridgov.core.errors import Conflict, DomainError, NotFound
 
 SAME = None  # the action keeps the state
+SYSTEM = "system"  # the actor of steps no person takes (a sweep's): never offered, refused to people
 
 
 class Rating(models.TextChoices):
@@ -68,6 +69,7 @@ class Transition:
     needs_reason: bool = False
     when: Callable[[object], bool] | None = None
     when_label: str | Promise = ""  # how ``when`` reads in a state table
+    otherwise: str | None = SAME  # where the object goes when ``when`` does not hold
 
     def target_from(self, source: str) -> str | None:
         """The declared target for an object leaving ``source`` (SAME: it stays)."""
@@ -76,9 +78,10 @@ class Transition:
         return self.target
 
     def targets(self) -> set[str]:
-        if isinstance(self.target, Mapping):
-            return {t for t in self.target.values() if t is not SAME}
-        return set() if self.target is SAME else {self.target}
+        found = set(self.target.values()) if isinstance(self.target, Mapping) else {self.target}
+        if self.when is not None:
+            found.add(self.otherwise)
+        return {t for t in found if t is not SAME}
 
 
 Actor = Callable[[object, object], bool]
@@ -99,10 +102,15 @@ class Step:
     action: str
     from_state: str
     at: datetime
-    note: str = ""
+    note: object = ""  # text, or a translatable message (gridgov.core.i18n.message)
     data: dict = field(default_factory=dict)
     fields: list[str] | None = None  # save only these (plus ``state``); None saves the whole row
     event: object = None
+
+
+def _trimmed(note) -> object:
+    """A note as the timeline keeps it: text trimmed; a translatable message (core.i18n) as it is."""
+    return (note or "").strip() if note is None or isinstance(note, str) else note
 
 
 def _timeline_step(obj, by, action, from_state, note="", data=None, at=None):
@@ -138,7 +146,7 @@ class Machine:
 
     def __post_init__(self) -> None:
         self.by_action = {t.action: t for t in self.transitions}
-        missing = {t.actor for t in self.transitions} - set(self.actors)
+        missing = {t.actor for t in self.transitions} - set(self.actors) - {SYSTEM}
         if missing:
             raise ValueError(f"{self.noun}: actors not defined: {sorted(missing)}")
         MACHINES.append(self)
@@ -149,9 +157,12 @@ class Machine:
         cond = self.conditions.get(action)
         return cond is None or bool(cond.test(obj))
 
+    def _person_may(self, user, obj, t: Transition) -> bool:
+        return t.actor != SYSTEM and bool(self.actors[t.actor](user, obj))
+
     def may(self, user, obj, action: str) -> bool:
         t = self.by_action[action]
-        return obj.state in t.sources and self.condition_ok(action, obj) and self.actors[t.actor](user, obj)
+        return obj.state in t.sources and self.condition_ok(action, obj) and self._person_may(user, obj, t)
 
     def allowed_actions(self, user, obj) -> list[str]:
         """The actions ``user`` may take on ``obj`` now (what a page shows as buttons)."""
@@ -162,7 +173,9 @@ class Machine:
     def actions_in_state(self, obj) -> list[str]:
         """The actions the object's state admits for someone (a 409 answer lists them)."""
         return [
-            t.action for t in self.transitions if obj.state in t.sources and self.condition_ok(t.action, obj)
+            t.action
+            for t in self.transitions
+            if t.actor != SYSTEM and obj.state in t.sources and self.condition_ok(t.action, obj)
         ]
 
     def labels(self) -> dict[str, str]:
@@ -185,15 +198,17 @@ class Machine:
             field=field,
         )
 
-    def lock(self, by, *, related: tuple[str, ...] | None = None, **lookup):
-        """Lock the row found by ``lookup`` and check ``by`` may see it: 404 otherwise — the same answer
-        for a row that does not exist and one out of scope, before anything about its state is said."""
+    def lock(self, by, *, related: tuple[str, ...] | None = None, visible=None, **lookup):
+        """Lock the row found by ``lookup`` and check ``by`` may see it (``visible`` replaces the machine's
+        rule for this call): 404 otherwise — the same answer for a row that does not exist and one out of
+        scope, before anything about its state is said."""
         qs = self.model.objects.select_for_update()
         joins = self.related if related is None else related
         if joins:
             qs = qs.select_related(*joins)
         obj = qs.filter(**lookup).first()
-        if obj is None or (self.visible is not None and not self.visible(by, obj)):
+        visible = self.visible if visible is None else visible
+        if obj is None or (visible is not None and not visible(by, obj)):
             raise self.not_found(next(iter(lookup.values()), ""), next(iter(lookup), None))
         return obj
 
@@ -213,7 +228,7 @@ class Machine:
             )
         if not self.condition_ok(action, obj):
             raise self.conflict(obj, "not_allowed_now", str(self.conditions[action].message))
-        if by is not None and not self.actors[t.actor](by, obj):
+        if by is not None and not self._person_may(by, obj, t):
             raise DomainError(
                 "forbidden",
                 gettext("您不能对该%(noun)s执行「%(action)s」") % {"noun": self.noun, "action": t.label},
@@ -229,9 +244,9 @@ class Machine:
         """The state ``obj`` lands in after ``action`` from ``from_state`` (its changes made)."""
         t = self.by_action[action]
         target = t.target_from(from_state)
-        if target is SAME or (t.when is not None and not t.when(obj)):
-            return obj.state
-        return target
+        if t.when is not None and not t.when(obj):
+            target = t.otherwise
+        return obj.state if target is SAME else target
 
     @contextmanager
     def transition(
@@ -254,7 +269,7 @@ class Machine:
             action=action,
             from_state=from_state,
             at=at or timezone.now(),
-            note=((note if note is not None else reason) or "").strip(),
+            note=_trimmed(note if note is not None else reason),
             fields=fields,
         )
         yield step
@@ -280,5 +295,7 @@ class Machine:
                 target = same if t.target is SAME else str(state_labels.get(t.target, t.target))
             if t.when is not None:
                 target = f"{target} ({t.when_label})" if t.when_label else f"{target} (?)"
+                if t.otherwise is not SAME:
+                    target = f"{target}; {gettext('否则')} {state_labels.get(t.otherwise, t.otherwise)}"
             rows.append((t.action, str(t.label), sources, target, t.actor))
         return rows

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.core.models import AppendOnlyError
@@ -80,6 +81,9 @@ class VolunteerTask(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("points:task", args=[self.pk])
 
     @property
     def free(self) -> int:

@@ -175,7 +175,7 @@ def wish_dict(user, wish: Wish) -> dict:
         "fulfil_due": wish.fulfil_due,
         "sla": wish.sla,
         "flagged": wish.flagged,
-        "flag_reason": wish.flag_reason,
+        "flag_reason": wish.flag_label,
         "created_at": wish.created_at,
         "published_at": wish.published_at,
         "fulfilled_at": wish.fulfilled_at,

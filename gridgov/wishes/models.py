@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.core.crypto import EncryptedTextField
@@ -126,6 +128,14 @@ class Wish(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ref} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("wishes:detail", args=[self.ref])
+
+    @property
+    def flag_label(self) -> str:
+        """What the wish is flagged for, in the reader's language (kept as the sweep wrote it)."""
+        return gettext(self.flag_reason) if self.flag_reason else ""
 
     @property
     def places_left(self) -> int:

@@ -16,30 +16,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from gridgov.core.deadlines import Phase, give_back_place, register_sweep, sweep_phases
+from gridgov.core.i18n import message
 from gridgov.core.timeline import step
+from gridgov.notify.actions import tell
 from gridgov.notify.models import Kind
-from gridgov.wishes.actions import (
-    FLAG_RELEASED,
-    FLAG_UNCLAIMED,
-    FLAG_UNDERCLAIMED,
-    _settle,
-    _tell,
-    community_staff,
-)
-from gridgov.wishes.models import ClaimState, State, Wish
+from gridgov.wishes.actions import community_staff, settle
+from gridgov.wishes.models import ClaimState, Wish
+from gridgov.wishes.workflow import CLAIM, MACHINE, PHASES
 
-CLAIM = Phase((State.PUBLISHED,), "claim_due", "claim_warn_at", "claim_warned_at", "claim_overdue_at", "认领")
-FULFIL = Phase(
-    (State.PUBLISHED, State.CLAIMED),
-    "fulfil_due",
-    "fulfil_warn_at",
-    "fulfil_warned_at",
-    "fulfil_overdue_at",
-    "完成",
-)
-PHASES = (CLAIM, FULFIL)
+# what a flagged wish is flagged for (kept on the wish as written here, translated where it is read)
+FLAG_UNCLAIMED = gettext_noop("超时未认领")
+FLAG_UNDERCLAIMED = gettext_noop("超时未认满")
+FLAG_RELEASED = gettext_noop("超时未完成，认领已释放")
 
 
 def _local(moment: datetime) -> str:
@@ -48,8 +39,11 @@ def _local(moment: datetime) -> str:
 
 def _on_warning(wish: Wish, phase: Phase, now: datetime) -> None:
     if phase is CLAIM:
-        step(wish, None, "warning", wish.state, f"认领时限将至（{_local(wish.claim_due)}）", at=now)
-        _tell(community_staff(wish), Kind.WARNING, wish, "心愿即将超时未认领", at=now)
+        note = message(gettext_noop("认领时限将至（%(due)s）"), due=_local(wish.claim_due))
+        step(wish, None, "warning", wish.state, note, at=now)
+        tell(
+            community_staff(wish), Kind.WARNING, wish, gettext_lazy("心愿即将超时未认领"), wish.title, at=now
+        )
         return
     claims = list(
         wish.claims.filter(
@@ -59,75 +53,73 @@ def _on_warning(wish: Wish, phase: Phase, now: datetime) -> None:
     for claim in claims:
         claim.fulfil_warned_at = now
         claim.save(update_fields=["fulfil_warned_at"])
-        step(
-            wish,
-            None,
-            "warning",
-            wish.state,
-            f"{claim.claimant_label}的完成时限将至（{_local(claim.fulfil_due)}）",
-            data={"claim": claim.pk},
-            at=now,
+        note = message(
+            gettext_noop("%(who)s的完成时限将至（%(due)s）"),
+            who=claim.claimant_label,
+            due=_local(claim.fulfil_due),
         )
-        _tell(
+        step(wish, None, "warning", wish.state, note, data={"claim": claim.pk}, at=now)
+        tell(
             [claim.claimant],
             Kind.WARNING,
             wish,
-            "认领的心愿即将超时",
-            f"完成时限：{_local(claim.fulfil_due)}",
+            gettext_lazy("认领的心愿即将超时"),
+            gettext_lazy("完成时限：%(due)s"),
+            params={"due": _local(claim.fulfil_due)},
             at=now,
         )
 
 
 def _on_overdue(wish: Wish, phase: Phase, now: datetime) -> None:
     if phase is CLAIM:
+        flag = FLAG_UNDERCLAIMED if wish.claimants_count else FLAG_UNCLAIMED
         wish.flagged = True
-        wish.flag_reason = FLAG_UNDERCLAIMED if wish.claimants_count else FLAG_UNCLAIMED
+        wish.flag_reason = flag
         wish.save(update_fields=["flagged", "flag_reason"])
         step(
-            wish,
-            None,
-            "overdue",
-            wish.state,
-            wish.flag_reason,
-            data={"due": wish.claim_due.isoformat()},
-            at=now,
+            wish, None, "overdue", wish.state, message(flag), data={"due": wish.claim_due.isoformat()}, at=now
         )
-        _tell(community_staff(wish), Kind.OVERDUE, wish, wish.flag_reason, at=now)
+        tell(community_staff(wish), Kind.OVERDUE, wish, gettext_lazy(flag), wish.title, at=now)
         return
     claims = list(
         wish.claims.filter(state=ClaimState.ACTIVE, fulfil_due__lte=now).select_related("claimant", "unit")
     )
-    before = wish.state
+    if not claims:
+        return
+    who = "、".join(c.claimant_label for c in claims)
+    note = message(gettext_noop("%(who)s超时未完成，认领已释放，心愿重新上墙"), who=who)
+    with MACHINE.transition(wish, "release", by=None, note=note, at=now) as s:
+        for claim in claims:
+            claim.state = ClaimState.RELEASED
+            claim.released_at = now
+            claim.release_reason = FLAG_RELEASED
+            claim.fulfil_overdue_at = now
+            claim.fulfil_warned_at = claim.fulfil_warned_at or now
+            claim.save(
+                update_fields=[
+                    "state",
+                    "released_at",
+                    "release_reason",
+                    "fulfil_overdue_at",
+                    "fulfil_warned_at",
+                ]
+            )
+            give_back_place(Wish, wish.pk, taken="claimants_count")
+        wish.flagged = True
+        wish.flag_reason = FLAG_RELEASED
+        settle(wish, s, place_freed=True)
+        s.data = {
+            "claims": [c.pk for c in claims],
+            "claim_due": wish.claim_due.isoformat() if wish.claim_due else None,
+        }
     for claim in claims:
-        claim.state = ClaimState.RELEASED
-        claim.released_at = now
-        claim.release_reason = FLAG_RELEASED
-        claim.fulfil_overdue_at = now
-        claim.fulfil_warned_at = claim.fulfil_warned_at or now
-        claim.save(
-            update_fields=["state", "released_at", "release_reason", "fulfil_overdue_at", "fulfil_warned_at"]
-        )
-        give_back_place(Wish, wish.pk, taken="claimants_count")
-    wish.flagged = True
-    wish.flag_reason = FLAG_RELEASED
-    wish.save(update_fields=["flagged", "flag_reason"])
-    _settle(wish, now, place_freed=bool(claims))
-    for claim in claims:
-        step(
-            wish,
-            None,
-            "release",
-            before,
-            f"{claim.claimant_label}超时未完成，认领已释放，心愿重新上墙",
-            data={"claim": claim.pk, "claim_due": wish.claim_due.isoformat() if wish.claim_due else None},
-            at=now,
-        )
-        _tell(
+        tell(
             [claim.claimant] + community_staff(wish),
             Kind.RELEASED,
             wish,
-            "认领超时未完成，已释放",
-            f"「{wish.title}」已重新发布到心愿墙",
+            gettext_lazy("认领超时未完成，已释放"),
+            gettext_lazy("「%(title)s」已重新发布到心愿墙"),
+            params={"title": wish.title},
             at=now,
         )
 

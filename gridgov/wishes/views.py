@@ -24,7 +24,7 @@ from gridgov.core.workflow import Rating
 from gridgov.services.models import ServiceCategory
 from gridgov.wishes import actions, selectors
 from gridgov.wishes.models import State
-from gridgov.wishes.workflow import allowed_actions, claims_held_by, may_claim_wishes
+from gridgov.wishes.workflow import MACHINE, allowed_actions, claims_held_by, may_claim_wishes
 
 FORM_FIELDS = {
     "title",
@@ -249,25 +249,11 @@ def claims(request):
 # ---------------------------------------------------------------- detail and actions
 
 
-STEP_LABELS = {
-    "submit": gettext_lazy("提交心愿"),
-    "publish": gettext_lazy("发布"),
-    "reject": gettext_lazy("不予发布"),
-    "claim": gettext_lazy("认领"),
-    "withdraw": gettext_lazy("放弃认领"),
-    "fulfil": gettext_lazy("完成心愿"),
-    "confirm": gettext_lazy("确认"),
-    "to_need": gettext_lazy("转入需求清单"),
-    "warning": gettext_lazy("即将超时"),
-    "overdue": gettext_lazy("超时"),
-    "release": gettext_lazy("超时释放"),
-}
-
-
 def _timeline(user, wish) -> list:
     events = selectors.timeline(user, wish)
+    labels = MACHINE.labels()
     for e in events:
-        e.label = STEP_LABELS.get(e.action, e.action)
+        e.label = labels.get(e.action, e.action)
     return events
 
 

@@ -3,7 +3,9 @@
 allowed actions from it, docs/wishes.md shows the same table.
 
 ``claim`` moves the wish to 已认领 only when its last place is taken (it stays on the wall while places
-remain); ``fulfil`` moves it to 已完成 only when no claim is still active; ``withdraw`` frees a place.
+remain); ``fulfil`` moves it to 已完成 only when no claim is still active; ``withdraw`` frees a place, and
+so does the sweep's ``release`` of a claim past its fulfil deadline: the wish goes back on the wall —
+or to 已完成 when the claims left holding places are all fulfilled.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.accounts.models import Role
+from gridgov.core.deadlines import Phase
 from gridgov.core.scope import command_staff_in_scope, staff_in_scope_of
-from gridgov.core.workflow import Condition, Machine, Transition
-from gridgov.wishes.models import ClaimState, Source, State, Wish
+from gridgov.core.workflow import SYSTEM, Condition, Machine, Transition
+from gridgov.wishes.models import HOLDING, ClaimState, Source, State, Wish
 
 S = State
 
@@ -24,6 +27,28 @@ def _all_places_taken(wish: Wish) -> bool:
 
 def _no_claim_active(wish: Wish) -> bool:
     return not wish.claims.filter(state=ClaimState.ACTIVE).exists()
+
+
+def _all_held_fulfilled(wish: Wish) -> bool:
+    """Claims hold places and every one of them is fulfilled."""
+    states = set(wish.claims.filter(state__in=HOLDING).values_list("state", flat=True))
+    return states == {ClaimState.FULFILLED}
+
+
+# 认领时限 runs while the wish is on the wall; 完成时限 is the summary of its earliest active claim (each claim
+# keeps its own). Both are armed with explicit moments (``arm(wish, CLAIM, due=…)``).
+CLAIM = Phase(
+    (State.PUBLISHED,), "claim_due", "claim_warn_at", "claim_warned_at", "claim_overdue_at", _("认领")
+)
+FULFIL = Phase(
+    (State.PUBLISHED, State.CLAIMED),
+    "fulfil_due",
+    "fulfil_warn_at",
+    "fulfil_warned_at",
+    "fulfil_overdue_at",
+    _("完成"),
+)
+PHASES = (CLAIM, FULFIL)
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -39,7 +64,25 @@ TRANSITIONS: tuple[Transition, ...] = (
         when_label=_("最后一个名额被认领时"),
     ),
     Transition(
-        "withdraw", _("放弃认领"), (S.PUBLISHED, S.CLAIMED), S.PUBLISHED, "claimant", needs_reason=True
+        "withdraw",
+        _("放弃认领"),
+        (S.PUBLISHED, S.CLAIMED),
+        S.FULFILLED,
+        "claimant",
+        needs_reason=True,
+        when=_all_held_fulfilled,
+        when_label=_("余下的认领都已完成时"),
+        otherwise=S.PUBLISHED,
+    ),
+    Transition(
+        "release",
+        _("超时释放"),
+        (S.PUBLISHED, S.CLAIMED),
+        S.FULFILLED,
+        SYSTEM,
+        when=_all_held_fulfilled,
+        when_label=_("余下的认领都已完成时"),
+        otherwise=S.PUBLISHED,
     ),
     Transition(
         "fulfil",
@@ -118,7 +161,16 @@ def _visible(user, wish: Wish) -> bool:
     return wish_is_visible(user, wish)
 
 
-MACHINE = Machine(_("心愿"), TRANSITIONS, ACTORS, CONDITIONS, model=Wish, visible=_visible)
+MACHINE = Machine(
+    _("心愿"),
+    TRANSITIONS,
+    ACTORS,
+    CONDITIONS,
+    model=Wish,
+    visible=_visible,
+    phases=PHASES,
+    steps={"submit": _("提交心愿")},
+)
 
 
 def allowed_actions(user, wish: Wish) -> list[str]:

@@ -62,6 +62,6 @@ def test_transition_lands_in_its_declared_state(walker_name, action, source, bra
         walker.perform(world, obj, action, branch)
         obj = walker.reload(obj)
     t = walker.machine.by_action[action]
-    target = t.target_from(source)
-    expected = source if target is None or not branch else target
+    target = t.target_from(source) if branch else t.otherwise
+    expected = source if target is None else target
     assert obj.state == expected, f"{action} from {source} landed in {obj.state}, declared {expected}"

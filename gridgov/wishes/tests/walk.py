@@ -2,13 +2,15 @@
 
 Wishes are published with three places, so both sides of the conditional moves can be reached: a claim
 moves the wish to 已认领 only when it takes the last place, and a fulfilment moves it to 已完成 only when
-no other claim is still running."""
+no other claim is still running; a withdrawal or a release moves it to 已完成 when the claims left are all
+fulfilled, else back to the wall."""
 
 from __future__ import annotations
 
 from gridgov.testing.contract import Walker
 from gridgov.wishes import actions
 from gridgov.wishes.models import ClaimState, State, Wish
+from gridgov.wishes.sweep import wishes_sweep
 from gridgov.wishes.workflow import MACHINE
 
 from .conftest import make_world, submit
@@ -43,10 +45,21 @@ def _perform(world, wish: Wish, action: str, branch: bool) -> None:
             for other in others:
                 _claim(world, wish, other)
         _claim(world, wish, world.volunteer)
-    elif action == "withdraw":
+    elif action in ("withdraw", "release"):
         if not _active(wish, world.volunteer):
             _claim(world, wish, world.volunteer)
-        actions.wish_withdraw(ref=ref, by=world.volunteer, reason="临时有事")
+        if branch:  # the others' claims are fulfilled: once this one goes, the wish is done
+            if wish.state == S.PUBLISHED:
+                _claim(world, wish, world.volunteer2)
+                _fulfil(world, wish, world.volunteer2)
+            else:
+                for other in others:
+                    _fulfil(world, wish, other)
+        if action == "withdraw":
+            actions.wish_withdraw(ref=ref, by=world.volunteer, reason="临时有事")
+        else:  # the sweep releases the claim past its fulfil deadline
+            claim = wish.claims.get(claimant=world.volunteer, state=ClaimState.ACTIVE)
+            wishes_sweep(claim.fulfil_due)
     elif action == "fulfil":
         if wish.state == S.CLAIMED:  # all three places are held
             if branch:
