@@ -20,3 +20,12 @@ def field_limit(model: str, name: str) -> int:
 def reason_limit() -> int:
     """The maximum length of a reason or note given with a workflow step."""
     return REASON_LIMIT
+
+
+QUERY_LIMIT = 100  # a search word, a token or a code typed into a filter
+
+
+@register.simple_tag
+def query_limit() -> int:
+    """The maximum length of what is typed into a search or filter field."""
+    return QUERY_LIMIT
