@@ -33,6 +33,7 @@ from gridgov.cases.models import OPEN_STATES, Channel, Rating, State
 from gridgov.core import ratelimit, uploads
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.models import Upload
+from gridgov.core.pages import error_field, error_status
 from gridgov.core.ratelimit import rate_limited, with_retry_after
 from gridgov.core.scope import is_staff
 
@@ -107,19 +108,8 @@ FIELD_ALIASES = {"lat": "location", "lng": "location", "grid": "location"}
 KEPT_TOKENS = 3
 
 
-def _field(exc: DomainError, known: set[str]) -> str:
-    """The form field an error belongs to (``photos[2]`` → ``photos``), or ``form`` for the whole form."""
-    name = (exc.field or "").split("[", 1)[0]
-    name = FIELD_ALIASES.get(name, name)
-    return name if name in known else "form"
-
-
 def _errors(exc: DomainError, known: set[str]) -> dict[str, str]:
-    return {_field(exc, known): exc.message}
-
-
-def _status(exc: DomainError) -> int:
-    return exc.status if exc.status in (400, 403, 409, 429) else 400
+    return {error_field(exc, known, FIELD_ALIASES): exc.message}
 
 
 def _partial(request) -> bool:
@@ -279,7 +269,7 @@ def report(request):
     except DomainError as exc:
         context = _report_context(request, values, _errors(exc, REPORT_FIELDS))
         context["photos_dropped"] = bool(photos)
-        return with_retry_after(render(request, "cases/report.html", context, status=_status(exc)), exc)
+        return with_retry_after(render(request, "cases/report.html", context, status=error_status(exc)), exc)
     case = intake.case
     key = values["idempotency_key"]
     if intake.rate_token:
@@ -392,7 +382,7 @@ def _track_error(request, ref: str, exc: DomainError, form: str, known: set[str]
         case = selectors.public_case(ref)
     except NotFound as missing:
         raise Http404(missing.message) from missing
-    status = 400 if exc.status in (401, 404) else _status(exc)
+    status = 400 if exc.status in (401, 404) else error_status(exc)
     context = _track_context(request, case, errors=_errors(exc, known), values=values, form=form)
     return with_retry_after(render(request, "cases/track.html", context, status=status), exc)
 
@@ -678,6 +668,6 @@ def act(request, ref: str, action: str):
             context = _detail_context(request, case, errors={"page": exc.message})
         else:
             context = _detail_context(request, case, open_action=action, values=request.POST, errors=errors)
-        return render(request, "cases/detail.html", context, status=_status(exc))
+        return render(request, "cases/detail.html", context, status=error_status(exc))
     messages.success(request, _("已完成「%(action)s」") % {"action": ACTION_LABELS[action]})
     return redirect("cases:detail", ref=ref)

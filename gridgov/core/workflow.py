@@ -198,9 +198,9 @@ class Machine:
             field=field,
         )
 
-    def lock(self, by, *, related: tuple[str, ...] | None = None, visible=None, **lookup):
+    def lock(self, by, *, related: tuple[str, ...] | None = None, visible=None, field=None, **lookup):
         """Lock the row found by ``lookup`` and check ``by`` may see it (``visible`` replaces the machine's
-        rule for this call): 404 otherwise — the same answer for a row that does not exist and one out of
+        rule for this call): 404 on ``field`` (default: the lookup's name) otherwise — the same answer for a row that does not exist and one out of
         scope, before anything about its state is said."""
         qs = self.model.objects.select_for_update()
         joins = self.related if related is None else related
@@ -209,7 +209,7 @@ class Machine:
         obj = qs.filter(**lookup).first()
         visible = self.visible if visible is None else visible
         if obj is None or (visible is not None and not visible(by, obj)):
-            raise self.not_found(next(iter(lookup.values()), ""), next(iter(lookup), None))
+            raise self.not_found(next(iter(lookup.values()), ""), field or next(iter(lookup), None))
         return obj
 
     def require(self, by, obj, action: str, reason: str | None = None) -> str:

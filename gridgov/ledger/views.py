@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gridgov.areas.models import Area, Level
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.pages import require
 from gridgov.core.scope import filter_in_scope, is_staff
 from gridgov.ledger import actions, selectors
 from gridgov.ledger.models import Household, Resident
@@ -26,11 +27,6 @@ from gridgov.ledger.sections import household_sections
 
 PAGE_SIZE = 50
 LIST_KINDS = ("residents", "households", "buildings", "organisations")
-
-
-def _staff_only(user) -> None:
-    if not is_staff(user):
-        raise Http404
 
 
 def _get(qs, pk):
@@ -53,7 +49,7 @@ def ledger_list(request):
     so a full ID number or phone never travels in an address: the list's own address (pager, history)
     carries its keyed hash (``qh``) instead."""
     user = request.user
-    _staff_only(user)
+    require(is_staff(user))
     params = request.POST if request.method == "POST" else request.GET
     kind = params.get("kind", "residents")
     if kind not in LIST_KINDS:
@@ -135,7 +131,7 @@ def _household_context(user, household: Household) -> dict:
 @require_GET
 def household_detail(request, household_id: int):
     user = request.user
-    _staff_only(user)
+    require(is_staff(user))
     household = _get(selectors.households_visible_to(user), household_id)
     return render(request, "ledger/household.html", _household_context(user, household))
 
@@ -149,7 +145,7 @@ def _form_errors(request, exc: DomainError, template: str, context: dict, status
 @require_POST
 def household_add_member(request, household_id: int):
     user = request.user
-    _staff_only(user)
+    require(is_staff(user))
     household = _get(selectors.households_visible_to(user), household_id)
     fields = (
         "name",
@@ -174,7 +170,7 @@ def household_add_member(request, household_id: int):
 @require_POST
 def tag_add(request):
     user = request.user
-    _staff_only(user)
+    require(is_staff(user))
     resident = household = None
     if request.POST.get("resident"):
         resident = _get(selectors.residents_visible_to(user), request.POST["resident"])
@@ -198,7 +194,7 @@ def tag_add(request):
 @require_POST
 def tag_remove(request, assignment_id: int):
     user = request.user
-    _staff_only(user)
+    require(is_staff(user))
     assignment = _get(selectors.tag_assignments_visible_to(user), assignment_id)
     target = assignment.resident.household_id if assignment.resident_id else assignment.household_id
     try:
@@ -233,7 +229,7 @@ def _resident_context(user, resident: Resident) -> dict:
 def resident_detail(request, resident_id: int):
     """A resident's page; POST saves the edit form (an empty ID or phone box keeps the stored value)."""
     user = request.user
-    _staff_only(user)
+    require(is_staff(user))
     resident = _get(selectors.residents_visible_to(user), resident_id)
     if request.method == "POST":
         data = {
@@ -265,7 +261,7 @@ def resident_detail(request, resident_id: int):
 @require_POST
 def resident_move_out(request, resident_id: int):
     user = request.user
-    _staff_only(user)
+    require(is_staff(user))
     resident = _get(selectors.residents_visible_to(user), resident_id)
     try:
         actions.resident_move_out(by=user, resident=resident, reason=request.POST.get("reason", ""))
@@ -280,7 +276,7 @@ def resident_move_out(request, resident_id: int):
 def reveal(request):
     """htmx: replace a mask by the full value after the permission and reason checks (audited)."""
     user = request.user
-    _staff_only(user)
+    require(is_staff(user))
     kind = request.POST.get("kind", "resident")
     field = request.POST.get("field", "")
     try:

@@ -14,17 +14,20 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gridgov.accounts.models import User
 from gridgov.areas.models import Area, Level
-from gridgov.core import audit
+from gridgov.core import audit, cleaners
+from gridgov.core.cleaners import REASON_LIMIT
 from gridgov.core.deadlines import give_back_place, take_place
 from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.scope import in_scope, is_staff, staff_in_scope
 from gridgov.core.timeline import step
-from gridgov.notify.actions import notify
+from gridgov.notify.actions import notify, tell
 from gridgov.notify.models import Kind
 from gridgov.points.models import (
     AccountKind,
@@ -48,10 +51,6 @@ TEXT_LIMITS = {"title": 100, "place": 200}
 # ---------------------------------------------------------------- helpers
 
 
-def _now() -> datetime:
-    return timezone.now()
-
-
 def is_volunteer_user(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.role in VOLUNTEER_ROLES)
 
@@ -61,18 +60,9 @@ def _require_staff(user) -> None:
         raise DomainError("forbidden", _("只有工作人员可以执行此操作"), status=403)
 
 
-def task_url(task: VolunteerTask) -> str:
-    return f"/volunteer/tasks/{task.pk}/"
-
-
 def _lock_task(task_id: int, by) -> VolunteerTask:
-    """Lock the task row and check ``by`` may see it (404 otherwise)."""
-    from gridgov.points.selectors import task_is_visible
-
-    task = VolunteerTask.objects.select_for_update().filter(pk=task_id).select_related("area").first()
-    if task is None or not task_is_visible(by, task):
-        raise NotFound(_("志愿任务不存在或不在您的管辖范围内"), field="task")
-    return task
+    """Lock the task row and check ``by`` may see it (404 on ``task`` otherwise)."""
+    return MACHINE.lock(by, related=("area",), field="task", pk=task_id)
 
 
 def task_hours(task: VolunteerTask) -> Decimal:
@@ -157,7 +147,7 @@ def post_entry(
 ) -> PointsEntry:
     """Append one entry (call inside the caller's transaction, after :func:`_lock_for_debit`)."""
     return PointsEntry.objects.create(
-        at=at or _now(),
+        at=at or timezone.now(),
         debit=debit,
         credit=credit,
         amount=amount,
@@ -260,7 +250,7 @@ def task_update(*, task_id: int, by, **changes) -> VolunteerTask:
         if not is_staff(by) or not MACHINE.actors["staff"](by, task):
             raise DomainError("forbidden", _("您不能修改该志愿任务"), status=403)
         if task.state != TaskState.DRAFT:
-            raise MACHINE.conflict(task, "wrong_state", "只有草稿可以修改")
+            raise MACHINE.conflict(task, "wrong_state", _("只有草稿可以修改"))
         fields = TaskFields(**{k: getattr(task, k) for k in TaskFields.__dataclass_fields__})
         for key, value in changes.items():
             if key in TaskFields.__dataclass_fields__:
@@ -274,39 +264,32 @@ def task_update(*, task_id: int, by, **changes) -> VolunteerTask:
     return task
 
 
-def task_act(*, task_id: int, by, action: str, reason: str = "") -> VolunteerTask:
+def task_act(*, task_id: int, by: User, action: str, reason: str = "") -> VolunteerTask:
     """publish / close / finish / cancel: one step of the task's machine."""
     if action not in ("publish", "close", "finish", "cancel"):
         raise DomainError("invalid", _("未知的操作"), "action", status=404)
+    reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
         task = _lock_task(task_id, by)
-        from_state = MACHINE.require(by, task, action, reason)
-        now = _now()
-        fields = ["state"]
-        if action == "publish":
-            task.state = TaskState.OPEN if task.taken < task.slots else TaskState.FULL
-            task.published_at = now
-            fields.append("published_at")
-        elif action == "close":
-            task.state = TaskState.CLOSED
-        elif action == "finish":
-            task.state = TaskState.FINISHED
-            task.finished_at = now
-            fields.append("finished_at")
-        else:
-            task.state = TaskState.CANCELLED
-            task.cancel_reason = reason.strip()
-            fields.append("cancel_reason")
-        task.save(update_fields=fields)
-        step(task, by, action, from_state, note=reason.strip())
+        with MACHINE.transition(task, action, by=by, reason=reason, fields=[]) as s:
+            if action == "publish":
+                task.published_at = s.at
+                s.fields.append("published_at")
+            elif action == "finish":
+                task.finished_at = s.at
+                s.fields.append("finished_at")
+            elif action == "cancel":
+                task.cancel_reason = reason
+                s.fields.append("cancel_reason")
         if action == "cancel":
             volunteers = [s.volunteer for s in task.signups.filter(state=SignupState.SIGNED_UP)]
-            notify(
-                users=volunteers,
-                kind=Kind.TASK,
-                title=f"志愿任务「{task.title}」已取消",
-                body=f"取消原因：{reason.strip()}",
-                url=task_url(task),
+            tell(
+                volunteers,
+                Kind.TASK,
+                task,
+                gettext_lazy("志愿任务「%(title)s」已取消"),
+                gettext_lazy("取消原因：%(reason)s"),
+                params={"title": task.title, "reason": reason},
             )
     return task
 
@@ -314,7 +297,7 @@ def task_act(*, task_id: int, by, action: str, reason: str = "") -> VolunteerTas
 # ---------------------------------------------------------------- sign-ups
 
 
-def signup_create(*, task_id: int, by) -> Signup:
+def signup_create(*, task_id: int, by: User) -> Signup:
     """报名: takes a place in one conditional UPDATE (never more sign-ups than places)."""
     with transaction.atomic():
         task = _lock_task(task_id, by)
@@ -322,41 +305,35 @@ def signup_create(*, task_id: int, by) -> Signup:
             raise Conflict("already_signed_up", _("您已报名该任务"), "task")
         if task.state == TaskState.FULL:
             raise Conflict("task_full", _("名额已满"), "task", extra={"state": task.state, "free": 0})
-        from_state = MACHINE.require(by, task, "signup")
-        if not take_place(VolunteerTask, task.pk, taken="taken", capacity="slots"):
-            raise Conflict("task_full", _("名额已满"), "task", extra={"state": task.state, "free": 0})
-        task.refresh_from_db(fields=["taken", "slots"])
-        if task.taken >= task.slots and task.state == TaskState.OPEN:
-            task.state = TaskState.FULL
-            task.save(update_fields=["state"])
-        try:
-            with transaction.atomic():
-                signup = Signup.objects.create(task=task, volunteer=by, signed_at=_now())
-        except IntegrityError as exc:
-            raise Conflict("already_signed_up", _("您已报名该任务"), "task") from exc
-        step(task, by, "signup", from_state, data={"signup": signup.pk, "taken": task.taken})
+        with MACHINE.transition(task, "signup", by=by, fields=[]) as s:
+            if not take_place(VolunteerTask, task.pk, taken="taken", capacity="slots"):
+                raise Conflict("task_full", _("名额已满"), "task", extra={"state": task.state, "free": 0})
+            task.refresh_from_db(fields=["taken", "slots"])
+            try:
+                with transaction.atomic():
+                    signup = Signup.objects.create(task=task, volunteer=by, signed_at=s.at)
+            except IntegrityError as exc:
+                raise Conflict("already_signed_up", _("您已报名该任务"), "task") from exc
+            s.data = {"signup": signup.pk, "taken": task.taken}
     return signup
 
 
-def signup_withdraw(*, task_id: int, by) -> Signup:
+def signup_withdraw(*, task_id: int, by: User) -> Signup:
     """取消报名 before the task starts: the place is given back."""
     with transaction.atomic():
         task = _lock_task(task_id, by)
-        from_state = MACHINE.require(by, task, "withdraw")
-        signup = (
-            Signup.objects.select_for_update()
-            .filter(task=task, volunteer=by, state=SignupState.SIGNED_UP)
-            .first()
-        )
-        signup.state = SignupState.WITHDRAWN
-        signup.withdrawn_at = _now()
-        signup.save(update_fields=["state", "withdrawn_at"])
-        give_back_place(VolunteerTask, task.pk, taken="taken")
-        task.refresh_from_db(fields=["taken", "slots"])
-        if task.state == TaskState.FULL and task.taken < task.slots:
-            task.state = TaskState.OPEN
-            task.save(update_fields=["state"])
-        step(task, by, "withdraw", from_state, data={"signup": signup.pk, "taken": task.taken})
+        with MACHINE.transition(task, "withdraw", by=by, fields=[]) as s:
+            signup = (
+                Signup.objects.select_for_update()
+                .filter(task=task, volunteer=by, state=SignupState.SIGNED_UP)
+                .first()
+            )
+            signup.state = SignupState.WITHDRAWN
+            signup.withdrawn_at = s.at
+            signup.save(update_fields=["state", "withdrawn_at"])
+            give_back_place(VolunteerTask, task.pk, taken="taken")
+            task.refresh_from_db(fields=["taken", "slots"])
+            s.data = {"signup": signup.pk, "taken": task.taken}
     return signup
 
 
@@ -429,29 +406,25 @@ def attendance_confirm(*, task_id: int, by, marks: list[Mark]) -> list[Signup]:
             if signup.state != SignupState.SIGNED_UP:
                 raise Conflict(
                     "already_confirmed",
-                    f"{signup.volunteer}的报名状态为「{signup.get_state_display()}」，不能改为「{wanted.label}」",
+                    _("%(who)s的报名状态为「%(state)s」，不能改为「%(wanted)s」")
+                    % {"who": signup.volunteer, "state": signup.get_state_display(), "wanted": wanted.label},
                     "signup_id",
                     extra={"signup_id": signup.pk, "state": signup.state},
                 )
-            signup.state = wanted
-            signup.confirmed_at = _now()
-            signup.confirmed_by = by
-            signup.hours = _hours(mark.hours, default_hours) if mark.attended else Decimal(0)
-            signup.save(update_fields=["state", "confirmed_at", "confirmed_by", "hours"])
-            entry = credit_signup(signup, task, by=by) if mark.attended else None
-            step(
-                task,
-                by,
-                "attend",
-                task.state,
-                data={
+            with MACHINE.transition(task, "attend", by=by, fields=[]) as s:
+                signup.state = wanted
+                signup.confirmed_at = s.at
+                signup.confirmed_by = by
+                signup.hours = _hours(mark.hours, default_hours) if mark.attended else Decimal(0)
+                signup.save(update_fields=["state", "confirmed_at", "confirmed_by", "hours"])
+                entry = credit_signup(signup, task, by=by) if mark.attended else None
+                s.data = {
                     "signup": signup.pk,
                     "volunteer": signup.volunteer_id,
                     "result": signup.state,
                     "hours": str(signup.hours),
                     "points": entry.amount if entry else 0,
-                },
-            )
+                }
             if entry is not None:
                 credited.append((signup.volunteer, entry))
             done.append(signup)
@@ -459,9 +432,10 @@ def attendance_confirm(*, task_id: int, by, marks: list[Mark]) -> list[Signup]:
             notify(
                 users=[volunteer],
                 kind=Kind.POINTS,
-                title=f"获得 {entry.amount} 积分：{task.title}",
-                body="感谢您参加志愿服务。",
-                url="/volunteer/me/",
+                title=gettext_lazy("获得 %(points)s 积分：%(title)s"),
+                body=gettext_lazy("感谢您参加志愿服务。"),
+                params={"points": entry.amount, "title": task.title},
+                url=reverse("points:me"),
             )
     return done
 
@@ -594,8 +568,8 @@ def redeem(*, reward_id: int, by, volunteer: User | None = None, quantity: int =
         if not Reward.objects.filter(pk=reward.pk, is_active=True, stock__gte=quantity).update(
             stock=F("stock") - quantity
         ):
-            raise Conflict("out_of_stock", f"「{reward.name}」库存不足", "quantity")
-        now = _now()
+            raise Conflict("out_of_stock", _("「%(name)s」库存不足") % {"name": reward.name}, "quantity")
+        now = timezone.now()
         redemption = Redemption.objects.create(
             reward=reward,
             volunteer=volunteer,
@@ -626,7 +600,8 @@ def redeem(*, reward_id: int, by, volunteer: User | None = None, quantity: int =
             notify(
                 users=[volunteer],
                 kind=Kind.POINTS,
-                title=f"兑换「{reward.name}」× {quantity}，使用 {points} 积分",
-                url="/volunteer/me/",
+                title=gettext_lazy("兑换「%(name)s」× %(quantity)s，使用 %(points)s 积分"),
+                params={"name": reward.name, "quantity": quantity, "points": points},
+                url=reverse("points:me"),
             )
     return redemption

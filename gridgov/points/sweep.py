@@ -20,12 +20,14 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from gridgov.core.deadlines import Phase, register_sweep, sweep_phases
+from gridgov.core.i18n import message
 from gridgov.core.timeline import step
-from gridgov.notify.actions import notify
+from gridgov.notify.actions import tell
 from gridgov.notify.models import Kind
-from gridgov.points.actions import pool_account, post_entry, task_url
+from gridgov.points.actions import pool_account, post_entry
 from gridgov.points.models import (
     LIVE_TASK_STATES,
     AccountKind,
@@ -37,7 +39,9 @@ from gridgov.points.models import (
     VolunteerTask,
 )
 
-REMINDER = Phase(tuple(LIVE_TASK_STATES), "starts_at", "remind_at", "reminded_at", "started_mark", "开始")
+REMINDER = Phase(
+    tuple(LIVE_TASK_STATES), "starts_at", "remind_at", "reminded_at", "started_mark", gettext_lazy("开始")
+)
 
 
 def _remind(task: VolunteerTask, phase: Phase, now: datetime) -> None:  # noqa: ARG001
@@ -45,15 +49,17 @@ def _remind(task: VolunteerTask, phase: Phase, now: datetime) -> None:  # noqa: 
         s.volunteer for s in task.signups.filter(state=SignupState.SIGNED_UP).select_related("volunteer")
     ]
     start = timezone.localtime(task.starts_at)
-    notify(
-        users=volunteers,
-        kind=Kind.TASK,
-        title=f"明天参加志愿服务：{task.title}",
-        body=f"时间：{start:%m-%d %H:%M}；地点：{task.place}",
-        url=task_url(task),
+    tell(
+        volunteers,
+        Kind.TASK,
+        task,
+        gettext_lazy("明天参加志愿服务：%(title)s"),
+        gettext_lazy("时间：%(start)s；地点：%(place)s"),
+        params={"title": task.title, "start": f"{start:%m-%d %H:%M}", "place": task.place},
         at=now,
     )
-    step(task, None, "remind", task.state, note=f"已提醒 {len(volunteers)} 名志愿者", at=now)
+    note = message(gettext_noop("已提醒 %(count)s 名志愿者"), count=str(len(volunteers)))
+    step(task, None, "remind", task.state, note=note, at=now)
 
 
 def _started(task: VolunteerTask, phase: Phase, now: datetime) -> None:  # noqa: ARG001

@@ -19,12 +19,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.accounts.models import User
 from gridgov.areas.models import Area, Level
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.pages import error_status, require
 from gridgov.core.scope import filter_in_scope, is_staff
 from gridgov.core.timeline import timeline_of
 from gridgov.points import actions, selectors
@@ -43,23 +43,7 @@ TASK_FIELDS = {
     "requirements",
     "signup_due",
 }
-ACTION_LABELS = {t.action: t.label for t in MACHINE.transitions}
-STEP_LABELS = {
-    **ACTION_LABELS,
-    "create": gettext_lazy("创建"),
-    "edit": gettext_lazy("修改"),
-    "remind": gettext_lazy("开始前提醒"),
-    "attend": gettext_lazy("确认参加情况"),
-}
-
-
-def _status(exc: DomainError) -> int:
-    return exc.status if exc.status in (400, 403, 409) else 400
-
-
-def _staff_only(request) -> None:
-    if not is_staff(request.user):
-        raise Http404(_("只有工作人员可以使用该页面"))
+ACTION_LABELS = MACHINE.labels()
 
 
 def _task(user, pk):
@@ -148,7 +132,7 @@ def _form_values(post) -> dict:
 @require_http_methods(["GET", "POST"])
 def task_new(request):
     """发布志愿任务 (staff): save as draft or publish at once."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用该页面"))
     areas = _task_areas(request.user)
     if request.method == "GET":
         start = (timezone.localtime() + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -182,7 +166,7 @@ def task_new(request):
             request,
             "points/task_form.html",
             {"values": values, "errors": {field: exc.message}, "areas": areas},
-            status=_status(exc),
+            status=error_status(exc),
         )
     messages.success(request, _("志愿任务已发布。") if task.state != TaskState.DRAFT else _("已保存为草稿。"))
     return redirect("points:task", task.pk)
@@ -208,7 +192,7 @@ def task_detail(request, pk: int):
             "may_attend": "attend" in allowed,
             "my_signup": selectors.my_signup(user, task),
             "signups": list(selectors.signups_of(task)) if staff else [],
-            "timeline": [(e, STEP_LABELS.get(e.action, e.action)) for e in timeline_of(task)]
+            "timeline": [(e, ACTION_LABELS.get(e.action, e.action)) for e in timeline_of(task)]
             if staff
             else [],
             "hours": actions.task_hours(task),
@@ -266,7 +250,7 @@ def task_act(request, pk: int, action: str):
 @require_http_methods(["GET", "POST"])
 def attendance(request, pk: int):
     """确认参加情况: tick attended or absent for each sign-up; attended ones get the task's points."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用该页面"))
     task = _task(request.user, pk)
     signups = [s for s in selectors.signups_of(task) if s.state != SignupState.WITHDRAWN]
     error = ""
@@ -363,7 +347,7 @@ def redeem_self(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def station(request):
     """积分兑换站 (staff): find a volunteer by user name or name, see their balance, redeem for them."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用该页面"))
     user = request.user
     q = (request.GET.get("q") or request.POST.get("q") or "").strip()
     chosen = None
@@ -415,7 +399,7 @@ def station(request):
 def community(request):
     """社区志愿服务统计: points issued / redeemed / expired for a period, volunteers with hours and points,
     the period's tasks."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用该页面"))
     user = request.user
     today = timezone.localdate()
     start = _date(request.GET.get("start"), today.replace(day=1) - timedelta(days=90))
@@ -443,7 +427,7 @@ def community(request):
 @require_GET
 def rewards(request):
     """兑换物品 of the stations in scope (edited in the admin)."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用该页面"))
     return render(
         request,
         "points/rewards.html",

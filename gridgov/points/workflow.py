@@ -84,7 +84,16 @@ def _visible(user, task: VolunteerTask) -> bool:
     return task_is_visible(user, task)
 
 
-MACHINE = Machine(_("志愿任务"), TRANSITIONS, ACTORS, CONDITIONS, model=VolunteerTask, visible=_visible)
+MACHINE = Machine(
+    _("志愿任务"),
+    TRANSITIONS,
+    ACTORS,
+    CONDITIONS,
+    model=VolunteerTask,
+    visible=_visible,
+    related=("area",),
+    steps={"create": _("创建"), "edit": _("修改"), "remind": _("开始前提醒")},
+)
 
 
 def allowed_actions(user, task: VolunteerTask) -> list[str]:

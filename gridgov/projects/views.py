@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gridgov.accounts.models import Unit
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.pages import error_status, require
 from gridgov.core.scope import is_staff
 from gridgov.core.timeline import timeline_of
 from gridgov.projects import actions, selectors
@@ -26,17 +27,8 @@ from gridgov.projects.workflow import NEED, PROJECT, is_unit_handler
 from gridgov.services.models import ServiceCategory
 
 
-def _status(exc: DomainError) -> int:
-    return exc.status if exc.status in (400, 403, 409) else 400
-
-
 def _errors(exc: DomainError) -> dict:
     return {(exc.field or "form"): exc.message}
-
-
-def _staff_only(request) -> None:
-    if not is_staff(request.user):
-        raise Http404(_("只有工作人员可以使用需求清单"))
 
 
 def _get(fn, user, pk):
@@ -70,7 +62,7 @@ NEED_FILTERS = ("category", "area", "urgency", "state", "source", "q")
 @require_GET
 def needs(request):
     """需求清单 with filters."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用需求清单"))
     filters = {k: (request.GET.get(k) or "").strip() for k in NEED_FILTERS}
     page = _page(request, selectors.need_list(request.user, **{k: v or None for k, v in filters.items()}))
     return render(
@@ -93,7 +85,7 @@ def needs(request):
 @require_http_methods(["GET", "POST"])
 def need_new(request):
     """登记需求 by hand."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用需求清单"))
     fields = ("title", "category", "area", "description", "beneficiaries", "urgency", "needed_by")
     if request.method == "GET":
         values = {"area": request.user.area.code if request.user.area_id else "", "beneficiaries": "1"}
@@ -106,7 +98,7 @@ def need_new(request):
         )
     except DomainError as exc:
         return render(
-            request, "projects/need_form.html", _need_form(values, _errors(exc)), status=_status(exc)
+            request, "projects/need_form.html", _need_form(values, _errors(exc)), status=error_status(exc)
         )
     messages.success(request, _("需求已登记。"))
     return redirect("projects:need", need.pk)
@@ -147,7 +139,7 @@ def _need_context(request, need: Need, *, project_values=None, errors=None) -> d
 @require_GET
 def need(request, pk: int):
     """需求: its facts, the matched resources (匹配资源) and the 立项 form."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用需求清单"))
     item = _get(selectors.need_get_visible, request.user, pk)
     return render(request, "projects/need.html", _need_context(request, item))
 
@@ -155,13 +147,13 @@ def need(request, pk: int):
 @login_required
 @require_POST
 def need_close(request, pk: int):
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用需求清单"))
     item = _get(selectors.need_get_visible, request.user, pk)
     try:
         actions.need_close(by=request.user, need=item, reason=request.POST.get("reason", ""))
     except DomainError as exc:
         context = _need_context(request, item, errors=_errors(exc))
-        return render(request, "projects/need.html", context, status=_status(exc))
+        return render(request, "projects/need.html", context, status=error_status(exc))
     messages.success(request, _("需求已关闭。"))
     return redirect("projects:need", pk)
 
@@ -170,7 +162,7 @@ def need_close(request, pk: int):
 @require_POST
 def need_project(request, pk: int):
     """立项 from a need with the chosen resources; lands on the new project."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用需求清单"))
     item = _get(selectors.need_get_visible, request.user, pk)
     values = {
         "title": request.POST.get("title", ""),
@@ -191,7 +183,7 @@ def need_project(request, pk: int):
         )
     except DomainError as exc:
         context = _need_context(request, item, project_values=values, errors=_errors(exc))
-        return render(request, "projects/need.html", context, status=_status(exc))
+        return render(request, "projects/need.html", context, status=error_status(exc))
     messages.success(request, _("已立项，请发布或指派承办方。"))
     return redirect("projects:project", project.pk)
 
@@ -276,7 +268,7 @@ def resource_new(request):
         res = actions.resource_create(by=request.user, **args)
     except DomainError as exc:
         context = _resource_form(request, values, _errors(exc))
-        return render(request, "projects/resource_form.html", context, status=_status(exc))
+        return render(request, "projects/resource_form.html", context, status=error_status(exc))
     messages.success(request, _("资源「%(title)s」已登记。") % {"title": res.title})
     return redirect("projects:resources")
 
@@ -302,7 +294,7 @@ def resource_edit(request, pk: int):
         actions.resource_update(by=request.user, resource=res, **values)
     except DomainError as exc:
         context = _resource_form(request, values, _errors(exc), resource=res)
-        return render(request, "projects/resource_form.html", context, status=_status(exc))
+        return render(request, "projects/resource_form.html", context, status=error_status(exc))
     messages.success(request, _("资源已保存。"))
     return redirect("projects:resources")
 
@@ -434,7 +426,7 @@ def project_act(request, pk: int, action: str):
             request,
             "projects/project.html",
             _project_context(request, item, _errors(exc)),
-            status=_status(exc),
+            status=error_status(exc),
         )
     messages.success(request, _("已保存。"))
     if not selectors.projects_visible_to(user).filter(pk=pk).exists():
@@ -449,7 +441,7 @@ def project_act(request, pk: int, action: str):
 @require_http_methods(["GET", "POST"])
 def compliance(request):
     """双报到达标情况 and the community's year-end scores of its co-building units."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用需求清单"))
     src = request.POST if request.method == "POST" else request.GET
     area = (src.get("area") or "").strip() or None
     year_text = (src.get("year") or "").strip()
@@ -469,7 +461,7 @@ def compliance(request):
                 comment=score_values["comment"],
             )
         except DomainError as exc:
-            errors, status = _errors(exc), _status(exc)
+            errors, status = _errors(exc), error_status(exc)
         else:
             messages.success(request, _("评分已保存。"))
             return redirect(f"{request.path}?area={area}&year={year}")
@@ -479,7 +471,7 @@ def compliance(request):
         raise Http404(exc.message) from exc
     except DomainError as exc:
         errors = _errors(exc)
-        report, status = None, _status(exc)
+        report, status = None, error_status(exc)
     return render(
         request,
         "projects/compliance.html",

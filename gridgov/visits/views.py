@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gridgov.cases.selectors import category_groups
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.pages import error_field, error_status, require
 from gridgov.core.scope import is_staff
 from gridgov.ledger.selectors import get_visible, household_list, households_visible_to
 from gridgov.visits import actions, selectors
@@ -35,20 +36,6 @@ VISIT_FIELDS = {
     *actions.TEXT_FIELDS,
 }
 CASE_FIELDS = {"category", "description", "reporter_phone"}
-
-
-def _field(exc: DomainError, known: set[str]) -> str:
-    name = (exc.field or "").split("[", 1)[0]
-    return name if name in known else "form"
-
-
-def _status(exc: DomainError) -> int:
-    return exc.status if exc.status in (400, 403, 409, 429) else 400
-
-
-def _staff_only(request) -> None:
-    if not is_staff(request.user):
-        raise Http404(_("只有工作人员可以使用走访功能"))
 
 
 def _visit(user, pk) -> Visit:
@@ -76,7 +63,7 @@ def _partial(request) -> bool:
 @require_GET
 def worklist(request):
     """走访任务: households due within the chosen days or overdue, nearest due first; own plan progress."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用走访功能"))
     try:
         days = int(request.GET.get("days", 7))
     except ValueError:
@@ -102,7 +89,7 @@ def worklist(request):
 @require_GET
 def visit_list(request):
     """走访记录: the visits in scope, newest first."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用走访功能"))
     visits = selectors.visit_list(request.user, kind=request.GET.get("kind") or None)
     page = Paginator(visits, 50).get_page(request.GET.get("page"))
     return render(
@@ -153,7 +140,7 @@ def _form_context(request, household, values: dict, errors: dict | None = None) 
 @require_http_methods(["GET", "POST"])
 def record(request):
     """记录走访 (mobile): the household comes from the worklist (``?household=``); without one, a search."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用走访功能"))
     pk = request.GET.get("household") or request.POST.get("household")
     if not pk:
         q = (request.GET.get("q") or "").strip()
@@ -192,9 +179,9 @@ def record(request):
             photo=photo,
         )
     except DomainError as exc:
-        context = _form_context(request, household, values, {_field(exc, VISIT_FIELDS): exc.message})
+        context = _form_context(request, household, values, {error_field(exc, VISIT_FIELDS): exc.message})
         context["photo_dropped"] = bool(photo)
-        return render(request, "visits/form.html", context, status=_status(exc))
+        return render(request, "visits/form.html", context, status=error_status(exc))
     messages.success(request, _("走访记录已保存。"))
     return redirect("visits:detail", visit.pk)
 
@@ -260,7 +247,7 @@ def _detail_context(
 @require_GET
 def detail(request, pk: int):
     """走访详情, with the one-click form that turns its finding into a case."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用走访功能"))
     visit = _visit(request.user, pk)
     return render(request, "visits/detail.html", _detail_context(request, visit))
 
@@ -269,7 +256,7 @@ def detail(request, pk: int):
 @require_POST
 def to_case(request, pk: int):
     """转为事件: one case per visit; a second click lands on the same case."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用走访功能"))
     visit = _visit(request.user, pk)
     values = {name: request.POST.get(name, "") for name in CASE_FIELDS}
     try:
@@ -283,9 +270,9 @@ def to_case(request, pk: int):
     except DomainError as exc:
         visit = _visit(request.user, pk)
         context = _detail_context(
-            request, visit, case_values=values, case_errors={_field(exc, CASE_FIELDS): exc.message}
+            request, visit, case_values=values, case_errors={error_field(exc, CASE_FIELDS): exc.message}
         )
-        return render(request, "visits/detail.html", context, status=_status(exc))
+        return render(request, "visits/detail.html", context, status=error_status(exc))
     if result.created:
         messages.success(request, _("已转为事件 %(ref)s。") % {"ref": result.case.ref})
     else:
@@ -300,7 +287,7 @@ NEED_FIELDS = {"category", "title", "description", "urgency"}
 @require_POST
 def to_need(request, pk: int):
     """转为需求: one need per visit; a second click lands on the same need."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用走访功能"))
     visit = _visit(request.user, pk)
     values = {name: request.POST.get(name, "") for name in NEED_FIELDS}
     try:
@@ -315,9 +302,9 @@ def to_need(request, pk: int):
     except DomainError as exc:
         visit = _visit(request.user, pk)
         context = _detail_context(
-            request, visit, need_values=values, need_errors={_field(exc, NEED_FIELDS): exc.message}
+            request, visit, need_values=values, need_errors={error_field(exc, NEED_FIELDS): exc.message}
         )
-        return render(request, "visits/detail.html", context, status=_status(exc))
+        return render(request, "visits/detail.html", context, status=error_status(exc))
     if result.created:
         messages.success(request, _("已登记到需求清单：%(title)s。") % {"title": result.need.title})
     else:
@@ -328,7 +315,7 @@ def to_need(request, pk: int):
 @login_required
 @require_POST
 def delete(request, pk: int):
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用走访功能"))
     visit = _visit(request.user, pk)
     try:
         actions.visit_delete(by=request.user, visit=visit, reason=request.POST.get("reason", ""))
@@ -346,7 +333,7 @@ def delete(request, pk: int):
 @require_GET
 def household_visits(request, household_id: int):
     """The household's visit history as a fragment (for the household page, htmx)."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用走访功能"))
     household = _household(request.user, household_id)
     visits = selectors.visits_of_household(request.user, household)[:20]
     return render(request, "visits/_household_visits.html", {"household": household, "visits": visits})
@@ -363,7 +350,7 @@ def _date(value: str | None, default: date) -> date:
 @require_GET
 def coverage(request):
     """走访覆盖率 by the next level of areas under the chosen area, for a period."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用走访功能"))
     today = timezone.localdate()
     start = _date(request.GET.get("start"), today.replace(day=1))
     end = _date(request.GET.get("end"), today)
@@ -376,7 +363,7 @@ def coverage(request):
     except DomainError as exc:
         context["errors"] = {exc.field or "form": exc.message}
         return render(
-            request, "visits/coverage.html", context, status=_status(exc) if exc.status != 404 else 404
+            request, "visits/coverage.html", context, status=error_status(exc) if exc.status != 404 else 404
         )
     context["last_month"] = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     return render(request, "visits/coverage.html", context)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gridgov.areas.models import Area, Level
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.pages import error_status, require
 from gridgov.core.ratelimit import rate_limited
 from gridgov.core.scope import filter_in_scope, is_staff
 from gridgov.core.workflow import Rating
@@ -39,15 +40,6 @@ FORM_FIELDS = {
     "fulfil_limit_days",
     "source",
 }
-
-
-def _status(exc: DomainError) -> int:
-    return exc.status if exc.status in (400, 403, 409, 429) else 400
-
-
-def _staff_only(request) -> None:
-    if not is_staff(request.user):
-        raise Http404(_("只有工作人员可以使用该页面"))
 
 
 def _wish(user, ref: str):
@@ -153,7 +145,7 @@ def _post_form(request, *, box: bool):
     except DomainError as exc:
         field = (exc.field or "").split("[", 1)[0]
         context["errors"] = {field if field in FORM_FIELDS else "form": exc.message}
-        return render(request, "wishes/form.html", context, status=_status(exc))
+        return render(request, "wishes/form.html", context, status=error_status(exc))
     if box:
         messages.success(request, _("心愿箱中的心愿已录入：%(ref)s。") % {"ref": wish.ref})
     else:
@@ -176,7 +168,7 @@ def new(request):
 @require_http_methods(["GET", "POST"])
 def box(request):
     """心愿箱录入 (staff)."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用该页面"))
     return _post_form(request, box=True)
 
 
@@ -211,7 +203,7 @@ def mine(request):
 @require_GET
 def vetting(request):
     """待审核 (staff, in scope)."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用该页面"))
     wishes = selectors.wish_list(request.user, state=State.SUBMITTED).order_by("created_at", "id")
     return _list(request, title=_("心愿审核"), wishes=wishes, empty=_("没有待审核的心愿。"), tab="vetting")
 
@@ -220,7 +212,7 @@ def vetting(request):
 @require_GET
 def flagged(request):
     """超时标记 (staff, in scope): open wishes the sweep flagged."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用该页面"))
     wishes = selectors.wish_list(request.user, flagged=True, state="published,claimed")
     return _list(request, title=_("超时心愿"), wishes=wishes, empty=_("没有超时的心愿。"), tab="flagged")
 
@@ -229,7 +221,7 @@ def flagged(request):
 @require_GET
 def manage(request):
     """全部心愿 (staff, in scope), filtered by state."""
-    _staff_only(request)
+    require(is_staff(request.user), _("只有工作人员可以使用该页面"))
     state = request.GET.get("state") or None
     wishes = selectors.wish_list(request.user, state=state)
     return _list(request, title=_("辖区心愿"), wishes=wishes, empty=_("没有心愿。"), tab="all")
@@ -335,7 +327,7 @@ def act(request, ref: str, action: str):
         field = (exc.field or "form").split("[", 1)[0]
         errors = {"action": action, field: exc.message, "message": exc.message}
         context = _detail_context(request, wish, errors, dict(post.items()))
-        return render(request, "wishes/detail.html", context, status=_status(exc))
+        return render(request, "wishes/detail.html", context, status=error_status(exc))
     messages.success(request, DONE[action])
     if action == "claim":
         return redirect("wishes:claims")
