@@ -6,57 +6,47 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from gridgov.core.deadlines import Phase, register_sweep, sweep_phases
+from gridgov.core.i18n import message
 from gridgov.core.timeline import step
-from gridgov.notify.actions import notify
+from gridgov.notify.actions import tell
 from gridgov.notify.models import Kind
+from gridgov.projects.actions.projects import area_people, owner_people
 from gridgov.projects.models import Project
+from gridgov.projects.workflow import DUE
 
-PHASES = (
-    Phase(
-        states=(Project.State.IN_PROGRESS,),
-        due="due_at",
-        warn="warn_at",
-        warned="warned_at",
-        overdue="overdue_at",
-        what="项目完成",
-    ),
-)
+PHASES = (DUE,)
 
 
 def _people(project: Project) -> list:
-    from gridgov.projects.actions import _area_people, _owner_people
-
-    return _owner_people(project) + _area_people(project)
+    return owner_people(project) + area_people(project)
 
 
-def _on_warning(project: Project, phase: Phase, now: datetime) -> None:
+def _mark(project: Project, now: datetime, kind: str, note: str, title) -> None:
     end = project.end_date.isoformat() if project.end_date else ""
-    step(project, None, "warning", project.state, note=f"计划 {end} 完成，即将到期", at=now)
-    notify(
-        users=_people(project),
-        kind=Kind.WARNING,
-        title=f"项目即将到期：{project.title}",
-        body=f"计划完成日期：{end}",
-        url=reverse("projects:project", args=[project.pk]),
+    step(project, None, kind, project.state, note=message(note, end=end), at=now)
+    tell(
+        _people(project),
+        kind,
+        project,
+        title,
+        gettext_lazy("计划完成日期：%(end)s"),
+        params={"title": project.title, "end": end},
         at=now,
     )
 
 
-def _on_overdue(project: Project, phase: Phase, now: datetime) -> None:
-    end = project.end_date.isoformat() if project.end_date else ""
-    step(project, None, "overdue", project.state, note=f"计划 {end} 完成，已超期", at=now)
-    notify(
-        users=_people(project),
-        kind=Kind.OVERDUE,
-        title=f"项目已超期：{project.title}",
-        body=f"计划完成日期：{end}",
-        url=reverse("projects:project", args=[project.pk]),
-        at=now,
-    )
+def _on_warning(project: Project, phase: Phase, now: datetime) -> None:  # noqa: ARG001
+    note = gettext_noop("计划 %(end)s 完成，即将到期")
+    _mark(project, now, Kind.WARNING, note, gettext_lazy("项目即将到期：%(title)s"))
+
+
+def _on_overdue(project: Project, phase: Phase, now: datetime) -> None:  # noqa: ARG001
+    note = gettext_noop("计划 %(end)s 完成，已超期")
+    _mark(project, now, Kind.OVERDUE, note, gettext_lazy("项目已超期：%(title)s"))
 
 
 def project_sweep(now: datetime | None = None) -> dict:

@@ -23,7 +23,7 @@ from gridgov.core.timeline import timeline_of
 from gridgov.projects import actions, selectors
 from gridgov.projects.matching import match_resources
 from gridgov.projects.models import Milestone, Need, Project, ProjectEvaluation, Resource
-from gridgov.projects.workflow import NEED, PROJECT, is_unit_handler
+from gridgov.projects.workflow import NEED, PROJECT, is_owner_or_staff, is_unit_handler
 from gridgov.services.models import ServiceCategory
 
 
@@ -356,7 +356,7 @@ def _project_context(request, project: Project, errors: dict | None = None) -> d
         "timeline": timeline_of(project),
         "errors": errors or {},
         "units": units,
-        "may_plan": actions.is_owner_or_staff(user, project)
+        "may_plan": is_owner_or_staff(user, project)
         and project.state not in (Project.State.COMPLETED, Project.State.CLOSED),
         "evaluated": mine_done,
     }

@@ -6,19 +6,22 @@ pages and the API list the allowed actions from them. docs/projects.md shows the
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.accounts.models import Role
+from gridgov.core.deadlines import Due, Phase
 from gridgov.core.scope import in_scope, staff_in_scope_of
-from gridgov.core.workflow import SAME, Condition, Machine, Transition
+from gridgov.core.workflow import SAME, SYSTEM, Condition, Machine, Transition
 from gridgov.projects.models import Need, Project
 
 # Residents evaluate a completed project during this period; staff close it afterwards.
 EVALUATION_DAYS = 30
+# A project in progress is flagged yellow this many days before its planned end date.
+WARN_DAYS = 7
 
 P = Project.State
 N = Need.State
@@ -79,10 +82,32 @@ def _need_visible(user, need: Need) -> bool:
     return need_is_visible(user, need)
 
 
+def _due(project: Project) -> Due | None:
+    """The planned end date as a deadline (the end of that day), warned ``WARN_DAYS`` before — or at once
+    when that moment has passed."""
+    if project.end_date is None:
+        return None
+    due = timezone.make_aware(datetime.combine(project.end_date + timedelta(days=1), time.min))
+    return Due(due, max(timezone.now(), due - timedelta(days=WARN_DAYS)), False)
+
+
+DUE = Phase(
+    states=(P.IN_PROGRESS,),
+    due="due_at",
+    warn="warn_at",
+    warned="warned_at",
+    overdue="overdue_at",
+    what=_("项目完成"),
+    limit=_due,
+)
+
+
 PROJECT = Machine(
     noun=_("项目"),
     model=Project,
     visible=_project_visible,
+    phases=(DUE,),
+    steps={"create": _("立项"), "progress": _("更新进度"), "milestone_add": _("添加节点")},
     transitions=PROJECT_TRANSITIONS,
     actors={
         "staff": staff_in_scope_of,
@@ -102,6 +127,9 @@ PROJECT = Machine(
 NEED_TRANSITIONS: tuple[Transition, ...] = (
     Transition("close", _("关闭"), (N.OPEN, N.PLANNED), N.CLOSED, "staff", needs_reason=True),
     Transition("reopen", _("重新打开"), (N.CLOSED,), N.OPEN, "staff"),
+    # taken by the project's actions: a project created with the need, a project completed
+    Transition("planned", _("列入项目"), (N.OPEN,), N.PLANNED, SYSTEM),
+    Transition("met", _("需求已解决"), (N.OPEN, N.PLANNED), N.MET, SYSTEM),
 )
 
 NEED = Machine(
@@ -110,4 +138,5 @@ NEED = Machine(
     actors={"staff": staff_in_scope_of},
     model=Need,
     visible=_need_visible,
+    steps={"record": _("登记需求")},
 )

@@ -1,7 +1,7 @@
 """How the workflow contract walks projects and needs (``gridgov.testing.contract``).
 
-A need becomes 已列入项目 (planned) when a project is created with it — a step of the project, not of the
-need's own table — so the walk reaches that state through ``plan``."""
+A need becomes 已立项 (``planned``) when a project is created with it and 已解决 (``met``) when that
+project is completed: steps of the need's machine that the project's actions take (``system``)."""
 
 from __future__ import annotations
 
@@ -47,8 +47,13 @@ def _perform_project(world, p: Project, action: str, branch: bool) -> None:  # n
 
 
 def _perform_need(world, n: Need, action: str, branch: bool) -> None:  # noqa: ARG001
-    if action == "plan":
+    if action == "planned":
         project(world, needs=[n])
+    elif action == "met":
+        p = Project.objects.filter(needs=n).first() or project(world, needs=[n])
+        actions.project_publish(by=world.community, project=p)
+        actions.project_claim(by=world.handler, project=p)
+        actions.project_complete(by=world.handler, project=p, summary="已解决")
     elif action == "close":
         actions.need_close(by=world.community, need=n, reason="已由其他渠道解决")
     elif action == "reopen":
@@ -74,6 +79,6 @@ NEED_WALKER = Walker(
     machine=NEED,
     world=build_world,
     new=need,
-    paths={N.OPEN: (), N.PLANNED: ("plan",), N.CLOSED: ("close",)},
+    paths={N.OPEN: (), N.PLANNED: ("planned",), N.CLOSED: ("close",)},
     perform=_perform_need,
 )
