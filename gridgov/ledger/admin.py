@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from gridgov.core.admin import AuditedAdmin
+from gridgov.core.admin import AuditedAdmin, ReadOnlyAdmin
 from gridgov.ledger.models import Building, FocusTag, Household, ImportJob, Organisation, Resident
 
 
@@ -14,17 +14,6 @@ class FocusTagAdmin(AuditedAdmin):
     list_display = ["name", "code", "applies_to", "is_active", "sort"]
     list_filter = ["applies_to", "is_active"]
     search_fields = ["name", "code"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Building)

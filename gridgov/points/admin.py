@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from gridgov.core.admin import AuditedAdmin
+from gridgov.core.admin import AuditedAdmin, ReadOnlyAdmin
 from gridgov.points.models import PointsEntry, PointsPolicy, Redemption, Reward, VolunteerTask
 
 
@@ -23,22 +23,6 @@ class PointsPolicyAdmin(AuditedAdmin):
 
     list_display = ["area", "expiry_months"]
     autocomplete_fields = ["area"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Changed only by the actions (pages and API), which audit every change."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.get_fields() if f.concrete]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(VolunteerTask)

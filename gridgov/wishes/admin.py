@@ -2,24 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from gridgov.core.admin import ReadOnlyAdmin
 from gridgov.wishes.models import Wish, WishClaim
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Read-only: wishes and claims change only through the workflow actions (pages, API), which keep the
-    timeline and the audit log."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.get_fields() if f.concrete or f.many_to_many]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ClaimInline(admin.TabularInline):
