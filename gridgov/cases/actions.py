@@ -16,16 +16,18 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from gridgov.accounts.models import Role, Unit
+from gridgov.accounts.models import Role, Unit, User
 from gridgov.accounts.selectors import area_staff, unit_handlers
 from gridgov.areas.models import Area, Level
 from gridgov.cases import category_cache
+from gridgov.cases.events import event_rows
+from gridgov.cases.events import step as case_step
 from gridgov.cases.models import (
     NEXT_LEVEL,
     OPEN_STATES,
     Case,
-    CaseEvent,
     CaseReporter,
     Channel,
     Dispatch,
@@ -38,19 +40,19 @@ from gridgov.cases.models import (
     WhistleCall,
 )
 from gridgov.cases.selectors import propose_routing
-from gridgov.cases.workflow import MACHINE, actions_in_state
-from gridgov.core import audit, ratelimit, uploads
+from gridgov.cases.workflow import MACHINE, PHASES, RESOLUTION, RESPONSE, actions_in_state
+from gridgov.core import cleaners, ratelimit, uploads
 from gridgov.core.calendar import add_limit
+from gridgov.core.cleaners import REASON_LIMIT, limit
 from gridgov.core.crypto import blind_index
 from gridgov.core.db import insert_together, prepared_statements
-from gridgov.core.deadlines import due_with_warning, warn_moment
+from gridgov.core.deadlines import Due, arm, deadline_fields, disarm, warn_moment
 from gridgov.core.errors import Conflict, DomainError, NotFound
-from gridgov.core.models import AuditEntry, Upload
+from gridgov.core.models import Upload
 from gridgov.core.scope import in_scope
-from gridgov.core.sequences import next_daily_number
-from gridgov.core.timeline import actor_label
+from gridgov.core.sequences import next_ref
 from gridgov.core.validators import normalise_phone
-from gridgov.notify.actions import notify
+from gridgov.notify.actions import tell
 from gridgov.notify.models import Kind
 
 CODE_LEN = {Level.DISTRICT: 6, Level.STREET: 9, Level.COMMUNITY: 12, Level.GRID: 15}
@@ -59,114 +61,22 @@ CODE_LEN = {Level.DISTRICT: 6, Level.STREET: 9, Level.COMMUNITY: 12, Level.GRID:
 # ---------------------------------------------------------------- helpers
 
 
-def _now() -> datetime:
-    return timezone.now()
-
-
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _label(user) -> str:
-    return actor_label(user, nobody="上报人")
+def tell_case(users, kind: str, case: Case, title, body="", *, params=None) -> None:
+    """Tell ``users`` about a step of ``case`` (the description when there is nothing else to say)."""
+    tell(users, kind, case, title, body or case.description[:120], params=params, case=case)
 
 
-def _event(*args, **kwargs) -> CaseEvent:
-    """Write a step of the case's timeline and its audit entry (the arguments of :func:`_event_rows`)."""
-    event, entry = _event_rows(*args, **kwargs)
-    event.save()
-    entry.save()
-    return event
-
-
-def _event_rows(
-    case: Case,
-    by,
-    action: str,
-    from_state: str,
-    note: str = "",
-    data: dict | None = None,
-    at: datetime | None = None,
-) -> tuple[CaseEvent, AuditEntry]:
-    """A step of the case's timeline and its audit entry, not yet saved."""
-    actor = by if getattr(by, "pk", None) else None
-    event = CaseEvent(
-        case=case,
-        at=at or _now(),
-        actor=actor,
-        actor_label=_label(by),
-        action=action,
-        from_state=from_state,
-        to_state=case.state,
-        note=note,
-        data=data or {},
-    )
-    entry = audit.entry(
-        actor=actor,
-        verb=f"case.{action}",
-        obj=case,
-        object_id=case.ref,
-        before={"state": from_state},
-        after={"state": case.state, **(data or {})},
-        reason=note,
-    )
-    return event, entry
-
-
-def _case_url(case: Case) -> str:
-    return f"/cases/{case.ref}/"
-
-
-def _tell(users, kind: str, case: Case, title: str, body: str = "") -> None:
-    notify(
-        users=users,
-        kind=kind,
-        title=f"{case.ref} {title}",
-        body=body or case.description[:120],
-        url=_case_url(case),
-        case=case,
-    )
-
-
-def _lock(ref: str, by) -> Case:
+def _lock(ref: str, by, *, field: str | None = None) -> Case:
     """Lock the case row and check it is visible to ``by`` (404 otherwise)."""
-    from gridgov.cases.selectors import case_is_visible
-
-    case = Case.objects.select_for_update().filter(ref=ref).first()
-    if case is None or not case_is_visible(by, case):
-        raise NotFound(f"事件 {ref} 不存在或不在您的管辖范围内", field="ref")
-    return case
-
-
-def _require(by, case: Case, action: str, reason: str | None = None) -> str:
-    return MACHINE.require(by, case, action, reason)
+    return MACHINE.lock(by, related=(), field=field, ref=ref)
 
 
 def _ancestor(case: Case, level: str) -> Area:
     return Area.objects.get(code=case.area_code[: CODE_LEN[level]])
-
-
-def set_deadlines(case: Case, start: datetime, *, response: bool = True) -> None:
-    """Compute response/resolution deadlines (and their warning moments) from ``start`` on the working-day
-    calendar. A year the calendar does not know yet gives a provisional deadline, never an error."""
-    cat = case.category
-    provisional = False
-    if response:
-        d = due_with_warning(start, cat.response_limit, cat.response_unit, cat.warning_ratio)
-        case.response_due, case.response_warn_at, provisional = d.due, d.warn_at, d.provisional
-    d = due_with_warning(start, cat.resolution_limit, cat.resolution_unit, cat.warning_ratio)
-    case.resolution_due, case.resolution_warn_at = d.due, d.warn_at
-    case.deadline_provisional = provisional or d.provisional
-
-
-def _next_ref(district: str, day) -> str:
-    """The next reference number of the district's day. It is taken in one statement of its own, outside
-    the intake transaction: in autocommit it commits at once, so the counter row is locked only for that
-    statement, not for the whole intake. The first intake of a day creates the row in the same statement
-    (an upsert; SQLite has had it, with RETURNING, since 3.35). An intake that then fails leaves a gap in
-    the day's numbers; numbers are never issued twice."""
-    last = next_daily_number(RefCounter, day, district=district)
-    return f"{district}-{day:%Y%m%d}-{last:06d}"
 
 
 # ---------------------------------------------------------------- intake
@@ -306,7 +216,7 @@ def _intake(
         raise DomainError("invalid", f"来源「{channel}」无效", "channel")
     if channel in STAFF_CHANNELS and not is_staff:
         raise DomainError("forbidden", _("只有工作人员可以代居民录入"), "channel", status=403)
-    now = _now()
+    now = timezone.now()
     if reported_at is not None:
         if channel != Channel.HOTLINE:
             raise DomainError("invalid", _("只有热线转办可以填写原始上报时间"), "reported_at")
@@ -332,7 +242,7 @@ def _intake(
 
     # the intake's statements have one shape and plans that do not depend on their values
     with prepared_statements():
-        ref = _next_ref(area.code[:6], timezone.localdate(now))
+        ref = next_ref(RefCounter, area.code[:6], timezone.localdate(now), district=area.code[:6])
         level = Level.GRID if area.level == Level.GRID else Level.DISTRICT
         case = Case(
             ref=ref,
@@ -365,7 +275,7 @@ def _intake(
             phone=phone,
             phone_hash=case.reporter_phone_hash,
         )
-        event, entry = _event_rows(case, user, "report", "", data={"channel": channel}, at=now)
+        event, entry = event_rows(case, user, "report", "", data={"channel": channel}, at=now)
         # without photos the four rows are one statement (PostgreSQL), in a transaction of its own
         with transaction.atomic() if checked else nullcontext():
             insert_together(case, (reporter, ("case", "source")), (event, ("case",)), (entry, ()))
@@ -398,8 +308,8 @@ def case_add_photos(*, ref: str, by, photos: list) -> int:
             )
         if not (is_reporter(by, case) or is_verifier(by, case)):
             raise DomainError("forbidden", _("只有上报人和网格、社区工作人员可以补充照片"), status=403)
-        now = _now()
-        event = _event(case, by, "add_photos", case.state, data={"count": len(checked)}, at=now)
+        now = timezone.now()
+        event = case_step(case, by, "add_photos", case.state, data={"count": len(checked)}, at=now)
         uploads.save(checked, owner=case, role=Upload.Role.PHOTO, step=event, by=by, at=now)
     return len(checked)
 
@@ -407,30 +317,28 @@ def case_add_photos(*, ref: str, by, photos: list) -> int:
 # ---------------------------------------------------------------- triage
 
 
-def case_accept(*, ref: str, by, note: str = "") -> Case:
+def _reporters(case: Case) -> list:
+    return [r.user for r in case.reporters.select_related("user") if r.user]
+
+
+def case_accept(*, ref: str, by: User, note: str = "") -> Case:
+    """受理."""
+    note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "accept")
-        case.state, case.accepted_at = State.ACCEPTED, _now()
-        case.save(update_fields=["state", "accepted_at"])
-        _event(case, by, "accept", before, note)
+        with MACHINE.transition(case, "accept", by=by, note=note, fields=["accepted_at"]) as s:
+            case.accepted_at = s.at
     return case
 
 
-def case_reject(*, ref: str, by, reason: str) -> Case:
+def case_reject(*, ref: str, by: User, reason: str) -> Case:
+    """不予受理 (reason required; the reporters are told)."""
+    reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "reject", reason)
-        case.state = State.REJECTED
-        case.save(update_fields=["state"])
-        _event(case, by, "reject", before, reason.strip())
-        _tell(
-            [r.user for r in case.reporters.select_related("user") if r.user],
-            Kind.CLOSED,
-            case,
-            "不予受理",
-            reason.strip(),
-        )
+        with MACHINE.transition(case, "reject", by=by, reason=reason, fields=[]):
+            pass
+        tell_case(_reporters(case), Kind.CLOSED, case, gettext_lazy("不予受理"), reason)
     return case
 
 
@@ -439,16 +347,19 @@ def case_merge(*, ref: str, by, into: str, note: str = "") -> Case:
     told where to follow it."""
     if not into or into == ref:
         raise DomainError("invalid", _("请选择要合并到的另一个事件"), "into")
+    note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "merge")
-        target = _lock(into, by)
-        if target.state not in OPEN_STATES:
-            raise Conflict("invalid_target", f"目标事件 {into} 已办结，不能合并到它", "into")
-        if target.merged_into_id:
-            raise Conflict("invalid_target", f"目标事件 {into} 本身已被合并", "into")
-        case.state, case.merged_into = State.MERGED, target
-        case.save(update_fields=["state", "merged_into"])
+        with MACHINE.transition(case, "merge", by=by, note=note, fields=["merged_into"]) as s:
+            target = _lock(into, by)
+            if target.state not in OPEN_STATES:
+                raise Conflict(
+                    "invalid_target", _("目标事件 %(ref)s 已办结，不能合并到它") % {"ref": into}, "into"
+                )
+            if target.merged_into_id:
+                raise Conflict("invalid_target", _("目标事件 %(ref)s 本身已被合并") % {"ref": into}, "into")
+            case.merged_into = target
+            s.data = {"into": target.ref}
         for rep in case.reporters.all():
             CaseReporter.objects.get_or_create(
                 case=target,
@@ -460,15 +371,16 @@ def case_merge(*, ref: str, by, into: str, note: str = "") -> Case:
                     "phone_hash": rep.phone_hash,
                 },
             )
-        _event(case, by, "merge", before, note, data={"into": target.ref})
-        _event(target, by, "merge", target.state, note, data={"merged": case.ref})
-        users = [r.user for r in case.reporters.select_related("user") if r.user]
-        _tell(
-            users,
+        case_step(target, by, "merge", target.state, note, data={"merged": case.ref})
+        tell_case(
+            _reporters(case),
             Kind.MERGED,
             case,
-            f"已与 {target.ref} 合并办理",
-            f"您反映的问题与 {target.ref} 为同一问题，已合并办理，请通过 /track/{target.ref} 查看进度。",
+            gettext_lazy("已与 %(target)s 合并办理"),
+            gettext_lazy(
+                "您反映的问题与 %(target)s 为同一问题，已合并办理，请通过 /track/%(target)s 查看进度。"
+            ),
+            params={"target": target.ref},
         )
     return case
 
@@ -481,7 +393,7 @@ def _units(ids, field: str) -> list[Unit]:
     units = {u.pk: u for u in Unit.objects.filter(pk__in=ids, is_active=True)}
     missing = [i for i in ids if i not in units]
     if missing:
-        raise DomainError("invalid_unit", f"单位 {missing[0]} 不存在或已停用", field)
+        raise DomainError("invalid_unit", _("单位 %(id)s 不存在或已停用") % {"id": missing[0]}, field)
     return [units[i] for i in ids]
 
 
@@ -497,26 +409,31 @@ def _open_round(case: Case, by, now, lead: Unit | None, assists: list[Unit], can
     return rnd
 
 
-def _reset_sla(case: Case) -> None:
-    case.sla = Sla.NORMAL
-    case.response_warned_at = case.response_overdue_at = None
-    case.resolution_warned_at = case.resolution_overdue_at = None
+DISPATCH_FIELDS = [
+    "lead_unit",
+    "dispatched_at",
+    "claimed_at",
+    "started_at",
+    "first_dispatched_at",
+    "first_response_due",
+    *deadline_fields(Case, *PHASES),
+]
 
 
-SLA_FIELDS = [
-    "sla",
-    "response_warned_at",
-    "response_overdue_at",
-    "resolution_warned_at",
-    "resolution_overdue_at",
-]
-DEADLINE_FIELDS = [
-    "response_due",
-    "resolution_due",
-    "response_warn_at",
-    "resolution_warn_at",
-    "deadline_provisional",
-]
+def _dispatched(case: Case, lead: Unit | None, at: datetime) -> None:
+    """The case is (again) with units from ``at``: both clocks start from the category's limits."""
+    case.lead_unit, case.dispatched_at = lead, at
+    case.claimed_at = case.started_at = None
+    if case.first_dispatched_at is None:
+        case.first_dispatched_at = at
+    arm(case, RESPONSE, RESOLUTION)
+    if case.first_response_due is None:
+        case.first_response_due = case.response_due
+
+
+def _resolution_sla(case: Case) -> str:
+    """The colour of the resolution clock, which keeps running through claim and rework."""
+    return RESOLUTION.sla(case)
 
 
 def case_dispatch(
@@ -530,9 +447,10 @@ def case_dispatch(
 ) -> Case:
     """派遣 to a lead unit (with optional assist units), or to several candidate units of which the first
     to claim leads. Without any unit, the routing rule's proposal is used."""
+    note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "dispatch")
+        s = MACHINE.begin(case, "dispatch", by=by, note=note)
         candidates = _units(candidate_unit_ids, "candidate_unit_ids")
         assists = _units(assist_unit_ids, "assist_unit_ids")
         lead = _units([lead_unit_id], "lead_unit_id")[0] if lead_unit_id else None
@@ -549,29 +467,8 @@ def case_dispatch(
             assists = assists or proposed
         main = {u.pk for u in ([lead] if lead else candidates)}
         assists = [u for u in assists if u.pk not in main]
-        now = _now()
-        rnd = _open_round(case, by, now, lead, assists, candidates)
-        case.state, case.lead_unit, case.dispatched_at = State.DISPATCHED, lead, now
-        case.claimed_at = case.started_at = None
-        if case.first_dispatched_at is None:
-            case.first_dispatched_at = now
-        set_deadlines(case, now)
-        if case.first_response_due is None:
-            case.first_response_due = case.response_due
-        _reset_sla(case)
-        case.save(
-            update_fields=[
-                "state",
-                "lead_unit",
-                "dispatched_at",
-                "claimed_at",
-                "started_at",
-                "first_dispatched_at",
-                "first_response_due",
-                *DEADLINE_FIELDS,
-                *SLA_FIELDS,
-            ]
-        )
+        rnd = _open_round(case, by, s.at, lead, assists, candidates)
+        _dispatched(case, lead, s.at)
         data = {
             "round": rnd,
             "lead_unit": lead.name if lead else None,
@@ -581,174 +478,149 @@ def case_dispatch(
             "resolution_due": case.resolution_due.isoformat(),
             "provisional": case.deadline_provisional,
         }
-        _event(case, by, "dispatch", before, note, data=data)
-        _tell(
+        s.data = data
+        MACHINE.complete(case, s, fields=DISPATCH_FIELDS)
+        tell_case(
             unit_handlers(u.pk for u in [*([lead] if lead else []), *candidates, *assists]),
             Kind.DISPATCH,
             case,
-            "新派单",
-            f"{case.category.name}：{case.description[:80]}（签收时限 "
-            f"{timezone.localtime(case.response_due):%m-%d %H:%M}）",
+            gettext_lazy("新派单"),
+            gettext_lazy("%(category)s：%(description)s（签收时限 %(due)s）"),
+            params={
+                "category": case.category.name,
+                "description": case.description[:80],
+                "due": f"{timezone.localtime(case.response_due):%m-%d %H:%M}",
+            },
         )
     return case
 
 
-def case_claim(*, ref: str, by) -> Case:
+def case_claim(*, ref: str, by: User) -> Case:
     """签收. The first claim wins; a second (another candidate unit, or the same unit twice) gets 409."""
+    fields = ["lead_unit", "claimed_at", "first_claimed_at", "sla"]
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "claim")
-        now = _now()
-        rows = list(
-            case.dispatches.select_for_update()
-            .filter(state=Dispatch.DState.PENDING, unit_id=by.unit_id)
-            .exclude(role=Dispatch.Role.ASSIST)
-        )
-        if not rows:
-            raise Conflict(
-                "already_claimed",
-                _("该派单已被签收"),
-                "state",
-                extra={"state": case.state, "allowed_actions": actions_in_state(case)},
+        with MACHINE.transition(case, "claim", by=by, fields=fields) as s:
+            rows = list(
+                case.dispatches.select_for_update()
+                .filter(state=Dispatch.DState.PENDING, unit_id=by.unit_id)
+                .exclude(role=Dispatch.Role.ASSIST)
             )
-        mine = rows[0]
-        mine.state, mine.claimed_at, mine.claimed_by = Dispatch.DState.CLAIMED, now, by
-        if mine.role == Dispatch.Role.CANDIDATE:
-            mine.role = Dispatch.Role.LEAD
-            case.dispatches.filter(
-                round=mine.round, role=Dispatch.Role.CANDIDATE, state=Dispatch.DState.PENDING
-            ).exclude(pk=mine.pk).update(state=Dispatch.DState.WITHDRAWN)
-        mine.save(update_fields=["state", "claimed_at", "claimed_by", "role"])
-        case.state, case.lead_unit, case.claimed_at = State.CLAIMED, mine.unit, now
-        if case.first_claimed_at is None:
-            case.first_claimed_at = now
-        case.sla = (
-            Sla.OVERDUE
-            if case.resolution_overdue_at
-            else Sla.WARNING
-            if case.resolution_warned_at
-            else Sla.NORMAL
-        )
-        case.save(update_fields=["state", "lead_unit", "claimed_at", "first_claimed_at", "sla"])
-        _event(case, by, "claim", before, data={"unit": mine.unit.name, "on_time": now <= case.response_due})
+            if not rows:
+                raise MACHINE.conflict(case, "already_claimed", _("该派单已被签收"))
+            mine = rows[0]
+            mine.state, mine.claimed_at, mine.claimed_by = Dispatch.DState.CLAIMED, s.at, by
+            if mine.role == Dispatch.Role.CANDIDATE:
+                mine.role = Dispatch.Role.LEAD
+                case.dispatches.filter(
+                    round=mine.round, role=Dispatch.Role.CANDIDATE, state=Dispatch.DState.PENDING
+                ).exclude(pk=mine.pk).update(state=Dispatch.DState.WITHDRAWN)
+            mine.save(update_fields=["state", "claimed_at", "claimed_by", "role"])
+            case.lead_unit, case.claimed_at = mine.unit, s.at
+            if case.first_claimed_at is None:
+                case.first_claimed_at = s.at
+            case.sla = _resolution_sla(case)
+            s.data = {"unit": mine.unit.name, "on_time": s.at <= case.response_due}
     return case
 
 
-def case_return(*, ref: str, by, reason: str) -> Case:
+def case_return(*, ref: str, by: User, reason: str) -> Case:
     """退回: the lead unit sends the case back for re-dispatch."""
+    reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
+    fields = ["lead_unit", "return_count", *deadline_fields(Case, *PHASES)]
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "return", reason)
-        case.dispatches.filter(
-            unit_id=by.unit_id, state__in=[Dispatch.DState.PENDING, Dispatch.DState.CLAIMED]
-        ).update(state=Dispatch.DState.RETURNED)
-        case.dispatches.filter(state=Dispatch.DState.PENDING).update(state=Dispatch.DState.WITHDRAWN)
-        case.state, case.lead_unit = State.ACCEPTED, None
-        case.return_count += 1
-        case.response_due = case.resolution_due = case.response_warn_at = case.resolution_warn_at = None
-        _reset_sla(case)
-        case.save(update_fields=["state", "lead_unit", "return_count", *DEADLINE_FIELDS, *SLA_FIELDS])
-        _event(case, by, "return", before, reason.strip(), data={"unit": by.unit.name})
-        _tell(
-            area_staff(case.handling_area.code), Kind.RETURNED, case, f"被{by.unit.name}退回", reason.strip()
+        with MACHINE.transition(case, "return", by=by, reason=reason, fields=fields) as s:
+            case.dispatches.filter(
+                unit_id=by.unit_id, state__in=[Dispatch.DState.PENDING, Dispatch.DState.CLAIMED]
+            ).update(state=Dispatch.DState.RETURNED)
+            case.dispatches.filter(state=Dispatch.DState.PENDING).update(state=Dispatch.DState.WITHDRAWN)
+            case.lead_unit = None
+            case.return_count += 1
+            disarm(case, RESPONSE, RESOLUTION)
+            s.data = {"unit": by.unit.name}
+        tell_case(
+            area_staff(case.handling_area.code),
+            Kind.RETURNED,
+            case,
+            gettext_lazy("被%(unit)s退回"),
+            reason,
+            params={"unit": by.unit.name},
         )
     return case
 
 
-def case_start(*, ref: str, by) -> Case:
+def case_start(*, ref: str, by: User) -> Case:
+    """开始处置."""
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "start")
-        case.state, case.started_at = State.IN_PROGRESS, _now()
-        case.save(update_fields=["state", "started_at"])
-        _event(case, by, "start", before)
+        with MACHINE.transition(case, "start", by=by, fields=["started_at"]) as s:
+            case.started_at = s.at
     return case
 
 
-def case_resolve(*, ref: str, by, result: str, evidence: list | None = None) -> Case:
+def case_resolve(*, ref: str, by: User, result: str, evidence: list | None = None) -> Case:
     """处置反馈 with the result and optional evidence photos; the grid/community verifies next."""
-    result = (result or "").strip()
     # decoded before the case is locked; a refusal is raised after the checks that come first
     checked = uploads.prepare(evidence, "evidence", refuse_later=True)
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "resolve")
-        if len(result) < 2:
-            raise DomainError("required", _("请填写处置结果"), "result")
-        checked.require()
-        now = _now()
-        case.state, case.resolved_at, case.result = State.RESOLVED, now, result
-        case.sla = Sla.NORMAL
-        case.save(update_fields=["state", "resolved_at", "result", "sla"])
-        event = _event(case, by, "resolve", before, result, data={"on_time": now <= case.resolution_due})
-        uploads.save(checked, owner=case, role=Upload.Role.EVIDENCE, step=event, by=by, at=now)
-        _tell(
+        with MACHINE.transition(case, "resolve", by=by, fields=["resolved_at", "result", "sla"]) as s:
+            result = cleaners.text(result, "result", limit=limit(Case, "result"))
+            if len(result) < 2:
+                raise DomainError("required", _("请填写处置结果"), "result")
+            checked.require()
+            case.resolved_at, case.result, case.sla = s.at, result, Sla.NORMAL
+            s.note = result
+            s.data = {"on_time": s.at <= case.resolution_due}
+        uploads.save(checked, owner=case, role=Upload.Role.EVIDENCE, step=s.event, by=by, at=s.at)
+        tell_case(
             area_staff(case.area.code) + area_staff(case.handling_area.code),
             Kind.RESOLVED,
             case,
-            "已处置，请核实",
+            gettext_lazy("已处置，请核实"),
             result[:120],
         )
     return case
 
 
-def case_verify(*, ref: str, by, note: str = "") -> Case:
+def case_verify(*, ref: str, by: User, note: str = "") -> Case:
+    """核实通过."""
+    note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "verify")
-        case.state, case.verified_at = State.VERIFIED, _now()
-        case.save(update_fields=["state", "verified_at"])
-        _event(case, by, "verify", before, note)
+        with MACHINE.transition(case, "verify", by=by, note=note, fields=["verified_at"]) as s:
+            case.verified_at = s.at
     return case
 
 
-def case_rework(*, ref: str, by, reason: str) -> Case:
+def case_rework(*, ref: str, by: User, reason: str) -> Case:
     """返工: verification failed; back to the lead unit, counted."""
+    reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
+    fields = ["rework_count", "resolved_at", "sla"]
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "rework", reason)
-        case.state = State.IN_PROGRESS
-        case.rework_count += 1
-        case.resolved_at = None
-        case.sla = (
-            Sla.OVERDUE
-            if case.resolution_overdue_at
-            else Sla.WARNING
-            if case.resolution_warned_at
-            else Sla.NORMAL
+        with MACHINE.transition(case, "rework", by=by, reason=reason, fields=fields) as s:
+            case.rework_count += 1
+            case.resolved_at = None
+            case.sla = _resolution_sla(case)
+            s.data = {"rework_count": case.rework_count}
+        tell_case(
+            unit_handlers([case.lead_unit_id]), Kind.REWORK, case, gettext_lazy("核实未通过，需返工"), reason
         )
-        case.save(update_fields=["state", "rework_count", "resolved_at", "sla"])
-        _event(case, by, "rework", before, reason.strip(), data={"rework_count": case.rework_count})
-        _tell(unit_handlers([case.lead_unit_id]), Kind.REWORK, case, "核实未通过，需返工", reason.strip())
     return case
 
 
-def case_close(*, ref: str, by, note: str = "") -> Case:
+def case_close(*, ref: str, by: User, note: str = "") -> Case:
+    """结案; the reporters are asked to rate."""
+    note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "close")
-        now = _now()
-        case.state, case.closed_at = State.CLOSED, now
-        case.save(update_fields=["state", "closed_at"])
-        _event(
-            case,
-            by,
-            "close",
-            before,
-            note,
-            data={
-                "on_time": bool(
-                    case.resolution_due and case.resolved_at and case.resolved_at <= case.resolution_due
-                )
-            },
-        )
-        _tell(
-            [r.user for r in case.reporters.select_related("user") if r.user],
-            Kind.CLOSED,
-            case,
-            "已结案，请评价",
-            case.result[:120],
-        )
+        with MACHINE.transition(case, "close", by=by, note=note, fields=["closed_at"]) as s:
+            case.closed_at = s.at
+            on_time = case.resolution_due and case.resolved_at and case.resolved_at <= case.resolution_due
+            s.data = {"on_time": bool(on_time)}
+        tell_case(_reporters(case), Kind.CLOSED, case, gettext_lazy("已结案，请评价"), case.result[:120])
     return case
 
 
@@ -757,7 +629,7 @@ def _code_matches(stored_hash: str, token: str) -> bool:
 
 
 def _bad_code(ref: str) -> NotFound:
-    return NotFound(f"事件 {ref} 不存在或评价码无效", field="token")
+    return NotFound(_("事件 %(ref)s 不存在或评价码无效") % {"ref": ref}, field="token")
 
 
 def _code_attempt(ref: str, token: str) -> None:
@@ -799,130 +671,123 @@ def _reporter_or_token(ref: str, by, token: str | None) -> tuple[Case, object]:
     return _lock(ref, by), by
 
 
-def case_rate(*, ref: str, by=None, token: str | None = None, rating: str, comment: str = "") -> Case:
+def case_rate(
+    *, ref: str, by: User | None = None, token: str | None = None, rating: str, comment: str = ""
+) -> Case:
+    """评价: the reporter rates a closed case, signed in or with the code given at intake."""
     if rating not in Rating.values:
-        raise DomainError("invalid", f"评价只能是：{', '.join(Rating.values)}", "rating")
-    comment = (comment or "").strip()[:500]
+        raise DomainError(
+            "invalid", _("评价只能是：%(values)s") % {"values": ", ".join(Rating.values)}, "rating"
+        )
+    comment = cleaners.text(comment, "comment", limit=limit(Case, "rating_comment"))
     if token:
         _code_attempt(ref, token)
     with transaction.atomic():
         case, actor = _reporter_or_token(ref, by, token)
         if case.state != State.CLOSED:
-            raise Conflict(
+            raise MACHINE.conflict(
+                case,
                 "wrong_state",
-                f"事件当前状态为「{case.get_state_display()}」，结案后才能评价",
-                "state",
-                extra={"state": case.state, "allowed_actions": actions_in_state(case)},
+                _("事件当前状态为「%(state)s」，结案后才能评价") % {"state": case.get_state_display()},
             )
         if case.rated_at:
-            raise Conflict(
-                "already_rated",
-                _("事件已评价"),
-                "rating",
-                extra={"state": case.state, "allowed_actions": actions_in_state(case)},
-            )
-        if actor is not None:
-            _require(actor, case, "rate")
-        case.rating, case.rating_comment, case.rated_at = rating, comment, _now()
-        case.save(update_fields=["rating", "rating_comment", "rated_at"])
-        _event(case, actor, "rate", case.state, comment, data={"rating": rating})
+            raise MACHINE.conflict(case, "already_rated", _("事件已评价"), "rating")
+        fields = ["rating", "rating_comment", "rated_at"]
+        with MACHINE.transition(
+            case, "rate", by=actor, note=comment, fields=fields, check=actor is not None
+        ) as s:
+            case.rating, case.rating_comment, case.rated_at = rating, comment, s.at
+            s.data = {"rating": rating}
     return case
 
 
-def case_reopen(*, ref: str, by=None, token: str | None = None, reason: str) -> Case:
+REOPEN_FIELDS = [
+    "reopen_count",
+    "lead_unit",
+    "resolved_at",
+    "verified_at",
+    "closed_at",
+    "rated_at",
+    "rating",
+    "rating_comment",
+    *deadline_fields(Case, *PHASES),
+]
+
+
+def case_reopen(*, ref: str, by: User | None = None, token: str | None = None, reason: str) -> Case:
     """重办: an unsatisfied reporter (or the dispatcher for them) reopens within the category's window."""
+    reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     if token:
         _code_attempt(ref, token)
     with transaction.atomic():
         case, actor = _reporter_or_token(ref, by, token)
-        if actor is not None:
-            before = _require(actor, case, "reopen", reason)
-        else:
+        if actor is None:  # with the code: the checks the machine makes of a person
             if case.state != State.CLOSED:
-                raise Conflict(
-                    "wrong_state",
-                    _("只有已结案的事件才能重办"),
-                    "state",
-                    extra={"state": case.state, "allowed_actions": actions_in_state(case)},
-                )
+                raise MACHINE.conflict(case, "wrong_state", _("只有已结案的事件才能重办"))
             if case.rating != Rating.UNSATISFIED:
-                raise Conflict(
-                    "not_allowed_now",
-                    _("只有评价为不满意的事件才能重办"),
-                    "state",
-                    extra={"state": case.state, "allowed_actions": actions_in_state(case)},
-                )
-            if not (reason or "").strip():
+                raise MACHINE.conflict(case, "not_allowed_now", _("只有评价为不满意的事件才能重办"))
+            if not reason:
                 raise DomainError("required", _("重办必须填写原因"), "reason")
-            before = case.state
-        window = timedelta(days=case.category.reopen_window_days)
-        if _now() > (case.rated_at or case.closed_at) + window:
-            raise Conflict(
-                "reopen_window_passed", f"已超过 {case.category.reopen_window_days} 天的重办期限", "state"
-            )
-        case.state = State.ACCEPTED
-        case.reopen_count += 1
-        case.lead_unit = None
-        case.resolved_at = case.verified_at = case.closed_at = case.rated_at = None
-        case.rating, case.rating_comment = "", ""
-        case.response_due = case.resolution_due = case.response_warn_at = case.resolution_warn_at = None
-        _reset_sla(case)
-        case.save(
-            update_fields=[
-                "state",
-                "reopen_count",
-                "lead_unit",
-                "resolved_at",
-                "verified_at",
-                "closed_at",
-                "rated_at",
-                "rating",
-                "rating_comment",
-                *DEADLINE_FIELDS,
-                *SLA_FIELDS,
-            ]
+        check = actor is not None
+        with MACHINE.transition(
+            case, "reopen", by=actor, reason=reason, fields=REOPEN_FIELDS, check=check
+        ) as s:
+            window = timedelta(days=case.category.reopen_window_days)
+            if s.at > (case.rated_at or case.closed_at) + window:
+                raise Conflict(
+                    "reopen_window_passed",
+                    _("已超过 %(days)s 天的重办期限") % {"days": case.category.reopen_window_days},
+                    "state",
+                )
+            case.reopen_count += 1
+            case.lead_unit = None
+            case.resolved_at = case.verified_at = case.closed_at = case.rated_at = None
+            case.rating, case.rating_comment = "", ""
+            disarm(case, RESPONSE, RESOLUTION)
+            s.data = {"reopen_count": case.reopen_count}
+        tell_case(
+            area_staff(case.handling_area.code),
+            Kind.REOPENED,
+            case,
+            gettext_lazy("居民不满意，已重办"),
+            reason,
         )
-        _event(case, actor, "reopen", before, reason.strip(), data={"reopen_count": case.reopen_count})
-        _tell(area_staff(case.handling_area.code), Kind.REOPENED, case, "居民不满意，已重办", reason.strip())
     return case
 
 
 # ---------------------------------------------------------------- tiers, whistle, extension
 
 
-def escalate(case: Case, by, reason: str, *, auto: bool = False) -> None:
-    """Move ``case`` (locked by the caller) one level up to that level's command centre."""
-    before_level = case.level
-    case.level = NEXT_LEVEL[case.level]
-    case.handling_area = _ancestor(case, case.level)
-    case.escalation_count += 1
-    fields = ["level", "handling_area", "escalation_count"]
-    if auto:
-        case.auto_escalated_at = _now()
-        fields.append("auto_escalated_at")
-    case.save(update_fields=fields)
-    _event(
-        case,
-        by,
-        "escalate",
-        case.state,
-        reason,
-        data={"from_level": before_level, "to_level": case.level, "auto": auto},
-    )
-    _tell(
+def escalate(case: Case, by: User | None, reason, *, auto: bool = False) -> None:
+    """上报上级: move ``case`` (locked by the caller) one level up to that level's command centre — by a
+    dispatcher (checked), or by the sweep (``by=None``, ``auto``)."""
+    with MACHINE.transition(case, "escalate", by=by, reason=reason, check=by is not None, fields=[]) as s:
+        before_level = case.level
+        case.level = NEXT_LEVEL[case.level]
+        case.handling_area = _ancestor(case, case.level)
+        case.escalation_count += 1
+        s.fields += ["level", "handling_area", "escalation_count"]
+        if auto:
+            case.auto_escalated_at = s.at
+            s.fields.append("auto_escalated_at")
+        s.data = {"from_level": before_level, "to_level": case.level, "auto": auto}
+    why = reason if isinstance(reason, str) else gettext_lazy(reason.msgid)  # a sweep's message
+    tell_case(
         area_staff(case.handling_area.code),
         Kind.ESCALATION,
         case,
-        f"升级至{case.handling_area.name}处置",
-        reason,
+        gettext_lazy("升级至%(area)s处置"),
+        why,
+        params={"area": case.handling_area.name},
     )
 
 
-def case_escalate(*, ref: str, by, reason: str) -> Case:
+def case_escalate(*, ref: str, by: User, reason: str) -> Case:
+    """上报上级 by a dispatcher (reason required)."""
+    reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
         case = _lock(ref, by)
-        _require(by, case, "escalate", reason)
-        escalate(case, by, reason.strip())
+        escalate(case, by, reason)
     return case
 
 
@@ -933,9 +798,10 @@ def case_whistle(
     hours = Decimal(str(report_hours if report_hours is not None else settings.WHISTLE_REPORT_HOURS))
     if hours <= 0 or hours > 72:
         raise DomainError("invalid", _("报到时限须在 0 到 72 小时之间"), "report_hours")
+    note = cleaners.text(note, "note", limit=limit(Whistle, "note"))
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "whistle")
+        s = MACHINE.begin(case, "whistle", by=by, note=note)
         units = _units(unit_ids, "unit_ids")
         lead = _units([lead_unit_id], "lead_unit_id")[0]
         if lead.pk not in {u.pk for u in units}:
@@ -943,11 +809,13 @@ def case_whistle(
         if len(units) < 2:
             raise DomainError("invalid", _("吹哨至少召集两个单位"), "unit_ids")
         assists = [u for u in units if u.pk != lead.pk]
-        now = _now()
+        now = s.at
         if case.state in (State.CLAIMED, State.IN_PROGRESS):
             if case.lead_unit_id != lead.pk:
                 raise DomainError(
-                    "invalid", f"事件已由{case.lead_unit}签收办理，牵头单位须为该单位", "lead_unit_id"
+                    "invalid",
+                    _("事件已由%(unit)s签收办理，牵头单位须为该单位") % {"unit": case.lead_unit},
+                    "lead_unit_id",
                 )
             rnd = case.dispatches.order_by("-round").values_list("round", flat=True).first() or 1
             have = set(case.dispatches.filter(round=rnd).values_list("unit_id", flat=True))
@@ -967,20 +835,13 @@ def case_whistle(
             )
         else:  # accepted or dispatched: the whistle is the dispatch
             rnd = _open_round(case, by, now, lead, assists, [])
-            case.state, case.lead_unit, case.dispatched_at = State.DISPATCHED, lead, now
-            if case.first_dispatched_at is None:
-                case.first_dispatched_at = now
-            set_deadlines(case, now)
-            if case.first_response_due is None:
-                case.first_response_due = case.response_due
-            _reset_sla(case)
+            _dispatched(case, lead, now)
         whistler_level = by.area.level if by.area_id else "district"
         if whistler_level in ("street", "district") and (
             case.level in ("grid", "community") or whistler_level == "district" and case.level == "street"
         ):
             case.level = whistler_level
             case.handling_area = _ancestor(case, whistler_level)
-        case.save()
         whistle = Whistle.objects.create(
             case=case,
             by=by,
@@ -990,34 +851,34 @@ def case_whistle(
             report_due=add_limit(now, hours, LimitUnit.URGENT_HOURS).due,
         )
         WhistleCall.objects.bulk_create([WhistleCall(whistle=whistle, unit=u) for u in units])
-        _event(
-            case,
-            by,
-            "whistle",
-            before,
-            note,
-            data={
-                "lead_unit": lead.name,
-                "units": [u.name for u in units],
-                "report_due": whistle.report_due.isoformat(),
-            },
-        )
-        _tell(
+        s.data = {
+            "lead_unit": lead.name,
+            "units": [u.name for u in units],
+            "report_due": whistle.report_due.isoformat(),
+        }
+        MACHINE.complete(case, s)
+        tell_case(
             unit_handlers(u.pk for u in units),
             Kind.WHISTLE,
             case,
-            "吹哨报到",
-            f"牵头单位：{lead.name}；请于 {timezone.localtime(whistle.report_due):%m-%d %H:%M} 前报到。{note}",
+            gettext_lazy("吹哨报到"),
+            gettext_lazy("牵头单位：%(lead)s；请于 %(due)s 前报到。%(note)s"),
+            params={
+                "lead": lead.name,
+                "due": f"{timezone.localtime(whistle.report_due):%m-%d %H:%M}",
+                "note": note,
+            },
         )
     return case
 
 
-def case_report_in(*, ref: str, by, note: str = "") -> Case:
-    """报到: a summoned unit reports in."""
+def case_report_in(*, ref: str, by: User, note: str = "") -> Case:
+    """报到: a summoned unit reports in (kept on the timeline as ``report_in``)."""
+    note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "report")
-        now = _now()
+        before = MACHINE.require(by, case, "report")
+        now = timezone.now()
         calls = list(
             WhistleCall.objects.select_for_update().filter(
                 whistle__case=case, unit_id=by.unit_id, reported_at__isnull=True
@@ -1027,96 +888,37 @@ def case_report_in(*, ref: str, by, note: str = "") -> Case:
             call.reported_at, call.reported_by = now, by
             call.save(update_fields=["reported_at", "reported_by"])
         late = any(now > c.whistle.report_due for c in calls)
-        _event(case, by, "report_in", before, note, data={"unit": by.unit.name, "late": late})
+        case_step(case, by, "report_in", before, note, data={"unit": by.unit.name, "late": late})
     return case
 
 
-def case_extend(*, ref: str, by, amount: Decimal | float | int, reason: str) -> Case:
-    """延期: the dispatcher grants more time, in the category's resolution unit; counted."""
+def case_extend(*, ref: str, by: User, amount: Decimal | float | int, reason: str) -> Case:
+    """延期: the dispatcher grants more time, in the category's resolution unit; counted. The extension is
+    kept on the timeline, and the resolution clock's declared limit adds it again wherever it is computed."""
+    reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
+    fields = [*deadline_fields(Case, RESOLUTION), "extension_count"]
     with transaction.atomic():
         case = _lock(ref, by)
-        before = _require(by, case, "extend", reason)
-        try:
-            amount = Decimal(str(amount))
-        except ArithmeticError as exc:
-            raise DomainError("invalid", _("延期时长必须是数字"), "amount") from exc
-        if amount <= 0 or amount > 365:
-            raise DomainError("invalid", _("延期时长必须大于 0"), "amount")
-        cat = case.category
-        old_due = case.resolution_due
-        d = add_limit(old_due, amount, cat.resolution_unit)
-        case.resolution_due = d.due
-        case.resolution_warn_at = warn_moment(
-            case.dispatched_at, d.due, cat.warning_ratio, cat.resolution_unit
-        )
-        case.deadline_provisional = case.deadline_provisional or d.provisional
-        case.extension_count += 1
-        case.resolution_warned_at = case.resolution_overdue_at = None
-        if case.state != State.DISPATCHED:
-            case.sla = Sla.NORMAL
-        case.save(
-            update_fields=[
-                "resolution_due",
-                "resolution_warn_at",
-                "deadline_provisional",
-                "extension_count",
-                "resolution_warned_at",
-                "resolution_overdue_at",
-                "sla",
-            ]
-        )
-        _event(
-            case,
-            by,
-            "extend",
-            before,
-            reason.strip(),
-            data={
+        with MACHINE.transition(case, "extend", by=by, reason=reason, fields=fields) as s:
+            try:
+                amount = Decimal(str(amount))
+            except ArithmeticError as exc:
+                raise DomainError("invalid", _("延期时长必须是数字"), "amount") from exc
+            if not amount.is_finite() or amount <= 0 or amount > 365:
+                raise DomainError("invalid", _("延期时长必须大于 0"), "amount")
+            cat = case.category
+            old_due = case.resolution_due
+            d = add_limit(old_due, amount, cat.resolution_unit)
+            warn_at = warn_moment(case.dispatched_at, d.due, cat.warning_ratio, cat.resolution_unit)
+            sla = case.sla
+            arm(case, RESOLUTION, due=Due(d.due, warn_at, case.deadline_provisional or d.provisional))
+            if case.state == State.DISPATCHED:  # the response clock runs on: its colour stays
+                case.sla = sla
+            case.extension_count += 1
+            s.data = {
                 "amount": str(amount),
                 "unit": cat.resolution_unit,
                 "from": old_due.isoformat(),
                 "to": d.due.isoformat(),
-            },
-        )
+            }
     return case
-
-
-def recompute_provisional_deadlines(year: int) -> int:
-    """After a year's schedule is configured: recompute every open provisional deadline from its dispatch."""
-    count = 0
-    qs = Case.objects.filter(
-        deadline_provisional=True, state__in=[State.DISPATCHED, State.CLAIMED, State.IN_PROGRESS]
-    )
-    for case_id in qs.values_list("pk", flat=True):
-        with transaction.atomic():
-            case = Case.objects.select_for_update().select_related("category").get(pk=case_id)
-            if not case.deadline_provisional or case.dispatched_at is None:
-                continue
-            old = (case.response_due, case.resolution_due)
-            set_deadlines(case, case.dispatched_at, response=case.state == State.DISPATCHED)
-            # extensions granted since this dispatch are applied again on the corrected deadline
-            for ext in case.events.filter(action="extend", at__gte=case.dispatched_at).order_by("at", "id"):
-                d = add_limit(case.resolution_due, Decimal(ext.data["amount"]), ext.data["unit"])
-                case.resolution_due = d.due
-                case.deadline_provisional = case.deadline_provisional or d.provisional
-            case.resolution_warn_at = warn_moment(
-                case.dispatched_at,
-                case.resolution_due,
-                case.category.warning_ratio,
-                case.category.resolution_unit,
-            )
-            case.save(update_fields=DEADLINE_FIELDS)
-            if old != (case.response_due, case.resolution_due):
-                _event(
-                    case,
-                    None,
-                    "recompute",
-                    case.state,
-                    f"{year} 年节假日安排已配置，时限重新计算",
-                    data={
-                        "response_due": case.response_due.isoformat(),
-                        "resolution_due": case.resolution_due.isoformat(),
-                    },
-                )
-            count += 1
-    return count

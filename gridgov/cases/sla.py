@@ -13,14 +13,18 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from gridgov.accounts.selectors import area_staff, unit_handlers
-from gridgov.cases.actions import _event, _tell, escalate
-from gridgov.cases.models import NEXT_LEVEL, Case, State, WhistleCall
+from gridgov.cases.actions import escalate, tell_case
+from gridgov.cases.events import step
+from gridgov.cases.models import NEXT_LEVEL, Case, WhistleCall
+from gridgov.cases.workflow import RESOLUTION, RESPONSE
 from gridgov.core.deadlines import Phase, register_sweep, sweep_phases
+from gridgov.core.i18n import message
 from gridgov.notify.models import Kind
 
-SWEEP_REASON = "超时未办结，自动升级至上级指挥中心"
+SWEEP_REASON = gettext_noop("超时未办结，自动升级至上级指挥中心")
 
 
 @dataclass
@@ -34,24 +38,7 @@ class SweepResult:
         return asdict(self)
 
 
-PHASES = (
-    Phase(
-        (State.DISPATCHED,),
-        "response_due",
-        "response_warn_at",
-        "response_warned_at",
-        "response_overdue_at",
-        "签收",
-    ),
-    Phase(
-        (State.CLAIMED, State.IN_PROGRESS),
-        "resolution_due",
-        "resolution_warn_at",
-        "resolution_warned_at",
-        "resolution_overdue_at",
-        "办结",
-    ),
-)
+PHASES = (RESPONSE, RESOLUTION)
 
 
 def _handlers(case: Case):
@@ -61,26 +48,28 @@ def _handlers(case: Case):
 
 
 def _on_overdue(case: Case, phase: Phase, now: datetime) -> None:
-    _event(
-        case,
-        None,
-        "overdue",
-        case.state,
-        f"{phase.what}已超时",
-        data={"due": getattr(case, phase.due).isoformat()},
-        at=now,
-    )
+    note = message(gettext_noop("%(what)s已超时"), what=phase.what)
+    step(case, None, "overdue", case.state, note, data={"due": getattr(case, phase.due).isoformat()}, at=now)
     supervisors = area_staff(case.handling_area.code)
-    _tell(_handlers(case) + supervisors, Kind.OVERDUE, case, f"{phase.what}已超时")
+    title = gettext_lazy("%(what)s已超时")
+    tell_case(_handlers(case) + supervisors, Kind.OVERDUE, case, title, params={"what": phase.what})
     if case.auto_escalated_at is None and case.level in NEXT_LEVEL:
-        escalate(case, None, SWEEP_REASON, auto=True)
+        escalate(case, None, message(SWEEP_REASON), auto=True)
         case._escalated_now = True
 
 
 def _on_warning(case: Case, phase: Phase, now: datetime) -> None:
     due = timezone.localtime(getattr(case, phase.due))
-    _event(case, None, "warning", case.state, f"{phase.what}时限将至（{due:%m-%d %H:%M}）", at=now)
-    _tell(_handlers(case), Kind.WARNING, case, f"{phase.what}即将超时", f"时限：{due:%Y-%m-%d %H:%M}")
+    note = message(gettext_noop("%(what)s时限将至（%(due)s）"), what=phase.what, due=f"{due:%m-%d %H:%M}")
+    step(case, None, "warning", case.state, note, at=now)
+    tell_case(
+        _handlers(case),
+        Kind.WARNING,
+        case,
+        gettext_lazy("%(what)s即将超时"),
+        gettext_lazy("时限：%(due)s"),
+        params={"what": phase.what, "due": f"{due:%Y-%m-%d %H:%M}"},
+    )
 
 
 @register_sweep("cases")
@@ -122,20 +111,14 @@ def sla_sweep(now: datetime | None = None) -> SweepResult:
             call.missed_at = now
             call.save(update_fields=["missed_at"])
             case = call.whistle.case
-            _event(
-                case,
-                None,
-                "report_missed",
-                case.state,
-                f"{call.unit.name}未按时报到",
-                data={"unit": call.unit.name},
-                at=now,
-            )
-            _tell(
+            note = message(gettext_noop("%(unit)s未按时报到"), unit=call.unit.name)
+            step(case, None, "report_missed", case.state, note, data={"unit": call.unit.name}, at=now)
+            tell_case(
                 unit_handlers([call.unit_id]) + area_staff(case.handling_area.code),
                 Kind.OVERDUE,
                 case,
-                f"{call.unit.name}未按时报到",
+                gettext_lazy("%(unit)s未按时报到"),
+                params={"unit": call.unit.name},
             )
             result.missed_reports += 1
     return result

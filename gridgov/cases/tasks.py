@@ -13,10 +13,3 @@ def sla_sweep_task(at: str | None = None) -> dict:
     from gridgov.cases.sla import sla_sweep
 
     return sla_sweep(datetime.fromisoformat(at) if at else None).as_dict()
-
-
-@app.task(name="gridgov.cases.recompute_provisional")
-def recompute_provisional_task(year: int) -> int:
-    from gridgov.cases.actions import recompute_provisional_deadlines
-
-    return recompute_provisional_deadlines(year)

@@ -7,10 +7,13 @@ allowed actions from it. docs/architecture.md shows the same table.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.accounts.models import Role
 from gridgov.cases.models import LEVEL_RANK, NEXT_LEVEL, OPEN_STATES, Case, Dispatch, Rating, State
+from gridgov.core.deadlines import Limit, Phase
 from gridgov.core.scope import in_scope, is_staff, staff_in_scope_of
 from gridgov.core.workflow import SAME, Condition, Machine, Transition
 
@@ -135,7 +138,62 @@ def _visible(user, case: Case) -> bool:
     return case_is_visible(user, case)
 
 
-MACHINE = Machine(_("事件"), TRANSITIONS, ACTORS, CONDITIONS, model=Case, visible=_visible)
+def _response_limit(case: Case) -> Limit | None:
+    """签收: the category's response limit from the dispatch."""
+    if case.dispatched_at is None:
+        return None
+    c = case.category
+    return Limit(case.dispatched_at, c.response_limit, c.response_unit, c.warning_ratio)
+
+
+def _resolution_limit(case: Case) -> Limit | None:
+    """办结: the category's resolution limit from the dispatch, with the extensions granted since."""
+    if case.dispatched_at is None:
+        return None
+    c = case.category
+    granted = case.events.filter(action="extend", at__gte=case.dispatched_at).order_by("at", "id")
+    extra = tuple((Decimal(e.data["amount"]), e.data["unit"]) for e in granted)
+    return Limit(case.dispatched_at, c.resolution_limit, c.resolution_unit, c.warning_ratio, extra=extra)
+
+
+RESPONSE = Phase(
+    (S.DISPATCHED,),
+    "response_due",
+    "response_warn_at",
+    "response_warned_at",
+    "response_overdue_at",
+    _("签收"),
+    limit=_response_limit,
+)
+RESOLUTION = Phase(
+    (S.CLAIMED, S.IN_PROGRESS),
+    "resolution_due",
+    "resolution_warn_at",
+    "resolution_warned_at",
+    "resolution_overdue_at",
+    _("办结"),
+    limit=_resolution_limit,
+)
+PHASES = (RESPONSE, RESOLUTION)
+
+
+def _record(case: Case, by, action: str, from_state: str, note="", data=None, at=None):
+    from gridgov.cases.events import step
+
+    return step(case, by, action, from_state, note=note, data=data, at=at)
+
+
+MACHINE = Machine(
+    _("事件"),
+    TRANSITIONS,
+    ACTORS,
+    CONDITIONS,
+    model=Case,
+    visible=_visible,
+    record=_record,
+    related=("category",),
+    phases=PHASES,
+)
 
 
 def allowed_actions(user, case: Case) -> list[str]:

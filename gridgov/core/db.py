@@ -8,6 +8,8 @@ from contextlib import contextmanager, nullcontext
 from django.db import connection, models, transaction
 from django.db.models import signals
 
+from gridgov.core.cleaners import refuse_text_over_limit
+
 
 @contextmanager
 def prepared_statements() -> Iterator[None]:
@@ -47,15 +49,17 @@ def insert_together(parent: models.Model, *children: tuple[models.Model, tuple[s
     what an intake costs the server and the database. Values go through each field's ``pre_save`` and
     ``get_db_prep_save``, as in ``save()``; the models' own ``save()`` is not called, so it is used only
     for new rows whose ``save()`` adds nothing to an insert. Where a model has ``pre_save`` or
-    ``post_save`` receivers, or on SQLite (which has no ``INSERT`` in ``WITH``), the rows are saved one by
+    ``post_save`` receivers (other than the text-limit check, made here for every row), or on SQLite (which has no ``INSERT`` in ``WITH``), the rows are saved one by
     one with ``save()`` in ``atomic()`` instead.
     """
     rows = [parent, *(child for child, _ in children)]
     for obj in rows:
         if obj.pk is not None:
             raise ValueError(f"insert_together inserts new rows only; {obj!r} has a primary key")
+    for obj in rows:  # the check every save of a gridgov model gets (a pre_save receiver)
+        refuse_text_over_limit(type(obj), obj)
     if connection.vendor != "postgresql" or any(
-        signals.pre_save.has_listeners(type(obj)) or signals.post_save.has_listeners(type(obj))
+        _other_receivers(signals.pre_save, type(obj)) or signals.post_save.has_listeners(type(obj))
         for obj in rows
     ):
         with transaction.atomic():
@@ -86,6 +90,12 @@ def insert_together(parent: models.Model, *children: tuple[models.Model, tuple[s
         obj._state.adding = False
         obj._state.db = connection.alias
     _link(parent, children)
+
+
+def _other_receivers(signal, model: type[models.Model]) -> bool:
+    """Whether ``signal`` has receivers for ``model`` besides the text-limit check (run here directly)."""
+    sync, asynchronous = signal._live_receivers(model)
+    return any(r is not refuse_text_over_limit for r in [*sync, *asynchronous])
 
 
 def _link(parent: models.Model, children) -> None:

@@ -105,6 +105,7 @@ class Step:
     note: object = ""  # text, or a translatable message (gridgov.core.i18n.message)
     data: dict = field(default_factory=dict)
     fields: list[str] | None = None  # save only these (plus ``state``); None saves the whole row
+    by: object = None  # who takes the step (None: the system)
     event: object = None
 
 
@@ -187,9 +188,14 @@ class Machine:
 
     # ------------------------------------------------------------ refusing
 
-    def conflict(self, obj, code: str, message: str) -> Conflict:
+    def conflict(self, obj, code: str, message: str, field: str = "state") -> Conflict:
+        """409: the object's state (or a condition) does not allow this now; the answer names the state and
+        the actions it admits."""
         return Conflict(
-            code, message, "state", extra={"state": obj.state, "allowed_actions": self.actions_in_state(obj)}
+            code,
+            str(message),
+            field,
+            extra={"state": obj.state, "allowed_actions": self.actions_in_state(obj)},
         )
 
     def not_found(self, value: object = "", field: str | None = "ref") -> NotFound:
@@ -248,6 +254,44 @@ class Machine:
             target = t.otherwise
         return obj.state if target is SAME else target
 
+    def begin(
+        self,
+        obj,
+        action: str,
+        *,
+        by,
+        reason: str | None = None,
+        note=None,
+        at: datetime | None = None,
+        fields: list[str] | None = None,
+        check: bool = True,
+    ) -> Step:
+        """Check (unless the caller already did: ``check=False``) and open the step; the action then makes
+        its changes and calls :meth:`complete`. :meth:`transition` does both around a ``with`` block."""
+        from_state = self.require(by, obj, action, reason) if check else obj.state
+        return Step(
+            action=action,
+            from_state=from_state,
+            at=at or timezone.now(),
+            note=_trimmed(note if note is not None else reason),
+            fields=fields,
+            by=by,
+        )
+
+    def complete(self, obj, step: Step, *, fields: list[str] | None = None):
+        """Set the declared target state, save the row (``fields`` — or the step's — plus ``state``; the
+        whole row when neither is given) and write the timeline step with its audit entry."""
+        obj.state = self.landing(obj, step.action, step.from_state)
+        fields = step.fields if fields is None else fields
+        if fields is None:
+            obj.save()
+        else:
+            obj.save(update_fields=list(dict.fromkeys([*fields, "state"])))
+        step.event = self.record(
+            obj, step.by, step.action, step.from_state, note=step.note, data=step.data, at=step.at
+        )
+        return step.event
+
     @contextmanager
     def transition(
         self,
@@ -256,7 +300,7 @@ class Machine:
         *,
         by,
         reason: str | None = None,
-        note: str | None = None,
+        note=None,
         at: datetime | None = None,
         fields: list[str] | None = None,
         check: bool = True,
@@ -264,21 +308,9 @@ class Machine:
         """Check (unless the caller already did: ``check=False``), let the action make its changes in the
         ``with`` block, then set the declared target state, save the row and write the timeline step. If
         the block raises, nothing is saved or written."""
-        from_state = self.require(by, obj, action, reason) if check else obj.state
-        step = Step(
-            action=action,
-            from_state=from_state,
-            at=at or timezone.now(),
-            note=_trimmed(note if note is not None else reason),
-            fields=fields,
-        )
+        step = self.begin(obj, action, by=by, reason=reason, note=note, at=at, fields=fields, check=check)
         yield step
-        obj.state = self.landing(obj, action, from_state)
-        if step.fields is None:
-            obj.save()
-        else:
-            obj.save(update_fields=list(dict.fromkeys([*step.fields, "state"])))
-        step.event = self.record(obj, by, action, from_state, note=step.note, data=step.data, at=step.at)
+        self.complete(obj, step)
 
     def table(self, state_labels: dict[str, str]) -> list[tuple[str, str, str, str, str]]:
         """(action, label, from, to, actor) rows, for the docs' state tables."""

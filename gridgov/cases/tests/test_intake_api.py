@@ -15,10 +15,11 @@ from django.test import Client
 from PIL import Image
 
 from gridgov.cases import actions
-from gridgov.cases.models import Case
+from gridgov.cases.models import Case, RefCounter
 from gridgov.core import uploads
 from gridgov.core.errors import DomainError
 from gridgov.core.models import Upload
+from gridgov.core.sequences import next_ref
 from gridgov.core.uploads import absolute
 from gridgov.testing import images
 from gridgov.testing.api import ApiClient
@@ -82,7 +83,8 @@ def test_reference_numbers_count_up_per_district_and_local_day(world, clock):
     clock.move_to(datetime(2026, 11, 24, 0, 1, tzinfo=TZ))  # a new day in Shanghai (still the 23rd in UTC)
     assert report(world).case.ref == "610302-20261124-000001"
     assert report(world).case.ref == "610302-20261124-000002"
-    assert actions._next_ref("610303", date(2026, 11, 24)) == "610303-20261124-000001"  # another district
+    other = next_ref(RefCounter, "610303", date(2026, 11, 24), district="610303")  # another district
+    assert other == "610303-20261124-000001"
     assert report(world).case.ref == "610302-20261124-000003"
 
 

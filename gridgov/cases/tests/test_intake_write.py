@@ -10,7 +10,7 @@ import sys
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from gridgov.cases.actions import _event_rows
+from gridgov.cases.events import event_rows as _event_rows
 from gridgov.cases.models import Case, CaseEvent, CaseReporter
 from gridgov.core.crypto import blind_index
 from gridgov.core.db import insert_together, prepared_statements
