@@ -70,11 +70,6 @@ def tell_case(users, kind: str, case: Case, title, body="", *, params=None) -> N
     tell(users, kind, case, title, body or case.description[:120], params=params, case=case)
 
 
-def _lock(ref: str, by, *, field: str | None = None) -> Case:
-    """Lock the case row and check it is visible to ``by`` (404 otherwise)."""
-    return MACHINE.lock(by, related=(), field=field, ref=ref)
-
-
 def _ancestor(case: Case, level: str) -> Area:
     return Area.objects.get(code=case.area_code[: CODE_LEN[level]])
 
@@ -298,7 +293,7 @@ def case_add_photos(*, ref: str, by, photos: list) -> int:
     if not checked:
         raise DomainError("required", _("请选择要上传的照片"), "photos")
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         if case.state not in OPEN_STATES:
             raise Conflict(
                 "wrong_state",
@@ -325,7 +320,7 @@ def case_accept(*, ref: str, by: User, note: str = "") -> Case:
     """受理."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(case, "accept", by=by, note=note, fields=["accepted_at"]) as s:
             case.accepted_at = s.at
     return case
@@ -335,7 +330,7 @@ def case_reject(*, ref: str, by: User, reason: str) -> Case:
     """不予受理 (reason required; the reporters are told)."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(case, "reject", by=by, reason=reason, fields=[]):
             pass
         tell_case(_reporters(case), Kind.CLOSED, case, gettext_lazy("不予受理"), reason)
@@ -349,9 +344,9 @@ def case_merge(*, ref: str, by, into: str, note: str = "") -> Case:
         raise DomainError("invalid", _("请选择要合并到的另一个事件"), "into")
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(case, "merge", by=by, note=note, fields=["merged_into"]) as s:
-            target = _lock(into, by)
+            target = MACHINE.lock(by, ref=into)
             if target.state not in OPEN_STATES:
                 raise Conflict(
                     "invalid_target", _("目标事件 %(ref)s 已办结，不能合并到它") % {"ref": into}, "into"
@@ -449,7 +444,7 @@ def case_dispatch(
     to claim leads. Without any unit, the routing rule's proposal is used."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         s = MACHINE.begin(case, "dispatch", by=by, note=note)
         candidates = _units(candidate_unit_ids, "candidate_unit_ids")
         assists = _units(assist_unit_ids, "assist_unit_ids")
@@ -499,7 +494,7 @@ def case_claim(*, ref: str, by: User) -> Case:
     """签收. The first claim wins; a second (another candidate unit, or the same unit twice) gets 409."""
     fields = ["lead_unit", "claimed_at", "first_claimed_at", "sla"]
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(case, "claim", by=by, fields=fields) as s:
             rows = list(
                 case.dispatches.select_for_update()
@@ -529,7 +524,7 @@ def case_return(*, ref: str, by: User, reason: str) -> Case:
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     fields = ["lead_unit", "return_count", *deadline_fields(Case, *PHASES)]
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(case, "return", by=by, reason=reason, fields=fields) as s:
             case.dispatches.filter(
                 unit_id=by.unit_id, state__in=[Dispatch.DState.PENDING, Dispatch.DState.CLAIMED]
@@ -553,7 +548,7 @@ def case_return(*, ref: str, by: User, reason: str) -> Case:
 def case_start(*, ref: str, by: User) -> Case:
     """开始处置."""
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(case, "start", by=by, fields=["started_at"]) as s:
             case.started_at = s.at
     return case
@@ -564,7 +559,7 @@ def case_resolve(*, ref: str, by: User, result: str, evidence: list | None = Non
     # decoded before the case is locked; a refusal is raised after the checks that come first
     checked = uploads.prepare(evidence, "evidence", refuse_later=True)
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(case, "resolve", by=by, fields=["resolved_at", "result", "sla"]) as s:
             result = cleaners.text(result, "result", limit=limit(Case, "result"))
             if len(result) < 2:
@@ -588,7 +583,7 @@ def case_verify(*, ref: str, by: User, note: str = "") -> Case:
     """核实通过."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(case, "verify", by=by, note=note, fields=["verified_at"]) as s:
             case.verified_at = s.at
     return case
@@ -599,7 +594,7 @@ def case_rework(*, ref: str, by: User, reason: str) -> Case:
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     fields = ["rework_count", "resolved_at", "sla"]
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(case, "rework", by=by, reason=reason, fields=fields) as s:
             case.rework_count += 1
             case.resolved_at = None
@@ -615,7 +610,7 @@ def case_close(*, ref: str, by: User, note: str = "") -> Case:
     """结案; the reporters are asked to rate."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(case, "close", by=by, note=note, fields=["closed_at"]) as s:
             case.closed_at = s.at
             on_time = case.resolution_due and case.resolved_at and case.resolved_at <= case.resolution_due
@@ -668,7 +663,7 @@ def _reporter_or_token(ref: str, by, token: str | None) -> tuple[Case, object]:
         return case, None
     if by is None or not getattr(by, "is_authenticated", False):
         raise DomainError("required", _("请输入评价码"), "token", status=401)
-    return _lock(ref, by), by
+    return MACHINE.lock(by, ref=ref), by
 
 
 def case_rate(
@@ -786,7 +781,7 @@ def case_escalate(*, ref: str, by: User, reason: str) -> Case:
     """上报上级 by a dispatcher (reason required)."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         escalate(case, by, reason)
     return case
 
@@ -800,7 +795,7 @@ def case_whistle(
         raise DomainError("invalid", _("报到时限须在 0 到 72 小时之间"), "report_hours")
     note = cleaners.text(note, "note", limit=limit(Whistle, "note"))
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         s = MACHINE.begin(case, "whistle", by=by, note=note)
         units = _units(unit_ids, "unit_ids")
         lead = _units([lead_unit_id], "lead_unit_id")[0]
@@ -876,7 +871,7 @@ def case_report_in(*, ref: str, by: User, note: str = "") -> Case:
     """报到: a summoned unit reports in (kept on the timeline as ``report_in``)."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         before = MACHINE.require(by, case, "report")
         now = timezone.now()
         calls = list(
@@ -898,7 +893,7 @@ def case_extend(*, ref: str, by: User, amount: Decimal | float | int, reason: st
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     fields = [*deadline_fields(Case, RESOLUTION), "extension_count"]
     with transaction.atomic():
-        case = _lock(ref, by)
+        case = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(case, "extend", by=by, reason=reason, fields=fields) as s:
             try:
                 amount = Decimal(str(amount))

@@ -30,7 +30,7 @@ from gridgov.areas.selectors import public_grid_outlines
 from gridgov.cases import actions, selectors, workflow
 from gridgov.cases.api import PUBLIC_NOTE_ACTIONS
 from gridgov.cases.models import OPEN_STATES, Channel, Rating, State
-from gridgov.core import ratelimit, uploads
+from gridgov.core import cleaners, ratelimit, uploads
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.models import Upload
 from gridgov.core.pages import error_field, error_status
@@ -141,20 +141,13 @@ def _float(value: str | None, field: str) -> float | None:
     return number
 
 
-def _int(value: str | None, field: str, *, required_message: str | None = None) -> int | None:
-    value = (value or "").strip()
-    if not value:
-        if required_message:
-            raise DomainError("required", required_message, field)
-        return None
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise DomainError("invalid", _("请选择有效的单位"), field) from exc
+def _unit_id(value: str | None, field: str, *, required: str | bool = False) -> int | None:
+    """A unit chosen on the form (its id)."""
+    return cleaners.integer(value, field, label=_("单位"), low=1, required=required)
 
 
 def _ints(values: list[str], field: str) -> list[int]:
-    return [i for i in (_int(v, field) for v in values) if i is not None]
+    return [i for i in (_unit_id(v, field) for v in values) if i is not None]
 
 
 def _decimal(value: str | None, field: str, *, required_message: str | None = None) -> Decimal | None:
@@ -605,7 +598,7 @@ def _run(action: str, ref: str, user, post, files):
         return actions.case_dispatch(
             ref=ref,
             by=user,
-            lead_unit_id=_int(post.get("lead_unit_id"), "lead_unit_id"),
+            lead_unit_id=_unit_id(post.get("lead_unit_id"), "lead_unit_id"),
             assist_unit_ids=_ints(post.getlist("assist_unit_ids"), "assist_unit_ids"),
             candidate_unit_ids=_ints(post.getlist("candidate_unit_ids"), "candidate_unit_ids"),
             note=note,
@@ -635,7 +628,7 @@ def _run(action: str, ref: str, user, post, files):
             ref=ref,
             by=user,
             unit_ids=_ints(post.getlist("unit_ids"), "unit_ids"),
-            lead_unit_id=_int(post.get("lead_unit_id"), "lead_unit_id", required_message=_("请选择牵头单位")),
+            lead_unit_id=_unit_id(post.get("lead_unit_id"), "lead_unit_id", required=_("请选择牵头单位")),
             report_hours=_decimal(post.get("report_hours"), "report_hours"),
             note=note,
         )

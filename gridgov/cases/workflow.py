@@ -191,7 +191,6 @@ MACHINE = Machine(
     model=Case,
     visible=_visible,
     record=_record,
-    related=("category",),
     phases=PHASES,
 )
 

@@ -70,16 +70,6 @@ def task_hours(task: VolunteerTask) -> Decimal:
     return (seconds / Decimal(3600)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _int(value, field: str, *, low: int = 1, high: int = 1_000_000) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError) as exc:
-        raise DomainError("invalid", _("请填写整数"), field) from exc
-    if not low <= number <= high:
-        raise DomainError("invalid", f"须在 {low} 到 {high} 之间", field)
-    return number
-
-
 # ---------------------------------------------------------------- accounts and balances
 
 
@@ -191,8 +181,8 @@ def _check_fields(f: TaskFields) -> None:
         raise DomainError("invalid", _("结束时间须晚于开始时间"), "ends_at")
     if f.signup_due is not None and f.signup_due > f.starts_at:
         raise DomainError("invalid", _("报名截止时间不能晚于开始时间"), "signup_due")
-    f.slots = _int(f.slots, "slots", high=10_000)
-    f.points = _int(f.points, "points", high=10_000)
+    f.slots = cleaners.integer(f.slots, "slots", label=_("名额"), low=1, high=10_000, required=True)
+    f.points = cleaners.integer(f.points, "points", label=_("积分"), low=1, high=10_000, required=True)
 
 
 def task_create(
@@ -492,7 +482,7 @@ def points_grant(*, by, volunteer: User, area: str, amount: int, reason: str) ->
     _require_staff(by)
     if not in_scope(by, area):
         raise NotFound(_("区域不存在或不在您的管辖范围内"), field="area")
-    amount = _int(amount, "amount", high=10_000)
+    amount = cleaners.integer(amount, "amount", label=_("积分"), low=1, high=10_000, required=True)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("required", _("调整必须填写原因"), "reason")
@@ -527,8 +517,8 @@ def reward_create(
     name = (name or "").strip()
     if not name:
         raise DomainError("required", _("必填"), "name")
-    cost = _int(cost, "cost", high=100_000)
-    stock = _int(stock, "stock", low=0, high=1_000_000)
+    cost = cleaners.integer(cost, "cost", label=_("所需积分"), low=1, high=100_000, required=True)
+    stock = cleaners.integer(stock, "stock", label=_("库存"), low=0, high=1_000_000, required=True)
     with transaction.atomic():
         reward = Reward.objects.create(
             area=target,
@@ -549,7 +539,9 @@ def redeem(*, reward_id: int, by, volunteer: User | None = None, quantity: int =
     from gridgov.points.selectors import reward_get_visible
 
     reward = reward_get_visible(by, reward_id)
-    quantity = _int(quantity, "quantity", high=MAX_QUANTITY)
+    quantity = cleaners.integer(
+        quantity, "quantity", label=_("数量"), low=1, high=MAX_QUANTITY, required=True
+    )
     if volunteer is None or volunteer.pk == getattr(by, "pk", None):
         if not is_volunteer_user(by):
             raise DomainError("required", _("请选择兑换的志愿者"), "volunteer")

@@ -166,7 +166,7 @@ def project_update(*, by, project: Project, **changes) -> Project:
             "invalid", _("不能修改：%(fields)s") % {"fields": ", ".join(sorted(unknown))}, sorted(unknown)[0]
         )
     with transaction.atomic():
-        locked = _lock(by, project)
+        locked = _lock_project(by, project)
         if not is_owner_or_staff(by, locked):
             raise DomainError("forbidden", _("只有工作人员或项目负责方可以修改项目"), status=403)
         if locked.state in (Project.State.COMPLETED, Project.State.CLOSED):
@@ -213,7 +213,7 @@ def project_update(*, by, project: Project, **changes) -> Project:
     return locked
 
 
-def _lock(by, project: Project | None, *, visible=None) -> Project:
+def _lock_project(by, project: Project | None, *, visible=None) -> Project:
     """Lock the project and check ``by`` may see it (404 on ``project`` otherwise)."""
     return PROJECT.lock(by, field="project", visible=visible, pk=getattr(project, "pk", None))
 
@@ -245,7 +245,7 @@ def _start(p: Project, at) -> None:
 def project_publish(*, by: User, project: Project) -> Project:
     """发布: the project goes on the list of projects units may claim; partner units in the area are told."""
     with transaction.atomic():
-        p = _lock(by, project)
+        p = _lock_project(by, project)
         with PROJECT.transition(p, "publish", by=by, fields=[]):
             pass
         partners = [
@@ -276,7 +276,7 @@ def _claimable(by, project: Project) -> bool:
 def project_claim(*, by: User, project: Project) -> Project:
     """认领: a unit handler takes the project for their unit (first claim wins; a second gets 409)."""
     with transaction.atomic():
-        p = _lock(by, project, visible=lambda user, obj: _claimable(user, obj) or PROJECT.visible(user, obj))
+        p = _lock_project(by, project, visible=lambda user, obj: _claimable(user, obj) or PROJECT.visible(user, obj))
         with PROJECT.transition(p, "claim", by=by) as s:
             p.owner_unit, p.owner_user, p.claimed, p.is_secretary_project = by.unit, None, True, False
             _start(p, s.at)
@@ -299,7 +299,7 @@ def project_assign(
         _project_visible(by, project)
         raise DomainError("required", _("请指定承办单位或负责书记（二选一）"), "owner_unit")
     with transaction.atomic():
-        p = _lock(by, project)
+        p = _lock_project(by, project)
         with PROJECT.transition(p, "assign", by=by) as s:
             if owner_unit not in (None, ""):
                 unit = Unit.objects.filter(
@@ -330,7 +330,7 @@ def project_return(*, by: User, project: Project, reason: str) -> Project:
     """退回: the owner gives the project back to the list (reason required)."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
-        p = _lock(by, project)
+        p = _lock_project(by, project)
         with PROJECT.transition(p, "return", by=by, reason=reason) as s:
             s.data = {"owner": str(p.owner)}
             _clear_owner(p)
@@ -344,7 +344,7 @@ def project_withdraw(*, by: User, project: Project, reason: str) -> Project:
     """撤回: staff take the project back to draft (reason required); the owner is told."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
-        p = _lock(by, project)
+        p = _lock_project(by, project)
         told = owner_people(p)
         with PROJECT.transition(p, "withdraw", by=by, reason=reason):
             _clear_owner(p)
@@ -371,7 +371,7 @@ def milestone_add(*, by, project: Project, title: str, due=None, note: str = "")
     _project_visible(by, project)
     values = _milestone_values({"title": title, "due": due, "note": note})
     with transaction.atomic():
-        locked = _lock(by, project)
+        locked = _lock_project(by, project)
         if not is_owner_or_staff(by, locked):
             raise DomainError("forbidden", _("只有工作人员或项目负责方可以添加节点"), status=403)
         if locked.state in (Project.State.COMPLETED, Project.State.CLOSED):
@@ -396,7 +396,7 @@ def milestone_done(*, by: User, project: Project, milestone_id: int, note: str =
     """完成节点: the progress is the share of done milestones."""
     note = cleaners.text(note, "note", limit=limit(Milestone, "note"), label=_("说明"))
     with transaction.atomic():
-        p = _lock(by, project)
+        p = _lock_project(by, project)
         with PROJECT.transition(p, "milestone", by=by, fields=["progress"]) as s:
             milestone = Milestone.objects.select_for_update().filter(pk=milestone_id, project=p).first()
             if milestone is None:
@@ -419,7 +419,7 @@ def project_set_progress(*, by: User, project: Project, progress: int, note: str
     value = cleaners.integer(progress, "progress", label=_("进度"), low=0, high=100, required=True)
     note = cleaners.text(note, "note", limit=REASON_LIMIT, label=_("说明"))
     with transaction.atomic():
-        p = _lock(by, project)
+        p = _lock_project(by, project)
         PROJECT.require(by, p, "milestone")
         if p.milestones.exists():
             raise DomainError("invalid", _("有节点的项目按已完成节点计算进度"), "progress")
@@ -432,7 +432,7 @@ def project_set_progress(*, by: User, project: Project, progress: int, note: str
 def project_complete(*, by: User, project: Project, summary: str) -> Project:
     """完成: the owner reports what was done (required); linked needs become 已解决; residents may evaluate."""
     with transaction.atomic():
-        p = _lock(by, project)
+        p = _lock_project(by, project)
         with PROJECT.transition(p, "complete", by=by) as s:
             p.summary = cleaners.text(
                 summary, "summary", limit=limit(Project, "summary"), required=True, label=_("完成情况")
@@ -479,7 +479,7 @@ def project_evaluate(
     comment = cleaners.text(comment, "comment", limit=limit(ProjectEvaluation, "comment"), label=_("意见"))
     try:
         with transaction.atomic():
-            p = _lock(by, project)
+            p = _lock_project(by, project)
             with PROJECT.transition(p, "evaluate", by=by, note=comment, fields=[]) as s:
                 if ProjectEvaluation.objects.filter(project=p, user=by).exists():
                     raise Conflict("already_evaluated", _("您已评价过该项目"), "score")
@@ -501,7 +501,7 @@ def project_close(*, by: User, project: Project, note: str = "") -> Project:
     """关闭: staff close a completed project after the evaluation period."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT, label=_("说明"))
     with transaction.atomic():
-        p = _lock(by, project)
+        p = _lock_project(by, project)
         with PROJECT.transition(p, "close", by=by, note=note, fields=["closed_at"]) as s:
             p.closed_at = s.at
     return p
