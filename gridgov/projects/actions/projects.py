@@ -276,7 +276,9 @@ def _claimable(by, project: Project) -> bool:
 def project_claim(*, by: User, project: Project) -> Project:
     """认领: a unit handler takes the project for their unit (first claim wins; a second gets 409)."""
     with transaction.atomic():
-        p = _lock_project(by, project, visible=lambda user, obj: _claimable(user, obj) or PROJECT.visible(user, obj))
+        p = _lock_project(
+            by, project, visible=lambda user, obj: _claimable(user, obj) or PROJECT.visible(user, obj)
+        )
         with PROJECT.transition(p, "claim", by=by) as s:
             p.owner_unit, p.owner_user, p.claimed, p.is_secretary_project = by.unit, None, True, False
             _start(p, s.at)
