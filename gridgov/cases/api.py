@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -14,6 +14,7 @@ from gridgov.cases.models import Case, CaseEvent, State, Whistle
 from gridgov.cases.workflow import allowed_actions
 from gridgov.core import ratelimit
 from gridgov.core.cleaners import REASON_LIMIT, limit
+from gridgov.core.inputs import json_or_form
 from gridgov.core.pagination import Pages
 
 STATE_LABELS = dict(State.choices)
@@ -338,11 +339,15 @@ def start(request: HttpRequest, ref: str):
     return _act(request, actions.case_start(ref=ref, by=request.auth))
 
 
-@router.post("/{ref}/resolve", response=CaseDetailOut, summary="处置反馈（可附佐证照片：multipart）")
-def resolve(request: HttpRequest, ref: str, result: Form[str], evidence: File[list[UploadedFile]] = None):
-    return _act(
-        request, actions.case_resolve(ref=ref, by=request.auth, result=result, evidence=evidence or [])
-    )
+@router.post(
+    "/{ref}/resolve",
+    response=CaseDetailOut,
+    summary="处置反馈（JSON {result}，或 multipart：result + 佐证照片 evidence）",
+)
+def resolve(request: HttpRequest, ref: str):
+    fields, files = json_or_form(request, files="evidence")
+    result = fields.get("result") or ""
+    return _act(request, actions.case_resolve(ref=ref, by=request.auth, result=str(result), evidence=files))
 
 
 @router.post("/{ref}/verify", response=CaseDetailOut, summary="核实通过")

@@ -252,6 +252,9 @@ def test_action_endpoints_map_refusals(world):
     assert resolved.status_code == 400 and resolved.json()["field"] == "result"
     timeline = worker.get(f"/cases/{case.ref}/timeline").json()
     assert [e["action"] for e in timeline] == ["report", "accept", "dispatch", "claim", "start"]
+    resolved = unit.post(f"/cases/{case.ref}/resolve", {"result": "已清理"})  # JSON, like every action
+    assert resolved.status_code == 200 and resolved.json()["state"] == "resolved"
+    assert resolved.json()["result"] == "已清理"
 
 
 def test_list_filters_and_scope(world):
