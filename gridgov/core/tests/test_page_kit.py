@@ -24,3 +24,18 @@ def test_the_pager_links_carry_the_filters_and_load_in_place_when_given_a_target
     in_place = render_to_string("web/_pager.html", {"page": page, "query": "", "target": "#list"})
     assert 'href="?page=3" hx-get="?page=3" hx-target="#list" hx-push-url="true"' in in_place
     assert render_to_string("web/_pager.html", {"page": Paginator(range(5), 10).get_page(1)}).strip() == ""
+
+
+def test_the_one_pager_keeps_the_lists_other_parameters():
+    from django.core.paginator import Paginator
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/wishes/", {"category": "elder", "page": "2"})
+    page = Paginator(list(range(100)), 10).get_page(2)
+    html = render_to_string("web/_pager.html", {"page": page}, request=request)
+    assert 'href="?category=elder&amp;page=1"' in html and 'href="?category=elder&amp;page=3"' in html
+    html = render_to_string(
+        "web/_pager.html", {"page": page, "query": "q=x", "target": "#list"}, request=request
+    )
+    assert 'hx-get="?q=x&amp;page=3" hx-target="#list"' in html
