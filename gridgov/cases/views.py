@@ -513,7 +513,7 @@ def _form_context(user, case, action: str, values) -> dict:
         ctx["units"] = list(selectors.units_for_dispatch(case))
     if action == "dispatch":
         if values is None:
-            lead, assists = actions.propose_routing(case)
+            lead, assists = selectors.propose_routing(case)
             ctx["proposed"] = lead is not None
             ctx["lead_selected"] = str(lead.pk) if lead else ""
             ctx["assist_selected"] = {str(u.pk) for u in assists}

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from gridgov.accounts.models import Unit, User
 from gridgov.cases import actions
+from gridgov.cases.actions.shared import hash_token
 from gridgov.cases.models import Case, CaseEvent, Category, RoutingRule, State
 from gridgov.core import uploads
 from gridgov.notify.models import Notification
@@ -197,7 +198,7 @@ def test_report_creates_case_and_shows_reference_and_rating_code(client, world):
     assert f'<p class="ref-number" id="case-ref">{case.ref}</p>' in body
     assert f'href="/track/{case.ref}"' in body
     token = re.search(r'<p class="code" id="rate-token">([^<]+)</p>', body).group(1)
-    assert actions._hash_token(token) == case.rate_token_hash
+    assert hash_token(token) == case.rate_token_hash
     assert response["Cache-Control"] == "no-store"
 
 

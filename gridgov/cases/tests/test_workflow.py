@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from gridgov.cases import actions
+from gridgov.cases import actions, selectors
 from gridgov.cases.models import Case, CaseEvent, Dispatch, State
 from gridgov.cases.workflow import TRANSITIONS, allowed_actions
 from gridgov.core.errors import DomainError
@@ -79,7 +79,7 @@ def test_full_loop_writes_timeline_and_audit(world, clock):
 
 def test_dispatch_uses_routing_rule_with_assist_units(world):
     case = walk_to(world, "accepted")
-    proposed = actions.propose_routing(case)
+    proposed = selectors.propose_routing(case)
     assert proposed == (world.unit_a, [world.unit_b])
     case = actions.case_dispatch(ref=case.ref, by=world.worker)
     roles = {(d.unit.name, d.role) for d in case.dispatches.all()}
