@@ -66,8 +66,13 @@ def _pair(username: str, address: str | None) -> Q:
 
 
 def _unlocked_in(rows, over: int, window: timedelta, now: datetime) -> int:
-    """Seconds until enough of ``rows`` (``over`` = how many are at or above the limit) leave the window."""
-    oldest_to_go = rows.order_by("at").values_list("at", flat=True)[over]
+    """Seconds until enough of ``rows`` (``over`` = how many are at or above the limit) leave the window.
+    Rows counted a moment ago may be gone now (a concurrent refused attempt takes its own row back): the
+    latest still there stands in, and with none left the answer is a second."""
+    times = list(rows.order_by("at").values_list("at", flat=True)[: over + 1])
+    if not times:
+        return 1
+    oldest_to_go = times[min(over, len(times) - 1)]
     return max(1, math.ceil((oldest_to_go + window - now).total_seconds()))
 
 

@@ -282,3 +282,21 @@ def test_every_way_in_shares_the_signin_rate_limit_per_address(settings):
         # counted apart from the failures: the refusals were never tried
         assert LoginFailure.objects.filter(username="admin").count() == 3
         assert token("admin", PASSWORD, B).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_wait_is_computed_when_counted_rows_are_gone_meanwhile():
+    """A concurrent refused attempt takes its row back between the count and the wait's computation: the
+    answer is still a wait (it was an error page)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gridgov.accounts.models import LoginFailure
+    from gridgov.accounts.throttle import _unlocked_in
+
+    now = timezone.now()
+    window = timedelta(minutes=15)
+    assert _unlocked_in(LoginFailure.objects.none(), 3, window, now) == 1
+    LoginFailure.objects.create(username="admin", ip="192.0.2.1", at=now - timedelta(minutes=5))
+    assert _unlocked_in(LoginFailure.objects.all(), 3, window, now) == 600
