@@ -35,6 +35,24 @@ def text_problem(value: str) -> str | None:
     return None
 
 
+# the largest whole number a database column holds (64-bit): larger ones are refused where they come in
+INTEGER_MAX = 2**63 - 1
+WHOLE = re.compile(r"[+-]?\d+")
+
+
+def number_problem(value: object) -> str | None:
+    """Why ``value`` — a whole number, or text that is one — is too large to be stored or looked up."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if len(value) > 40 or not WHOLE.fullmatch(value.strip()):
+            return None
+        value = int(value)
+    if isinstance(value, int) and abs(value) > INTEGER_MAX:
+        return _("数字超出可保存的范围")
+    return None
+
+
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -42,7 +60,10 @@ def _join(path: str, key: str | int) -> str:
 
 
 def check_value(value: Any, path: str = "") -> None:
-    """Raise a 400 ``invalid_text`` naming the first string (or key) in ``value`` that cannot be stored."""
+    """Raise a 400 ``invalid_text`` naming the first string (or key) in ``value`` that cannot be stored,
+    or ``invalid`` for a whole number too large for any column."""
+    if isinstance(value, int) and number_problem(value):
+        raise DomainError("invalid", number_problem(value), path or None)
     if isinstance(value, str):
         problem = text_problem(value)
         if problem:
@@ -84,6 +105,10 @@ def _query_problem(request: HttpRequest) -> DomainError | None:
                 problem = text_problem(value)
                 if problem:
                     return DomainError("invalid_text", problem, key)
+            for value in values:
+                problem = number_problem(value)
+                if problem:
+                    return DomainError("invalid", problem, key)
     for key, files in request.FILES.lists():
         for f in files:
             problem = text_problem(getattr(f, "name", "") or "")
