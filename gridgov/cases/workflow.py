@@ -139,7 +139,7 @@ def _visible(user, case: Case) -> bool:
 
 
 def _response_limit(case: Case) -> Limit | None:
-    """签收: the category's response limit from the dispatch."""
+    """Claim clock: the category's response limit from the dispatch."""
     if case.dispatched_at is None:
         return None
     c = case.category
@@ -147,7 +147,7 @@ def _response_limit(case: Case) -> Limit | None:
 
 
 def _resolution_limit(case: Case) -> Limit | None:
-    """办结: the category's resolution limit from the dispatch, with the extensions granted since."""
+    """Resolution clock: the category's resolution limit from the dispatch, with the extensions granted since."""
     if case.dispatched_at is None:
         return None
     c = case.category

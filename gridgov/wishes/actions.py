@@ -92,7 +92,7 @@ def _place(code: str | None, by, staff: bool) -> Area:
 
 
 def arm_claim_clock(wish: Wish, now: datetime) -> None:
-    """The claim clock (认领时限) runs from ``now`` for the wish's claim limit in working days."""
+    """The claim clock runs from ``now`` for the wish's claim limit in working days."""
     arm(wish, CLAIM, due=due_with_warning(now, wish.claim_limit_days, LimitUnit.WORKING_DAYS))
 
 

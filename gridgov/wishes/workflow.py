@@ -3,9 +3,9 @@
 allowed actions from it, docs/wishes.md shows the same table.
 
 ``claim`` moves the wish to 已认领 only when its last place is taken (it stays on the wall while places
-remain); ``fulfil`` moves it to 已完成 only when no claim is still active; ``withdraw`` frees a place, and
+remain); ``fulfil`` moves it to fulfilled only when no claim is still active; ``withdraw`` frees a place, and
 so does the sweep's ``release`` of a claim past its fulfil deadline: the wish goes back on the wall —
-or to 已完成 when the claims left holding places are all fulfilled.
+or to fulfilled when the claims left holding places are all fulfilled.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _all_held_fulfilled(wish: Wish) -> bool:
     return states == {ClaimState.FULFILLED}
 
 
-# 认领时限 runs while the wish is on the wall; 完成时限 is the summary of its earliest active claim (each claim
+# The claim clock runs while the wish is on the wall; the fulfil clock is the summary of its earliest active claim (each claim
 # keeps its own). Both are armed with explicit moments (``arm(wish, CLAIM, due=…)``).
 CLAIM = Phase(
     (State.PUBLISHED,), "claim_due", "claim_warn_at", "claim_warned_at", "claim_overdue_at", _("认领")

@@ -1,4 +1,4 @@
-"""Deadlines granted by hand (延期); the clocks themselves are the workflow's Phases (cases.workflow)."""
+"""Deadlines granted by hand (extensions); the clocks themselves are the workflow's Phases (cases.workflow)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from gridgov.core.errors import DomainError
 
 
 def case_extend(*, ref: str, by: User, amount: Decimal | float | int, reason: str) -> Case:
-    """延期: the dispatcher grants more time, in the category's resolution unit; counted. The extension is
+    """Extension: the dispatcher grants more time, in the category's resolution unit; counted. The extension is
     kept on the timeline, and the resolution clock's declared limit adds it again wherever it is computed."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     fields = [*deadline_fields(Case, RESOLUTION), "extension_count"]

@@ -1,4 +1,4 @@
-"""Tiers and the whistle (上报上级、吹哨报到): escalation one level up, summoning units, their report-in."""
+"""Tiers and the whistle (escalation and the whistle): escalation one level up, summoning units, their report-in."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from gridgov.notify.models import Kind
 
 
 def escalate(case: Case, by: User | None, reason, *, auto: bool = False) -> None:
-    """上报上级: move ``case`` (locked by the caller) one level up to that level's command centre — by a
+    """Escalate: move ``case`` (locked by the caller) one level up to that level's command centre — by a
     dispatcher (checked), or by the sweep (``by=None``, ``auto``)."""
     with MACHINE.transition(case, "escalate", by=by, reason=reason, check=by is not None, fields=[]) as s:
         before_level = case.level
@@ -59,7 +59,7 @@ def escalate(case: Case, by: User | None, reason, *, auto: bool = False) -> None
 
 
 def case_escalate(*, ref: str, by: User, reason: str) -> Case:
-    """上报上级 by a dispatcher (reason required)."""
+    """Escalation by a dispatcher (reason required)."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
         case = MACHINE.lock(by, ref=ref)
@@ -70,7 +70,7 @@ def case_escalate(*, ref: str, by: User, reason: str) -> Case:
 def case_whistle(
     *, ref: str, by, unit_ids, lead_unit_id: int, report_hours: Decimal | float | None = None, note: str = ""
 ) -> Case:
-    """吹哨: summon several units, naming the lead; each must report (报到) within ``report_hours``."""
+    """The whistle: summon several units, naming the lead; each must report in within ``report_hours``."""
     hours = Decimal(str(report_hours if report_hours is not None else settings.WHISTLE_REPORT_HOURS))
     if hours <= 0 or hours > 72:
         raise DomainError("invalid", _("报到时限须在 0 到 72 小时之间"), "report_hours")
@@ -149,7 +149,7 @@ def case_whistle(
 
 
 def case_report_in(*, ref: str, by: User, note: str = "") -> Case:
-    """报到: a summoned unit reports in (kept on the timeline as ``report_in``)."""
+    """Report-in: a summoned unit reports in (kept on the timeline as ``report_in``)."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         case = MACHINE.lock(by, ref=ref)

@@ -1,4 +1,4 @@
-"""Triage, dispatch and handling (受理、派遣、签收、处置、核实、结案), and the reporter's rating and reopening."""
+"""Triage, dispatch and handling (accept, dispatch, claim, handle, verify, close), and the reporter's rating and reopening."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from gridgov.notify.models import Kind
 
 
 def case_accept(*, ref: str, by: User, note: str = "") -> Case:
-    """受理."""
+    """Accept the case."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         case = MACHINE.lock(by, ref=ref)
@@ -48,7 +48,7 @@ def case_accept(*, ref: str, by: User, note: str = "") -> Case:
 
 
 def case_reject(*, ref: str, by: User, reason: str) -> Case:
-    """不予受理 (reason required; the reporters are told)."""
+    """Reject the case (reason required; the reporters are told)."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
         case = MACHINE.lock(by, ref=ref)
@@ -152,7 +152,7 @@ def case_dispatch(
     candidate_unit_ids=(),
     note: str = "",
 ) -> Case:
-    """派遣 to a lead unit (with optional assist units), or to several candidate units of which the first
+    """Dispatch to a lead unit (with optional assist units), or to several candidate units of which the first
     to claim leads. Without any unit, the routing rule's proposal is used."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
@@ -203,7 +203,7 @@ def case_dispatch(
 
 
 def case_claim(*, ref: str, by: User) -> Case:
-    """签收. The first claim wins; a second (another candidate unit, or the same unit twice) gets 409."""
+    """Claim. The first claim wins; a second (another candidate unit, or the same unit twice) gets 409."""
     fields = ["lead_unit", "claimed_at", "first_claimed_at", "sla"]
     with transaction.atomic():
         case = MACHINE.lock(by, ref=ref)
@@ -232,7 +232,7 @@ def case_claim(*, ref: str, by: User) -> Case:
 
 
 def case_return(*, ref: str, by: User, reason: str) -> Case:
-    """退回: the lead unit sends the case back for re-dispatch."""
+    """Hand back: the lead unit sends the case back for re-dispatch."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     fields = ["lead_unit", "return_count", *deadline_fields(Case, *PHASES)]
     with transaction.atomic():
@@ -258,7 +258,7 @@ def case_return(*, ref: str, by: User, reason: str) -> Case:
 
 
 def case_start(*, ref: str, by: User) -> Case:
-    """开始处置."""
+    """Start handling."""
     with transaction.atomic():
         case = MACHINE.lock(by, ref=ref)
         with MACHINE.transition(case, "start", by=by, fields=["started_at"]) as s:
@@ -267,7 +267,7 @@ def case_start(*, ref: str, by: User) -> Case:
 
 
 def case_resolve(*, ref: str, by: User, result: str, evidence: list | None = None) -> Case:
-    """处置反馈 with the result and optional evidence photos; the grid/community verifies next."""
+    """Report the result and optional evidence photos; the grid/community verifies next."""
     # decoded before the case is locked; a refusal is raised after the checks that come first
     checked = uploads.prepare(evidence, "evidence", refuse_later=True)
     with transaction.atomic():
@@ -292,7 +292,7 @@ def case_resolve(*, ref: str, by: User, result: str, evidence: list | None = Non
 
 
 def case_verify(*, ref: str, by: User, note: str = "") -> Case:
-    """核实通过."""
+    """Verified."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         case = MACHINE.lock(by, ref=ref)
@@ -302,7 +302,7 @@ def case_verify(*, ref: str, by: User, note: str = "") -> Case:
 
 
 def case_rework(*, ref: str, by: User, reason: str) -> Case:
-    """返工: verification failed; back to the lead unit, counted."""
+    """Rework: verification failed; back to the lead unit, counted."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     fields = ["rework_count", "resolved_at", "sla"]
     with transaction.atomic():
@@ -319,7 +319,7 @@ def case_rework(*, ref: str, by: User, reason: str) -> Case:
 
 
 def case_close(*, ref: str, by: User, note: str = "") -> Case:
-    """结案; the reporters are asked to rate."""
+    """Close; the reporters are asked to rate."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         case = MACHINE.lock(by, ref=ref)
@@ -381,7 +381,7 @@ def _reporter_or_token(ref: str, by, token: str | None) -> tuple[Case, object]:
 def case_rate(
     *, ref: str, by: User | None = None, token: str | None = None, rating: str, comment: str = ""
 ) -> Case:
-    """评价: the reporter rates a closed case, signed in or with the code given at intake."""
+    """Rate: the reporter rates a closed case, signed in or with the code given at intake."""
     if rating not in Rating.values:
         raise DomainError(
             "invalid", _("评价只能是：%(values)s") % {"values": ", ".join(Rating.values)}, "rating"
@@ -422,7 +422,7 @@ REOPEN_FIELDS = [
 
 
 def case_reopen(*, ref: str, by: User | None = None, token: str | None = None, reason: str) -> Case:
-    """重办: an unsatisfied reporter (or the dispatcher for them) reopens within the category's window."""
+    """Reopen: an unsatisfied reporter (or the dispatcher for them) reopens within the category's window."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     if token:
         _code_attempt(ref, token)

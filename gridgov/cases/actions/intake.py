@@ -1,4 +1,4 @@
-"""Intake (网格发现、社区呼叫): reports from residents, grid workers and the hotline, and photos added later."""
+"""Intake (found by grid workers, called in by residents): reports from residents, grid workers and the hotline, and photos added later."""
 
 from __future__ import annotations
 
@@ -67,7 +67,9 @@ def _place(by, lng, lat, grid_code: str | None) -> Area:
             or area.level not in (Level.GRID, Level.MICROGRID)
             or not (by is not None and getattr(by, "is_authenticated", False) and in_scope(by, area.code))
         ):
-            raise DomainError("invalid_grid", f"网格 {grid_code} 不存在或不在您的管辖范围内", "grid")
+            raise DomainError(
+                "invalid_grid", _("网格 %(code)s 不存在或不在您的管辖范围内") % {"code": grid_code}, "grid"
+            )
         return area.parent if area.level == Level.MICROGRID else area
     districts = list(Area.objects.filter(level=Level.DISTRICT, is_active=True)[:2])
     if len(districts) != 1:
@@ -101,7 +103,7 @@ def case_report(
     photos: list | None = None,
     idempotency_key: str | None = None,
 ) -> Intake:
-    """Take in one report (上报). One transaction; a repeated ``idempotency_key`` returns the case made the
+    """Take in one report. One transaction; a repeated ``idempotency_key`` returns the case made the
     first time instead of a second one."""
     user = by if getattr(by, "is_authenticated", False) else None
     key = None
@@ -157,7 +159,9 @@ def _intake(
     """case_report's checks and writes, for a report that is not yet known to be a retry."""
     category = category_cache.active_category(category_code)
     if category is None:
-        raise DomainError("invalid_category", f"事项分类「{category_code}」不存在", "category")
+        raise DomainError(
+            "invalid_category", _("事项分类「%(code)s」不存在") % {"code": category_code}, "category"
+        )
     description = (description or "").strip()
     if len(description) < 5:
         raise DomainError("required", _("请描述问题（至少 5 个字）"), "description")
@@ -168,7 +172,7 @@ def _intake(
     if channel is None:
         channel = Channel.GRID_WORKER if is_staff else Channel.PORTAL
     if channel not in Channel.values:
-        raise DomainError("invalid", f"来源「{channel}」无效", "channel")
+        raise DomainError("invalid", _("来源「%(source)s」无效") % {"source": channel}, "channel")
     if channel in STAFF_CHANNELS and not is_staff:
         raise DomainError("forbidden", _("只有工作人员可以代居民录入"), "channel", status=403)
     now = timezone.now()
@@ -188,7 +192,11 @@ def _intake(
         phone = phone or user.phone
     if anonymous:
         if not category.anonymous_allowed:
-            raise DomainError("anonymous_not_allowed", f"「{category.name}」类事项不能匿名上报", "anonymous")
+            raise DomainError(
+                "anonymous_not_allowed",
+                _("「%(category)s」类事项不能匿名上报") % {"category": category.name},
+                "anonymous",
+            )
         name, phone = "", ""
     elif (user is None or is_staff) and not phone:
         raise DomainError("required", _("请留下联系电话，以便回访"), "reporter_phone")
@@ -246,7 +254,7 @@ def _intake(
 
 
 def case_add_photos(*, ref: str, by, photos: list) -> int:
-    """补充材料: the reporter or staff in scope add photos to an open case."""
+    """Add material: the reporter or staff in scope add photos to an open case."""
     from gridgov.cases.workflow import is_reporter, is_verifier
 
     checked = uploads.prepare(photos, "photos")

@@ -1,4 +1,4 @@
-"""Writes of the three lists (需求、资源、项目清单) and the 双报到 scores, one module per aggregate: ``needs``,
+"""Writes of the three lists (needs, resources, projects) and the co-building scores, one module per aggregate: ``needs``,
 ``resources``, ``projects``, ``scores``. Every write checks role (403), scope (404), input (400) and state
 (409 with the allowed actions), runs in one transaction and leaves a timeline step and an audit entry;
 state moves only through the workflow machines of ``gridgov.projects.workflow``."""

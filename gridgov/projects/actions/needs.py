@@ -1,4 +1,4 @@
-"""需求清单: recording, editing, closing and reopening needs."""
+"""The needs list: recording, editing, closing and reopening needs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.apps import apps as django_apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gridgov.accounts.models import User
 from gridgov.core import audit, cleaners
@@ -24,7 +25,7 @@ from gridgov.services.selectors import active_category
 # label, message). The model is looked up by its label, not imported: the apps whose rows become needs
 # (visits, orders, wishes) sit above projects and call need_record themselves. The other sources (orders,
 # wishes, surveys) are checked by the app that calls.
-CHECKED_SOURCES = {Need.Source.VISIT: ("visits.Visit", "走访记录不存在或不在您的管辖范围内")}
+CHECKED_SOURCES = {Need.Source.VISIT: ("visits.Visit", gettext_lazy("走访记录不存在或不在您的管辖范围内"))}
 
 
 def _check_source(by, source: str, source_id: int | None) -> None:
@@ -34,7 +35,7 @@ def _check_source(by, source: str, source_id: int | None) -> None:
     rows = django_apps.get_model(label).objects.filter(pk=source_id)
     code = rows.values_list("area_code", flat=True).first()
     if code is None or not in_scope(by, code):
-        raise NotFound(message, field="source_id")
+        raise NotFound(str(message), field="source_id")
 
 
 def need_record_once(
@@ -109,7 +110,7 @@ def need_record(
     source_id: int | None = None,
     needed_by=None,
 ) -> Need:
-    """登记需求. With a ``source``/``source_id`` (a visit, a wish, an order, a survey answer) the same source
+    """Record a need. With a ``source``/``source_id`` (a visit, a wish, an order, a survey answer) the same source
     gives the same need: a retry, a double click or a colleague's simultaneous click make one row."""
     return need_record_once(
         by=by,
@@ -134,7 +135,7 @@ def _lock_need(by, need: Need | None) -> Need:
 
 
 def need_update(*, by, need: Need, **changes) -> Need:
-    """修改需求 (open or planned needs; staff in scope)."""
+    """Edit a need (open or planned needs; staff in scope)."""
     if need is None or not NEED.visible(by, need):
         raise NEED.not_found(getattr(need, "pk", ""), "need")
     unknown = set(changes) - set(NEED_FIELDS)
@@ -187,7 +188,7 @@ def need_update(*, by, need: Need, **changes) -> Need:
 
 
 def need_close(*, by: User, need: Need, reason: str) -> Need:
-    """关闭需求 (不再需要、已由其他渠道解决 …), with a reason."""
+    """Close a need (no longer needed, met some other way …), with a reason."""
     reason = cleaners.text(reason, "reason", limit=limit(Need, "close_reason"))
     with transaction.atomic():
         locked = _lock_need(by, need)
@@ -197,7 +198,7 @@ def need_close(*, by: User, need: Need, reason: str) -> Need:
 
 
 def need_reopen(*, by: User, need: Need) -> Need:
-    """重新打开 a closed need."""
+    """Reopen a closed need."""
     with transaction.atomic():
         locked = _lock_need(by, need)
         with NEED.transition(locked, "reopen", by=by, fields=[]):
@@ -206,7 +207,7 @@ def need_reopen(*, by: User, need: Need) -> Need:
 
 
 def needs_move(needs, *, by: User, action: str, note="") -> None:
-    """The needs of a project follow it (立项 → 已立项, 项目完成 → 已解决): a step of each need's machine that
+    """The needs of a project follow it (project created → planned, project completed → met): a step of each need's machine that
     the project's action takes (no person takes it on the need itself)."""
     t = NEED.by_action[action]
     for need in needs:

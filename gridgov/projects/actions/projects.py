@@ -1,4 +1,4 @@
-"""项目清单: projects from needs and resources, through the project machine."""
+"""The projects list: projects from needs and resources, through the project machine."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def project_create(
     year: int | None = None,
     milestones=(),
 ) -> Project:
-    """立项: a draft project in the staff member's scope, from needs (which become 已立项) and resources."""
+    """Create a project: a draft in the staff member's scope, from needs (which become planned) and resources."""
     require_staff(by, _("立项"))
     title = cleaners.text(title, "title", limit=limit(Project, "title"), required=True, label=_("项目名称"))
     description = cleaners.text(
@@ -158,7 +158,7 @@ PROJECT_FIELDS = ("title", "description", "plan", "budget", "start_date", "end_d
 
 
 def project_update(*, by, project: Project, **changes) -> Project:
-    """修改项目 (before completion; staff in scope or the owner)."""
+    """Edit a project (before completion; staff in scope or the owner)."""
     _project_visible(by, project)
     unknown = set(changes) - set(PROJECT_FIELDS)
     if unknown:
@@ -243,7 +243,7 @@ def _start(p: Project, at) -> None:
 
 
 def project_publish(*, by: User, project: Project) -> Project:
-    """发布: the project goes on the list of projects units may claim; partner units in the area are told."""
+    """Publish: the project goes on the list of projects units may claim; partner units in the area are told."""
     with transaction.atomic():
         p = _lock_project(by, project)
         with PROJECT.transition(p, "publish", by=by, fields=[]):
@@ -274,7 +274,7 @@ def _claimable(by, project: Project) -> bool:
 
 
 def project_claim(*, by: User, project: Project) -> Project:
-    """认领: a unit handler takes the project for their unit (first claim wins; a second gets 409)."""
+    """Claim: a unit handler takes the project for their unit (first claim wins; a second gets 409)."""
     with transaction.atomic():
         p = _lock_project(
             by, project, visible=lambda user, obj: _claimable(user, obj) or PROJECT.visible(user, obj)
@@ -296,7 +296,7 @@ def project_claim(*, by: User, project: Project) -> Project:
 def project_assign(
     *, by: User, project: Project, owner_unit: int | None = None, owner_user: int | None = None
 ) -> Project:
-    """指派: staff name the owner — a unit, or a party secretary (书记项目)."""
+    """Assign: staff name the owner — a unit, or a party secretary (a secretary project)."""
     if (owner_unit in (None, "")) == (owner_user in (None, "")):
         _project_visible(by, project)
         raise DomainError("required", _("请指定承办单位或负责书记（二选一）"), "owner_unit")
@@ -329,7 +329,7 @@ def project_assign(
 
 
 def project_return(*, by: User, project: Project, reason: str) -> Project:
-    """退回: the owner gives the project back to the list (reason required)."""
+    """Hand back: the owner gives the project back to the list (reason required)."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
         p = _lock_project(by, project)
@@ -343,7 +343,7 @@ def project_return(*, by: User, project: Project, reason: str) -> Project:
 
 
 def project_withdraw(*, by: User, project: Project, reason: str) -> Project:
-    """撤回: staff take the project back to draft (reason required); the owner is told."""
+    """Withdraw: staff take the project back to draft (reason required); the owner is told."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
         p = _lock_project(by, project)
@@ -395,7 +395,7 @@ def _progress_from_milestones(project: Project) -> None:
 
 
 def milestone_done(*, by: User, project: Project, milestone_id: int, note: str = "") -> Milestone:
-    """完成节点: the progress is the share of done milestones."""
+    """Milestone done: the progress is the share of done milestones."""
     note = cleaners.text(note, "note", limit=limit(Milestone, "note"), label=_("说明"))
     with transaction.atomic():
         p = _lock_project(by, project)
@@ -432,7 +432,7 @@ def project_set_progress(*, by: User, project: Project, progress: int, note: str
 
 
 def project_complete(*, by: User, project: Project, summary: str) -> Project:
-    """完成: the owner reports what was done (required); linked needs become 已解决; residents may evaluate."""
+    """Complete: the owner reports what was done (required); linked needs become met; residents may evaluate."""
     with transaction.atomic():
         p = _lock_project(by, project)
         with PROJECT.transition(p, "complete", by=by) as s:
@@ -470,7 +470,7 @@ SCORE_OF_RATING = {Rating.SATISFIED: 5, Rating.BASIC: 3, Rating.UNSATISFIED: 1}
 def project_evaluate(
     *, by: User, project: Project, score: int | None = None, rating: str | None = None, comment: str = ""
 ) -> ProjectEvaluation:
-    """居民评价: a score 1–5 (or 满意/基本满意/不满意), once per resident per completed project."""
+    """Residents' evaluation: a score 1–5 (or satisfied / basically satisfied / unsatisfied), once per resident per completed project."""
     _project_visible(by, project)
     if score in (None, "") and rating:
         rating = cleaners.choice(rating, "rating", Rating, label=_("评价"))
@@ -500,7 +500,7 @@ def project_evaluate(
 
 
 def project_close(*, by: User, project: Project, note: str = "") -> Project:
-    """关闭: staff close a completed project after the evaluation period."""
+    """Close: staff close a completed project after the evaluation period."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT, label=_("说明"))
     with transaction.atomic():
         p = _lock_project(by, project)

@@ -1,4 +1,4 @@
-"""资源清单: the resources units, volunteers and organisations offer."""
+"""The resources list: the resources units, volunteers and organisations offer."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ def resource_create(
     available_until=None,
     availability: str = "",
 ) -> Resource:
-    """登记资源: staff in scope for any provider; a unit handler for their own unit."""
+    """Register a resource: staff in scope for any provider; a unit handler for their own unit."""
     if not (is_staff(by) or is_unit_handler(by)):
         raise DomainError("forbidden", _("只有工作人员或单位经办人可以登记资源"), status=403)
     data = _resource_values(
@@ -181,7 +181,7 @@ def _check_window(start: date | None, end: date | None) -> None:
 
 
 def resource_update(*, by, resource: Resource, **changes) -> Resource:
-    """修改或停用资源 (staff in scope, or a handler of the providing unit)."""
+    """Edit or retire a resource (staff in scope, or a handler of the providing unit)."""
     if resource is None or not may_edit_resource(by, resource):
         raise NotFound(_("资源不存在或不在您的管辖范围内"), field="resource")
     unknown = set(changes) - set(RESOURCE_FIELDS)

@@ -1,4 +1,4 @@
-"""双报到: the co-building rule (projects a unit completes a year) and year-end unit scores."""
+"""Co-building (dual reporting): the rule (projects a unit completes a year) and year-end unit scores."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def cobuilding_rule_set(*, by, area: str, required_projects: int) -> CoBuildingR
 def unit_score(
     *, by, unit: Unit | int, community: str, year: int, score: int, comment: str = ""
 ) -> UnitYearScore:
-    """年终评分 of a co-building unit by a community: 0–100, a comment required below 60. Scoring again the
+    """Year-end score of a co-building unit by a community: 0–100, a comment required below 60. Scoring again the
     same unit, community and year replaces the score (the audit log keeps the earlier one)."""
     place = area_in_scope(by, community)
     if not may_score(by, place):
