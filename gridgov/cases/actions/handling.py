@@ -37,14 +37,19 @@ from gridgov.notify.models import Kind
 # ---------------------------------------------------------------- triage
 
 
-def case_accept(*, ref: str, by: User, note: str = "") -> Case:
-    """Accept the case."""
+def _stamped(ref: str, by: User, action: str, column: str, note: str = "") -> Case:
+    """A step whose only other change is the moment it was taken (``column``)."""
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
     with transaction.atomic():
         case = MACHINE.lock(by, ref=ref)
-        with MACHINE.transition(case, "accept", by=by, note=note, fields=["accepted_at"]) as s:
-            case.accepted_at = s.at
+        with MACHINE.transition(case, action, by=by, note=note, fields=[column]) as s:
+            setattr(case, column, s.at)
     return case
+
+
+def case_accept(*, ref: str, by: User, note: str = "") -> Case:
+    """Accept the case."""
+    return _stamped(ref, by, "accept", "accepted_at", note)
 
 
 def case_reject(*, ref: str, by: User, reason: str) -> Case:
@@ -259,11 +264,7 @@ def case_return(*, ref: str, by: User, reason: str) -> Case:
 
 def case_start(*, ref: str, by: User) -> Case:
     """Start handling."""
-    with transaction.atomic():
-        case = MACHINE.lock(by, ref=ref)
-        with MACHINE.transition(case, "start", by=by, fields=["started_at"]) as s:
-            case.started_at = s.at
-    return case
+    return _stamped(ref, by, "start", "started_at")
 
 
 def case_resolve(*, ref: str, by: User, result: str, evidence: list | None = None) -> Case:
@@ -293,12 +294,7 @@ def case_resolve(*, ref: str, by: User, result: str, evidence: list | None = Non
 
 def case_verify(*, ref: str, by: User, note: str = "") -> Case:
     """Verified."""
-    note = cleaners.text(note, "note", limit=REASON_LIMIT)
-    with transaction.atomic():
-        case = MACHINE.lock(by, ref=ref)
-        with MACHINE.transition(case, "verify", by=by, note=note, fields=["verified_at"]) as s:
-            case.verified_at = s.at
-    return case
+    return _stamped(ref, by, "verify", "verified_at", note)
 
 
 def case_rework(*, ref: str, by: User, reason: str) -> Case:
