@@ -48,7 +48,7 @@ def _check_binding(role: str, area: Area | None, unit: Unit | None) -> None:
 
 def user_create(
     *,
-    by,
+    by: User | None,
     username: str,
     password: str,
     role: str,

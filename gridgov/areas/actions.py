@@ -8,6 +8,7 @@ from typing import Any
 
 import shapely
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -120,7 +121,7 @@ def _snapshot(area: Area) -> dict:
 
 def area_create(
     *,
-    by,
+    by: AbstractBaseUser,
     code: str,
     name: str,
     parent_code: str | None = None,
@@ -175,7 +176,9 @@ def area_create(
     return area
 
 
-def area_update(*, by, code: str, name: str | None = None, boundary: Any = None, reason: str = "") -> Area:
+def area_update(
+    *, by: AbstractBaseUser, code: str, name: str | None = None, boundary: Any = None, reason: str = ""
+) -> Area:
     """Rename an area and/or redraw its boundary (still inside its parent, covering its children)."""
     with transaction.atomic():
         area = _lock_active(code)
@@ -256,7 +259,7 @@ def _move_staff(from_areas: list[Area], to_area: Area, by, reason: str) -> None:
         )
 
 
-def grid_split(*, by, code: str, parts: list[Part], reason: str) -> list[Area]:
+def grid_split(*, by: AbstractBaseUser, code: str, parts: list[Part], reason: str) -> list[Area]:
     """Split one grid into several. The parts must tile the old grid exactly (no gap, no overlap).
     The old grid is retired; new codes are issued; staff bound to it move to the first part."""
     if not (reason or "").strip():
@@ -322,7 +325,7 @@ def grid_split(*, by, code: str, parts: list[Part], reason: str) -> list[Area]:
     return created
 
 
-def grid_merge(*, by, codes: list[str], name: str, reason: str) -> Area:
+def grid_merge(*, by: AbstractBaseUser, codes: list[str], name: str, reason: str) -> Area:
     """Merge adjacent sibling grids into one new grid; the old ones are retired."""
     if not (reason or "").strip():
         raise DomainError("required", _("合并网格必须填写原因"), "reason")

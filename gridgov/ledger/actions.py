@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gridgov.accounts.models import User
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit
 from gridgov.core.crypto import blind_indexes
@@ -26,7 +27,7 @@ REVEALABLE = {
 }
 
 
-def may_reveal(user) -> bool:
+def may_reveal(user: User) -> bool:
     return is_staff(user) and user.has_perm(REVEAL_PERMISSION)
 
 
@@ -66,7 +67,9 @@ def _snapshot(obj, names) -> dict[str, Any]:
     return out
 
 
-def _save_changes(*, by, obj, data: dict[str, Any], fields, verb: str, duplicate: Conflict | None = None):
+def _save_changes(
+    *, by: User, obj, data: dict[str, Any], fields, verb: str, duplicate: Conflict | None = None
+):
     """Set the cleaned ``data`` on ``obj``, save it and audit before/after (masks only) in one transaction;
     a unique-constraint clash becomes ``duplicate``. Call inside the caller's transaction for extra writes."""
     before = _snapshot(obj, fields)
@@ -88,7 +91,7 @@ def _save_changes(*, by, obj, data: dict[str, Any], fields, verb: str, duplicate
 BUILDING_FIELDS = ("code", "name", "address", "kind", "units", "floors", "lng", "lat", "note")
 
 
-def building_create(*, by, **raw) -> Building:
+def building_create(*, by: User, **raw) -> Building:
     _require_editor(by)
     data = rules.clean_fields(rules.BUILDING_COLUMNS, raw)
     grid = _grid(by, data.pop("grid"))
@@ -103,7 +106,7 @@ def building_create(*, by, **raw) -> Building:
     return building
 
 
-def building_update(*, by, building: Building, **raw) -> Building:
+def building_update(*, by: User, building: Building, **raw) -> Building:
     _require_editor(by)
     _require_scope(by, building.area_code)
     raw.pop("code", None)  # the code is the building's identity for re-imports; it does not change
@@ -128,7 +131,7 @@ HOUSEHOLD_FIELDS = ("unit", "room", "occupancy", "note")
 
 
 def household_create(
-    *, by, building: str, unit: str = "", room: str, occupancy: str = "", note: str = ""
+    *, by: User, building: str, unit: str = "", room: str, occupancy: str = "", note: str = ""
 ) -> Household:
     _require_editor(by)
     data = rules.clean_fields(
@@ -154,7 +157,7 @@ def household_create(
     return household
 
 
-def household_update(*, by, household: Household, **raw) -> Household:
+def household_update(*, by: User, household: Household, **raw) -> Household:
     _require_editor(by)
     _require_scope(by, household.area_code)
     allowed = {k: v for k, v in raw.items() if k in ("unit", "room", "occupancy", "note")}
@@ -170,7 +173,7 @@ def household_update(*, by, household: Household, **raw) -> Household:
     return household
 
 
-def household_set_head(*, by, household: Household, resident: Resident) -> Household:
+def household_set_head(*, by: User, household: Household, resident: Resident) -> Household:
     _require_editor(by)
     _require_scope(by, household.area_code)
     if resident.household_id != household.pk or not resident.is_active:
@@ -261,7 +264,7 @@ def _check_id_unique(by, data: dict, exclude_pk: int | None = None) -> None:
         )
 
 
-def resident_create(*, by, household: Household, **raw) -> Resident:
+def resident_create(*, by: User, household: Household, **raw) -> Resident:
     _require_editor(by)
     _require_scope(by, household.area_code, "household")
     if "relation" not in raw or not raw["relation"]:
@@ -285,7 +288,7 @@ def resident_create(*, by, household: Household, **raw) -> Resident:
     return resident
 
 
-def resident_update(*, by, resident: Resident, **raw) -> Resident:
+def resident_update(*, by: User, resident: Resident, **raw) -> Resident:
     _require_editor(by)
     _require_scope(by, resident.area_code)
     data = _resident_data(raw, partial=True)
@@ -301,7 +304,7 @@ def resident_update(*, by, resident: Resident, **raw) -> Resident:
     return resident
 
 
-def resident_move(*, by, resident: Resident, household: Household, relation: str = "") -> Resident:
+def resident_move(*, by: User, resident: Resident, household: Household, relation: str = "") -> Resident:
     """Move a resident to another household (搬家、分户) inside the user's scope."""
     _require_editor(by)
     _require_scope(by, resident.area_code)
@@ -327,7 +330,7 @@ def resident_move(*, by, resident: Resident, household: Household, relation: str
     return resident
 
 
-def resident_move_out(*, by, resident: Resident, reason: str, on: date | None = None) -> Resident:
+def resident_move_out(*, by: User, resident: Resident, reason: str, on: date | None = None) -> Resident:
     """迁出/注销: the resident leaves the ledger's active list; the row and its history stay."""
     _require_editor(by)
     _require_scope(by, resident.area_code)
@@ -381,7 +384,7 @@ def _organisation_data(by, raw: dict, *, partial: bool) -> dict[str, Any]:
     return data
 
 
-def organisation_create(*, by, **raw) -> Organisation:
+def organisation_create(*, by: User, **raw) -> Organisation:
     _require_editor(by)
     data = _organisation_data(by, raw, partial=False)
     data = {k: v for k, v in data.items() if v is not None or k == "building"}
@@ -401,7 +404,7 @@ def organisation_create(*, by, **raw) -> Organisation:
     return org
 
 
-def organisation_update(*, by, organisation: Organisation, **raw) -> Organisation:
+def organisation_update(*, by: User, organisation: Organisation, **raw) -> Organisation:
     _require_editor(by)
     _require_scope(by, organisation.area_code)
     data = _organisation_data(by, raw, partial=True)
@@ -416,7 +419,7 @@ def organisation_update(*, by, organisation: Organisation, **raw) -> Organisatio
     return organisation
 
 
-def retire(*, by, obj, reason: str):
+def retire(*, by: User, obj, reason: str):
     """Take a building, household or organisation off the active lists (the row and its history stay)."""
     _require_editor(by)
     _require_scope(by, obj.area_code)
@@ -454,7 +457,7 @@ def find_tag(value: str, *, for_resident: bool, field: str = "tag") -> FocusTag:
 
 def tag_assign(
     *,
-    by,
+    by: User,
     tag: str,
     reason: str,
     resident: Resident | None = None,
@@ -498,7 +501,7 @@ def tag_assign(
     return assignment
 
 
-def tag_remove(*, by, assignment: TagAssignment, reason: str) -> None:
+def tag_remove(*, by: User, assignment: TagAssignment, reason: str) -> None:
     _require_editor(by)
     _require_scope(by, assignment.area_code)
     reason = (reason or "").strip()
@@ -523,7 +526,7 @@ def tag_remove(*, by, assignment: TagAssignment, reason: str) -> None:
 # ---------------------------------------------------------------- reveal
 
 
-def reveal(*, by, kind: str, pk: int, field: str, reason: str) -> str:
+def reveal(*, by: User, kind: str, pk: int, field: str, reason: str) -> str:
     """Show one full ID number or phone. Needs the ``ledger.reveal_personal`` permission and a typed reason;
     every reveal is written to the audit log (who, whose, which field, why)."""
     if kind not in REVEALABLE or field not in REVEALABLE[kind][1]:

@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from gridgov.accounts.models import User
 from gridgov.core.errors import NotFound
 from gridgov.notify.models import Notification
 
@@ -97,7 +98,7 @@ def tell(
     )
 
 
-def notification_mark_read(*, user, notification_id: int | None = None) -> int:
+def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
     """Mark one of ``user``'s messages read (or all of them when no id is given)."""
     with transaction.atomic():
         qs = Notification.objects.filter(user=user, read_at__isnull=True)

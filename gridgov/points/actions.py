@@ -51,7 +51,7 @@ TEXT_LIMITS = {"title": 100, "place": 200}
 # ---------------------------------------------------------------- helpers
 
 
-def is_volunteer_user(user) -> bool:
+def is_volunteer_user(user: User) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.role in VOLUNTEER_ROLES)
 
 
@@ -130,7 +130,7 @@ def post_entry(
     amount: int,
     kind: str,
     area_code: str,
-    by=None,
+    by: User | None = None,
     memo: str = "",
     at: datetime | None = None,
     **refs,
@@ -187,7 +187,7 @@ def _check_fields(f: TaskFields) -> None:
 
 def task_create(
     *,
-    by,
+    by: User,
     area: str,
     title: str,
     place: str,
@@ -233,7 +233,7 @@ def task_create(
     return task
 
 
-def task_update(*, task_id: int, by, **changes) -> VolunteerTask:
+def task_update(*, task_id: int, by: User, **changes) -> VolunteerTask:
     """Edit a draft (a published task keeps its terms: volunteers signed up for them)."""
     with transaction.atomic():
         task = _lock_task(task_id, by)
@@ -347,7 +347,7 @@ def _hours(value, default: Decimal) -> Decimal:
 
 
 def credit_signup(
-    signup: Signup, task: VolunteerTask, *, by=None, at: datetime | None = None
+    signup: Signup, task: VolunteerTask, *, by: User | None = None, at: datetime | None = None
 ) -> PointsEntry | None:
     """Credit the task's points to the volunteer for this sign-up, once (the database refuses a second
     task entry for the same sign-up; that refusal is treated as "already credited")."""
@@ -369,7 +369,7 @@ def credit_signup(
         return None
 
 
-def attendance_confirm(*, task_id: int, by, marks: list[Mark]) -> list[Signup]:
+def attendance_confirm(*, task_id: int, by: User, marks: list[Mark]) -> list[Signup]:
     """确认参加情况 for some sign-ups: attended → points credited; absent → none. Sending the same mark
     again changes nothing (retries are safe); changing a confirmed mark is refused (use a correction)."""
     if not marks:
@@ -433,7 +433,7 @@ def attendance_confirm(*, task_id: int, by, marks: list[Mark]) -> list[Signup]:
 # ---------------------------------------------------------------- corrections and grants
 
 
-def points_correct(*, entry_id: int, by, reason: str) -> PointsEntry:
+def points_correct(*, entry_id: int, by: User, reason: str) -> PointsEntry:
     """冲正: post the reverse of an entry (never edit it). An entry is reversed at most once; a reversal
     that would take a volunteer below zero is refused."""
     _require_staff(by)
@@ -477,7 +477,7 @@ def points_correct(*, entry_id: int, by, reason: str) -> PointsEntry:
     return reversal
 
 
-def points_grant(*, by, volunteer: User, area: str, amount: int, reason: str) -> PointsEntry:
+def points_grant(*, by: User, volunteer: User, area: str, amount: int, reason: str) -> PointsEntry:
     """调整: staff give a volunteer points from their community's pool (e.g. an activity recorded on paper)."""
     _require_staff(by)
     if not in_scope(by, area):
@@ -506,7 +506,7 @@ def points_grant(*, by, volunteer: User, area: str, amount: int, reason: str) ->
 
 
 def reward_create(
-    *, by, area: str, name: str, cost: int, stock: int, description: str = "", is_active: bool = True
+    *, by: User, area: str, name: str, cost: int, stock: int, description: str = "", is_active: bool = True
 ) -> Reward:
     _require_staff(by)
     target = Area.objects.filter(code=area).first()
@@ -532,7 +532,7 @@ def reward_create(
     return reward
 
 
-def redeem(*, reward_id: int, by, volunteer: User | None = None, quantity: int = 1) -> Redemption:
+def redeem(*, reward_id: int, by: User, volunteer: User | None = None, quantity: int = 1) -> Redemption:
     """积分兑换: at the station (staff of the reward's community, for ``volunteer``) or self-service (the
     volunteer for themself). In one transaction: lock the volunteer's account, check the balance, take the
     stock with a conditional UPDATE (never below zero), record the redemption and its entry."""

@@ -134,7 +134,7 @@ def _household_in_scope(by, household: Household) -> Household:
 
 def visit_record(
     *,
-    by,
+    by: User,
     household: Household,
     visited_at: datetime,
     duration_minutes: int = 20,
@@ -173,14 +173,14 @@ def visit_record(
     return visit
 
 
-def may_change(user, visit: Visit) -> bool:
+def may_change(user: User, visit: Visit) -> bool:
     """The recorder, or supervising staff (grid chief, community and above) whose scope holds the visit."""
     if not is_staff(user) or not in_scope(user, visit.area_code):
         return False
     return visit.recorded_by_id == user.pk or user.is_admin or user.role in SUPERVISOR_ROLES
 
 
-def may_delete(user, visit: Visit, now: datetime | None = None) -> bool:
+def may_delete(user: User, visit: Visit, now: datetime | None = None) -> bool:
     if not is_staff(user) or not in_scope(user, visit.area_code):
         return False
     if user.is_admin:
@@ -195,7 +195,7 @@ def _visible_visit(by, visit: Visit) -> Visit:
     return visit
 
 
-def visit_update(*, by, visit: Visit, photo=None, remove_photo: bool = False, **changes) -> Visit:
+def visit_update(*, by: User, visit: Visit, photo=None, remove_photo: bool = False, **changes) -> Visit:
     """Correct a visit (the recorder, or supervising staff in scope). Only the given fields change."""
     _require_staff(by)
     _visible_visit(by, visit)
@@ -234,7 +234,7 @@ def visit_update(*, by, visit: Visit, photo=None, remove_photo: bool = False, **
     return visit
 
 
-def visit_delete(*, by, visit: Visit, reason: str) -> None:
+def visit_delete(*, by: User, visit: Visit, reason: str) -> None:
     """Take back a visit recorded by mistake: the recorder within 24 hours, an admin at any time. A visit
     that became a case stays (the case points at it). The audit entry keeps what was deleted."""
     _require_staff(by)
@@ -286,7 +286,7 @@ def _address(household: Household) -> str:
 
 def visit_to_case(
     *,
-    by,
+    by: User,
     visit: Visit,
     category_code: str,
     description: str | None = None,
@@ -359,7 +359,7 @@ def _need_title(text: str) -> str:
 
 def visit_to_need(
     *,
-    by,
+    by: User,
     visit: Visit,
     category: str,
     title: str | None = None,
@@ -402,7 +402,7 @@ def visit_to_need(
 # ---------------------------------------------------------------- rules and plans
 
 
-def may_configure(user, district: Area) -> bool:
+def may_configure(user: User, district: Area) -> bool:
     """District staff for their district, admins everywhere."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
@@ -444,7 +444,7 @@ def _rule_snapshot(rule: VisitRule) -> dict:
 
 
 def rule_create(
-    *, by, district: str, tag: str | None, interval_days: int, is_active: bool = True
+    *, by: User, district: str, tag: str | None, interval_days: int, is_active: bool = True
 ) -> VisitRule:
     area = _district(by, district)
     found = None
@@ -463,7 +463,7 @@ def rule_create(
 
 
 def rule_update(
-    *, by, rule: VisitRule, interval_days: int | None = None, is_active: bool | None = None
+    *, by: User, rule: VisitRule, interval_days: int | None = None, is_active: bool | None = None
 ) -> VisitRule:
     if rule is None:
         raise NotFound(field="rule")

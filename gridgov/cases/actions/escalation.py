@@ -68,7 +68,13 @@ def case_escalate(*, ref: str, by: User, reason: str) -> Case:
 
 
 def case_whistle(
-    *, ref: str, by, unit_ids, lead_unit_id: int, report_hours: Decimal | float | None = None, note: str = ""
+    *,
+    ref: str,
+    by: User,
+    unit_ids,
+    lead_unit_id: int,
+    report_hours: Decimal | float | None = None,
+    note: str = "",
 ) -> Case:
     """The whistle: summon several units, naming the lead; each must report in within ``report_hours``."""
     hours = Decimal(str(report_hours if report_hours is not None else settings.WHISTLE_REPORT_HOURS))

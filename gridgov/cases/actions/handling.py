@@ -63,7 +63,7 @@ def case_reject(*, ref: str, by: User, reason: str) -> Case:
     return case
 
 
-def case_merge(*, ref: str, by, into: str, note: str = "") -> Case:
+def case_merge(*, ref: str, by: User, into: str, note: str = "") -> Case:
     """Merge a duplicate into another open case; all its reporters become reporters of the target and are
     told where to follow it."""
     if not into or into == ref:
@@ -151,7 +151,7 @@ def _resolution_sla(case: Case) -> str:
 def case_dispatch(
     *,
     ref: str,
-    by,
+    by: User,
     lead_unit_id: int | None = None,
     assist_unit_ids=(),
     candidate_unit_ids=(),

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gridgov.accounts.models import Role
+from gridgov.accounts.models import Role, User
 from gridgov.areas.models import Area, Level
 from gridgov.cases import category_cache
 from gridgov.cases.actions.shared import hash_token
@@ -88,7 +88,7 @@ def _case_with_idempotency_key(key: str) -> Case | None:
 
 def case_report(
     *,
-    by,
+    by: User | None,
     category_code: str,
     description: str,
     lng: float | None = None,
@@ -253,7 +253,7 @@ def _intake(
     )
 
 
-def case_add_photos(*, ref: str, by, photos: list) -> int:
+def case_add_photos(*, ref: str, by: User, photos: list) -> int:
     """Add material: the reporter or staff in scope add photos to an open case."""
     from gridgov.cases.workflow import is_reporter, is_verifier
 

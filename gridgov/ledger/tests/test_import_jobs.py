@@ -34,7 +34,7 @@ def queued(iw, settings, rows, **kw) -> ImportJob:
 
 
 def test_job_is_claimed_once_and_reports_progress(iw, settings, monkeypatch):
-    monkeypatch.setattr(imports, "BATCH", 2)
+    monkeypatch.setattr(imports.jobs, "PROGRESS_EVERY", 2)
     seen = []
     job = queued(iw, settings, [resident(f"居民{i}", i, room=f"{i}01") for i in range(1, 6)])
     assert job.state == ImportJob.State.QUEUED  # on_commit has not fired inside the test transaction

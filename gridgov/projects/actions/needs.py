@@ -40,7 +40,7 @@ def _check_source(by, source: str, source_id: int | None) -> None:
 
 def need_record_once(
     *,
-    by,
+    by: User,
     title: str,
     category: str,
     area: str,
@@ -99,7 +99,7 @@ def need_record_once(
 
 def need_record(
     *,
-    by,
+    by: User,
     title: str,
     category: str,
     area: str,
@@ -134,7 +134,7 @@ def _lock_need(by, need: Need | None) -> Need:
     return NEED.lock(by, field="need", pk=getattr(need, "pk", None))
 
 
-def need_update(*, by, need: Need, **changes) -> Need:
+def need_update(*, by: User, need: Need, **changes) -> Need:
     """Edit a need (open or planned needs; staff in scope)."""
     if need is None or not NEED.visible(by, need):
         raise NEED.not_found(getattr(need, "pk", ""), "need")

@@ -90,7 +90,7 @@ def _budget(value) -> Decimal | None:
 
 def project_create(
     *,
-    by,
+    by: User,
     title: str,
     area: str,
     description: str = "",
@@ -157,7 +157,7 @@ def project_create(
 PROJECT_FIELDS = ("title", "description", "plan", "budget", "start_date", "end_date", "resources")
 
 
-def project_update(*, by, project: Project, **changes) -> Project:
+def project_update(*, by: User, project: Project, **changes) -> Project:
     """Edit a project (before completion; staff in scope or the owner)."""
     _project_visible(by, project)
     unknown = set(changes) - set(PROJECT_FIELDS)
@@ -368,7 +368,7 @@ def _milestone_values(m) -> dict:
     }
 
 
-def milestone_add(*, by, project: Project, title: str, due=None, note: str = "") -> Milestone:
+def milestone_add(*, by: User, project: Project, title: str, due=None, note: str = "") -> Milestone:
     """Add a step to the plan (staff or the owner, before completion)."""
     _project_visible(by, project)
     values = _milestone_values({"title": title, "due": due, "note": note})

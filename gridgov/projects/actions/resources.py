@@ -125,7 +125,7 @@ def _owner(by, owner_unit, owner_user, owner_org) -> dict:
 
 def resource_create(
     *,
-    by,
+    by: User,
     title: str,
     category: str,
     kind: str,
@@ -180,7 +180,7 @@ def _check_window(start: date | None, end: date | None) -> None:
         raise DomainError("invalid", _("可用至不能早于可用起"), "available_until")
 
 
-def resource_update(*, by, resource: Resource, **changes) -> Resource:
+def resource_update(*, by: User, resource: Resource, **changes) -> Resource:
     """Edit or retire a resource (staff in scope, or a handler of the providing unit)."""
     if resource is None or not may_edit_resource(by, resource):
         raise NotFound(_("资源不存在或不在您的管辖范围内"), field="resource")

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gridgov.accounts.models import Unit
+from gridgov.accounts.models import Unit, User
 from gridgov.areas.models import Area, Level
 from gridgov.core import audit, cleaners
 from gridgov.core.cleaners import limit
@@ -27,7 +27,7 @@ def may_score(user, community: Area) -> bool:
     return command_staff_in_scope(user, community.code)
 
 
-def cobuilding_rule_set(*, by, area: str, required_projects: int) -> CoBuildingRule:
+def cobuilding_rule_set(*, by: User, area: str, required_projects: int) -> CoBuildingRule:
     """Set N for a street or community (staff of that area or above)."""
     place = area_in_scope(by, area)
     if not may_score(by, place):
@@ -51,7 +51,7 @@ def cobuilding_rule_set(*, by, area: str, required_projects: int) -> CoBuildingR
 
 
 def unit_score(
-    *, by, unit: Unit | int, community: str, year: int, score: int, comment: str = ""
+    *, by: User, unit: Unit | int, community: str, year: int, score: int, comment: str = ""
 ) -> UnitYearScore:
     """Year-end score of a co-building unit by a community: 0–100, a comment required below 60. Scoring again the
     same unit, community and year replaces the score (the audit log keeps the earlier one)."""
