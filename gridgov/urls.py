@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from gridgov.api import api
 from gridgov.web import views as web_views
 
-admin.site.site_header = "网格化基层治理平台 · 管理后台"
-admin.site.site_title = "gridgov 管理后台"
-admin.site.index_title = "基础数据管理"
+admin.site.site_header = _("网格化基层治理平台 · 管理后台")
+admin.site.site_title = _("gridgov 管理后台")
+admin.site.index_title = _("基础数据管理")
 
 urlpatterns = [
     path("api/v1/", api.urls),

@@ -25,21 +25,28 @@ from gridgov.core.validators import normalise_phone
 
 def _check_binding(role: str, area: Area | None, unit: Unit | None) -> None:
     if role not in Role.values:
-        raise DomainError("invalid_role", f"角色「{role}」无效", "role")
+        raise DomainError("invalid_role", (_("角色「%(role)s」无效") % {"role": role}), "role")
     levels = ROLE_AREA_LEVELS.get(role)
     if levels:
         if area is None:
-            raise DomainError("required", f"{Role(role).label}必须绑定所属区域", "area")
+            raise DomainError(
+                "required", (_("%(label)s必须绑定所属区域") % {"label": Role(role).label}), "area"
+            )
         if area.level not in levels:
             raise DomainError(
                 "area_level_mismatch",
-                f"{Role(role).label}只能绑定到{'、'.join(levels)}级区域，不能绑定到 {area.level}",
+                (
+                    _("%(label)s只能绑定到%(levels)s级区域，不能绑定到 %(level)s")
+                    % {"label": Role(role).label, "levels": "、".join(levels), "level": area.level}
+                ),
                 "area",
             )
         if not area.is_active:
-            raise DomainError("area_retired", f"区域 {area.code} 已撤销", "area")
+            raise DomainError("area_retired", (_("区域 %(code)s 已撤销") % {"code": area.code}), "area")
     elif area is not None and role not in (Role.RESIDENT, Role.VOLUNTEER):
-        raise DomainError("area_not_allowed", f"{Role(role).label}不绑定区域", "area")
+        raise DomainError(
+            "area_not_allowed", (_("%(label)s不绑定区域") % {"label": Role(role).label}), "area"
+        )
     if role == Role.UNIT and unit is None:
         raise DomainError("required", _("单位经办人必须绑定单位"), "unit")
     if role != Role.UNIT and unit is not None:
@@ -70,7 +77,12 @@ def user_create(
             raise DomainError("weak_password", "；".join(exc.messages), "password") from exc
     with transaction.atomic():
         if User.objects.filter(username=username).exists():
-            raise DomainError("username_taken", f"用户名「{username}」已存在", "username", status=409)
+            raise DomainError(
+                "username_taken",
+                (_("用户名「%(username)s」已存在") % {"username": username}),
+                "username",
+                status=409,
+            )
         user = User(
             username=username,
             role=role,

@@ -37,7 +37,7 @@ def _require_manager(user, area: Area | None, *, creating_child: bool = False) -
         return
     if area is not None and not in_scope(user, area.code):
         # an area the caller cannot see answers as a missing one, before any other check
-        raise NotFound(f"区域 {area.code} 不存在或不在您的管辖范围内", field="code")
+        raise NotFound((_("区域 %(code)s 不存在或不在您的管辖范围内") % {"code": area.code}), field="code")
     if area is None or not is_command_staff(user):
         raise DomainError("forbidden", _("您没有调整网格的权限"), status=403)
     if area.code == user.area.code and not creating_child:
@@ -47,7 +47,7 @@ def _require_manager(user, area: Area | None, *, creating_child: bool = False) -
 def _lock_active(code: str) -> Area:
     area = Area.objects.select_for_update().filter(code=code, is_active=True).first()
     if area is None:
-        raise NotFound(f"区域 {code} 不存在或已撤销", field="code")
+        raise NotFound((_("区域 %(code)s 不存在或已撤销") % {"code": code}), field="code")
     return area
 
 
@@ -62,12 +62,20 @@ def _check_kinds(level: str, kind: str, grid_type: str) -> tuple[str, str]:
         grid_type = grid_type or GridType.RESIDENTIAL
         if kind not in GridKind.values:
             raise DomainError(
-                "invalid_kind", f"网格类别「{kind}」无效，可选：{', '.join(GridKind.values)}", "kind"
+                "invalid_kind",
+                (
+                    _("网格类别「%(kind)s」无效，可选：%(values)s")
+                    % {"kind": kind, "values": ", ".join(GridKind.values)}
+                ),
+                "kind",
             )
         if grid_type not in GridType.values:
             raise DomainError(
                 "invalid_grid_type",
-                f"网格类型「{grid_type}」无效，可选：{', '.join(GridType.values)}",
+                (
+                    _("网格类型「%(grid_type)s」无效，可选：%(values)s")
+                    % {"grid_type": grid_type, "values": ", ".join(GridType.values)}
+                ),
                 "grid_type",
             )
         return kind, grid_type
@@ -138,9 +146,16 @@ def area_create(
         if parent_code:
             parent = Area.objects.select_for_update().filter(code=parent_code).first()
             if parent is None or not (by.is_admin or in_scope(by, parent.code)):
-                raise NotFound(f"上级区域 {parent_code} 不存在或不在您的管辖范围内", field="parent")
+                raise NotFound(
+                    (_("上级区域 %(parent_code)s 不存在或不在您的管辖范围内") % {"parent_code": parent_code}),
+                    field="parent",
+                )
             if not parent.is_active:
-                raise DomainError("parent_retired", f"上级区域 {parent_code} 已撤销", "parent")
+                raise DomainError(
+                    "parent_retired",
+                    (_("上级区域 %(parent_code)s 已撤销") % {"parent_code": parent_code}),
+                    "parent",
+                )
             level = child_level(parent.level)
             if level is None:
                 raise DomainError("too_deep", _("微网格下不能再设下级"), "parent")
@@ -151,15 +166,27 @@ def area_create(
             level = Level.DISTRICT
         if not code.isdigit() or len(code) != CODE_LENGTH[level]:
             raise DomainError(
-                "invalid_code", f"{Level(level).label}编码必须是 {CODE_LENGTH[level]} 位数字", "code"
+                "invalid_code",
+                (
+                    _("%(label)s编码必须是 %(value)s 位数字")
+                    % {"label": Level(level).label, "value": CODE_LENGTH[level]}
+                ),
+                "code",
             )
         if parent is not None and not code.startswith(parent.code):
-            raise DomainError("code_parent_mismatch", f"编码必须以上级编码 {parent.code} 开头", "code")
+            raise DomainError(
+                "code_parent_mismatch",
+                (_("编码必须以上级编码 %(code)s 开头") % {"code": parent.code}),
+                "code",
+            )
         if code.endswith("000") and parent is not None:
             raise DomainError("invalid_code", _("本级序号不能为 000"), "code")
         if Area.objects.filter(code=code).exists():
             raise DomainError(
-                "code_taken", f"编码 {code} 已被使用（撤销的编码也不再启用）", "code", status=409
+                "code_taken",
+                (_("编码 %(code)s 已被使用（撤销的编码也不再启用）") % {"code": code}),
+                "code",
+                status=409,
             )
         kind, grid_type = _check_kinds(level, kind, grid_type)
         geom = _check_boundary(boundary, parent, exclude=[]) if boundary is not None else None
@@ -195,7 +222,9 @@ def area_update(
             for child in area.children.filter(is_active=True, boundary__isnull=False):
                 if not geom.buffer(EDGE_TOLERANCE).covers(parse_boundary(child.boundary)):
                     raise DomainError(
-                        "boundary_excludes_child", f"新边界没有覆盖下级区域「{child.name}」", "boundary"
+                        "boundary_excludes_child",
+                        (_("新边界没有覆盖下级区域「%(name)s」") % {"name": child.name}),
+                        "boundary",
                     )
             area.boundary = to_geojson(geom)
             for key, value in bbox_fields(geom).items():
@@ -233,7 +262,9 @@ def _next_codes(parent: Area, count: int) -> list[str]:
     ]
     last = max((int(c[-3:]) for c in issued), default=0)
     if last + count > 999:
-        raise DomainError("codes_exhausted", f"{parent.name} 下的编码已用尽", "code", status=409)
+        raise DomainError(
+            "codes_exhausted", (_("%(name)s 下的编码已用尽") % {"name": parent.name}), "code", status=409
+        )
     return [f"{parent.code}{last + i:03d}" for i in range(1, count + 1)]
 
 
@@ -337,10 +368,15 @@ def grid_merge(*, by: AbstractBaseUser, codes: list[str], name: str, reason: str
         areas = [_lock_active(c) for c in codes]
         for area in areas:
             if area.level not in (Level.GRID, Level.MICROGRID):
-                raise DomainError("not_a_grid", f"{area.code} 不是网格", "codes")
+                raise DomainError("not_a_grid", (_("%(code)s 不是网格") % {"code": area.code}), "codes")
             _require_manager(by, area)
             if area.children.filter(is_active=True).exists():
-                raise DomainError("has_children", f"{area.name} 下还有在用的微网格", "codes", status=409)
+                raise DomainError(
+                    "has_children",
+                    (_("%(name)s 下还有在用的微网格") % {"name": area.name}),
+                    "codes",
+                    status=409,
+                )
         if len({a.parent_id for a in areas}) != 1:
             raise DomainError("not_siblings", _("只能合并同一上级下的网格"), "codes")
         union = shapely.union_all([parse_boundary(a.boundary) for a in areas])

@@ -17,7 +17,7 @@ def areas_visible_to(user) -> QuerySet[Area]:
 def area_get_visible(user, code: str) -> Area:
     area = areas_visible_to(user).select_related("parent").filter(code=code).first()
     if area is None:
-        raise NotFound(f"区域 {code} 不存在或不在您的管辖范围内", field="code")
+        raise NotFound((_("区域 %(code)s 不存在或不在您的管辖范围内") % {"code": code}), field="code")
     return area
 
 

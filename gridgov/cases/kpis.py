@@ -31,7 +31,6 @@ MAX_YEARS = 3
 # Rejected and merged cases are never part of a rate: only the reported / rejected / merged counts see them.
 EXCLUDED_STATES = (State.REJECTED, State.MERGED)
 RESOLVED_STATES = (State.RESOLVED, State.VERIFIED, State.CLOSED)
-NO_UNIT_NAME = "未指定主办单位"
 
 # The plain counts, in the order the API shows them.
 PLAIN = ("reported", "accepted", "rejected", "merged", "closed", "overdue", "escalated", "whistle_missed")
@@ -96,7 +95,9 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     if end < start:
         raise DomainError("invalid", _("结束日期不能早于开始日期"), "end")
     if end >= _add_years(start, MAX_YEARS):
-        raise DomainError("period_too_long", f"统计期间最长 {MAX_YEARS} 年", "end")
+        raise DomainError(
+            "period_too_long", (_("统计期间最长 %(max_years)s 年") % {"max_years": MAX_YEARS}), "end"
+        )
     tz = timezone.get_default_timezone()
     return (
         datetime.combine(start, time.min, tzinfo=tz),
@@ -181,7 +182,7 @@ def _names(group_by: str, keys: list, roots: list[Area]) -> dict:
             pk: (pk, name, (0, name))
             for pk, name in Unit.objects.filter(pk__in=ids).values_list("pk", "name")
         }
-        named[None] = (None, NO_UNIT_NAME, (1, ""))
+        named[None] = (None, _("未指定主办单位"), (1, ""))
         return named
     rows = Category.objects.filter(pk__in=ids).values_list("pk", "code", "name", "sort")
     return {pk: (code, name, (sort, code)) for pk, code, name, sort in rows}
@@ -208,14 +209,18 @@ def case_kpis(
     _check_role(user)
     group_by = group_by or None
     if group_by is not None and group_by not in GROUPINGS:
-        raise DomainError("invalid", f"分组方式只能是：{', '.join(GROUPINGS)}", "group_by")
+        raise DomainError(
+            "invalid", (_("分组方式只能是：%(groupings)s") % {"groupings": ", ".join(GROUPINGS)}), "group_by"
+        )
     begin, finish = period_bounds(start, end)
     now = now or timezone.now()
     category_id = None
     if category:
         category_id = Category.objects.filter(code=category).values_list("pk", flat=True).first()
         if category_id is None:
-            raise DomainError("invalid_category", f"事项分类「{category}」不存在", "category")
+            raise DomainError(
+                "invalid_category", (_("事项分类「%(category)s」不存在") % {"category": category}), "category"
+            )
     roots = _roots(user, area)
 
     def of_period(path: str = "") -> Q:

@@ -418,7 +418,7 @@ class Whistle(models.Model):
         verbose_name_plural = _("吹哨")
 
     def __str__(self) -> str:
-        return f"{self.case} 吹哨 {self.at:%Y-%m-%d}"
+        return _("%(case)s 吹哨 %(at)s") % {"case": self.case, "at": f"{self.at:%Y-%m-%d}"}
 
 
 class WhistleCall(models.Model):

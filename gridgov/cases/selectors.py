@@ -58,7 +58,7 @@ def case_get_visible(user, ref: str) -> Case:
         .first()
     )
     if case is None:
-        raise NotFound(f"事件 {ref} 不存在或不在您的管辖范围内", field="ref")
+        raise NotFound((_("事件 %(ref)s 不存在或不在您的管辖范围内") % {"ref": ref}), field="ref")
     return case
 
 
@@ -128,7 +128,7 @@ def public_case(ref: str) -> Case:
         Case.objects.select_related("category", "area", "area__parent", "merged_into").filter(ref=ref).first()
     )
     if case is None:
-        raise NotFound(f"没有编号为 {ref} 的事件", field="ref")
+        raise NotFound((_("没有编号为 %(ref)s 的事件") % {"ref": ref}), field="ref")
     return case
 
 

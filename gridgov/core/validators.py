@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.translation import gettext as _
+
 from gridgov.core.errors import DomainError
 
 MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
@@ -24,7 +26,11 @@ def normalise_phone(value: str, field: str = "phone") -> str:
         return compact.replace("-", "")
     if LANDLINE_RE.match(compact):
         return compact
-    raise DomainError("invalid_phone", f"电话号码「{raw}」格式不正确（11 位手机号或带区号的固话）", field)
+    raise DomainError(
+        "invalid_phone",
+        (_("电话号码「%(raw)s」格式不正确（11 位手机号或带区号的固话）") % {"raw": raw}),
+        field,
+    )
 
 
 # GB 11643-1999 citizen identity number: 17 digits + a check character (ISO 7064 MOD 11-2).
@@ -50,23 +56,36 @@ def parse_id_number(value: str, field: str = "id_number", today: date | None = N
     compact = raw.replace(" ", "").upper()
     if len(compact) != 18:
         raise DomainError(
-            "invalid_id_number", f"身份证号「{raw}」应为 18 位（现为 {len(compact)} 位）", field
+            "invalid_id_number",
+            (
+                _("身份证号「%(raw)s」应为 18 位（现为 %(compact)s 位）")
+                % {"raw": raw, "compact": len(compact)}
+            ),
+            field,
         )
     if not ID_RE.match(compact):
         raise DomainError(
-            "invalid_id_number", f"身份证号「{raw}」含有无效字符（前 17 位为数字，末位为数字或 X）", field
+            "invalid_id_number",
+            (_("身份证号「%(raw)s」含有无效字符（前 17 位为数字，末位为数字或 X）") % {"raw": raw}),
+            field,
         )
     try:
         born = date(int(compact[6:10]), int(compact[10:12]), int(compact[12:14]))
     except ValueError:
         raise DomainError(
-            "invalid_id_number", f"身份证号「{raw}」中的出生日期 {compact[6:14]} 不存在", field
+            "invalid_id_number",
+            (_("身份证号「%(raw)s」中的出生日期 %(date)s 不存在") % {"raw": raw, "date": compact[6:14]}),
+            field,
         ) from None
     today = today or date.today()
     if born > today or born.year < 1890:
-        raise DomainError("invalid_id_number", f"身份证号「{raw}」中的出生日期 {born:%Y-%m-%d} 不合理", field)
+        raise DomainError(
+            "invalid_id_number",
+            (_("身份证号「%(raw)s」中的出生日期 %(born)s 不合理") % {"raw": raw, "born": f"{born:%Y-%m-%d}"}),
+            field,
+        )
     if id_check_char(compact[:17]) != compact[17]:
-        raise DomainError("invalid_id_number", f"身份证号「{raw}」校验位不正确", field)
+        raise DomainError("invalid_id_number", (_("身份证号「%(raw)s」校验位不正确") % {"raw": raw}), field)
     return IdNumber(compact, born, "M" if int(compact[16]) % 2 else "F")
 
 
@@ -86,9 +105,15 @@ def normalise_credit_code(value: str, field: str = "credit_code") -> str:
         return ""
     code = raw.replace(" ", "").upper()
     if len(code) != 18 or any(c not in CREDIT_CHARS for c in code):
-        raise DomainError("invalid_credit_code", f"统一社会信用代码「{raw}」应为 18 位数字或大写字母", field)
+        raise DomainError(
+            "invalid_credit_code",
+            (_("统一社会信用代码「%(raw)s」应为 18 位数字或大写字母") % {"raw": raw}),
+            field,
+        )
     if credit_check_char(code[:17]) != code[17]:
-        raise DomainError("invalid_credit_code", f"统一社会信用代码「{raw}」校验位不正确", field)
+        raise DomainError(
+            "invalid_credit_code", (_("统一社会信用代码「%(raw)s」校验位不正确") % {"raw": raw}), field
+        )
     return code
 
 

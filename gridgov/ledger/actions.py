@@ -44,9 +44,13 @@ def _require_scope(by, code: str, field: str | None = None) -> None:
 def _grid(by, code: str, field: str = "grid") -> Area:
     area = Area.objects.filter(code=(code or "").strip(), is_active=True).first()
     if area is None or not in_scope(by, area.code):
-        raise DomainError("invalid_grid", f"网格「{code}」不存在或不在您的管辖范围内", field)
+        raise DomainError(
+            "invalid_grid", (_("网格「%(code)s」不存在或不在您的管辖范围内") % {"code": code}), field
+        )
     if area.level not in (Level.GRID, Level.MICROGRID):
-        raise DomainError("invalid_grid", f"「{area.name}」不是网格，请填写网格编码", field)
+        raise DomainError(
+            "invalid_grid", (_("「%(name)s」不是网格，请填写网格编码") % {"name": area.name}), field
+        )
     return area
 
 
@@ -55,7 +59,9 @@ def _building(by, code: str, field: str = "building") -> Building:
         Building.objects.filter(code=(code or "").strip(), is_active=True).select_related("area").first()
     )
     if building is None or not in_scope(by, building.area_code):
-        raise DomainError("invalid_building", f"楼栋「{code}」不存在或不在您的管辖范围内", field)
+        raise DomainError(
+            "invalid_building", (_("楼栋「%(code)s」不存在或不在您的管辖范围内") % {"code": code}), field
+        )
     return building
 
 
@@ -96,7 +102,7 @@ def building_create(*, by: User, **raw) -> Building:
     data = rules.clean_fields(rules.BUILDING_COLUMNS, raw)
     grid = _grid(by, data.pop("grid"))
     if Building.objects.filter(code=data["code"]).exists():
-        raise Conflict("duplicate", f"楼栋编码「{data['code']}」已存在", "code")
+        raise Conflict("duplicate", (_("楼栋编码「%(code)s」已存在") % {"code": data["code"]}), "code")
     data = {k: v for k, v in data.items() if v is not None}
     with transaction.atomic():
         building = Building.objects.create(area=grid, area_code=grid.code, **data)
@@ -152,7 +158,12 @@ def household_create(
             )
     except IntegrityError:
         raise Conflict(
-            "duplicate", f"{place.name}{data.get('unit') or ''}{data['room']} 已登记为一户", "room"
+            "duplicate",
+            (
+                _("%(building)s%(unit)s%(room)s 已登记为一户")
+                % {"building": place.name, "unit": data.get("unit") or "", "room": data["room"]}
+            ),
+            "room",
         ) from None
     return household
 
@@ -389,7 +400,11 @@ def organisation_create(*, by: User, **raw) -> Organisation:
     data = _organisation_data(by, raw, partial=False)
     data = {k: v for k, v in data.items() if v is not None or k == "building"}
     if data.get("credit_code") and Organisation.objects.filter(credit_code=data["credit_code"]).exists():
-        raise Conflict("duplicate", f"统一社会信用代码「{data['credit_code']}」已登记", "credit_code")
+        raise Conflict(
+            "duplicate",
+            (_("统一社会信用代码「%(credit_code)s」已登记") % {"credit_code": data["credit_code"]}),
+            "credit_code",
+        )
     try:
         with transaction.atomic():
             org = Organisation.objects.create(**data)
@@ -412,7 +427,11 @@ def organisation_update(*, by: User, organisation: Organisation, **raw) -> Organ
         data.get("credit_code")
         and Organisation.objects.filter(credit_code=data["credit_code"]).exclude(pk=organisation.pk).exists()
     ):
-        raise Conflict("duplicate", f"统一社会信用代码「{data['credit_code']}」已登记", "credit_code")
+        raise Conflict(
+            "duplicate",
+            (_("统一社会信用代码「%(credit_code)s」已登记") % {"credit_code": data["credit_code"]}),
+            "credit_code",
+        )
     _save_changes(
         by=by, obj=organisation, data=data, fields=ORGANISATION_FIELDS, verb="ledger.organisation.update"
     )
@@ -447,11 +466,15 @@ def find_tag(value: str, *, for_resident: bool, field: str = "tag") -> FocusTag:
         or FocusTag.objects.filter(is_active=True, name=value).first()
     )
     if tag is None:
-        raise DomainError("invalid_tag", f"标签「{value}」不存在", field)
+        raise DomainError("invalid_tag", (_("标签「%(tag)s」不存在") % {"tag": value}), field)
     wanted = FocusTag.AppliesTo.RESIDENT if for_resident else FocusTag.AppliesTo.HOUSEHOLD
     if tag.applies_to not in (wanted, FocusTag.AppliesTo.BOTH):
-        target = "居民" if for_resident else "户"
-        raise DomainError("invalid_tag", f"标签「{tag.name}」不能用于{target}", field)
+        target = _("居民") if for_resident else _("户")
+        raise DomainError(
+            "invalid_tag",
+            (_("标签「%(name)s」不能用于%(target)s") % {"name": tag.name, "target": target}),
+            field,
+        )
     return tag
 
 
@@ -497,7 +520,7 @@ def tag_assign(
                 reason=reason,
             )
     except IntegrityError:
-        raise Conflict("duplicate", f"已有标签「{found.name}」", "tag") from None
+        raise Conflict("duplicate", (_("已有标签「%(name)s」") % {"name": found.name}), "tag") from None
     return assignment
 
 
@@ -530,7 +553,9 @@ def reveal(*, by: User, kind: str, pk: int, field: str, reason: str) -> str:
     """Show one full ID number or phone. Needs the ``ledger.reveal_personal`` permission and a typed reason;
     every reveal is written to the audit log (who, whose, which field, why)."""
     if kind not in REVEALABLE or field not in REVEALABLE[kind][1]:
-        raise DomainError("invalid", f"不能查看「{kind}.{field}」", "field")
+        raise DomainError(
+            "invalid", (_("不能查看「%(kind)s.%(field)s」") % {"kind": kind, "field": field}), "field"
+        )
     model = REVEALABLE[kind][0]
     obj = model.objects.filter(pk=pk).first()
     if obj is None or not is_staff(by) or not in_scope(by, obj.area_code):

@@ -8,6 +8,7 @@ permission and a reason, and each reveal is audited.
 from datetime import date
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -398,7 +399,7 @@ def update_household(request: HttpRequest, household_id: int, payload: Household
     if head is not None:
         member = household.members.filter(pk=head).first()
         if member is None:
-            raise DomainError("invalid", "户主必须是本户在册成员", "head")
+            raise DomainError("invalid", _("户主必须是本户在册成员"), "head")
         household = actions.household_set_head(by=request.auth, household=household, resident=member)
     return household
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -57,7 +58,12 @@ def columns_for(kind: str) -> list[rules.Column]:
         return rules.COLUMNS[kind]
     except KeyError:
         raise DomainError(
-            "invalid_kind", f"台账类型「{kind}」不存在（可选：{'、'.join(rules.COLUMNS)}）", "kind"
+            "invalid_kind",
+            (
+                _("台账类型「%(kind)s」不存在（可选：%(columns)s）")
+                % {"kind": kind, "columns": "、".join(rules.COLUMNS)}
+            ),
+            "kind",
         ) from None
 
 
@@ -168,37 +174,45 @@ def check_file(path: str | Path) -> None:
     size = path.stat().st_size
     if size > max_bytes():
         raise DomainError(
-            "file_too_large", f"文件过大（{size / 1048576:.1f} MB，上限 {max_bytes() // 1048576} MB）", "file"
+            "file_too_large",
+            (
+                _("文件过大（%(size)s MB，上限 %(limit)s MB）")
+                % {"size": f"{size / 1048576:.1f}", "limit": max_bytes() // 1048576}
+            ),
+            "file",
         )
     with path.open("rb") as fh:
         head = fh.read(8)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise DomainError(
-            "not_xlsx", "这是旧版 .xls 文件或已加密的 Excel 文件，请另存为不加密的 .xlsx 后再上传", "file"
+            "not_xlsx", _("这是旧版 .xls 文件或已加密的 Excel 文件，请另存为不加密的 .xlsx 后再上传"), "file"
         )
     if not head.startswith(b"PK\x03\x04"):
-        raise DomainError("not_xlsx", "文件不是 Excel .xlsx 格式（请用模板填写后另存为 .xlsx）", "file")
+        raise DomainError("not_xlsx", _("文件不是 Excel .xlsx 格式（请用模板填写后另存为 .xlsx）"), "file")
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             names = {i.filename for i in infos}
             if "xl/workbook.xml" not in names:
-                raise DomainError("not_xlsx", "文件不是 Excel .xlsx 格式（压缩包中没有工作簿）", "file")
+                raise DomainError("not_xlsx", _("文件不是 Excel .xlsx 格式（压缩包中没有工作簿）"), "file")
             if any(i.flag_bits & 0x1 for i in infos):
-                raise DomainError("encrypted", "文件已加密，请取消密码后再上传", "file")
+                raise DomainError("encrypted", _("文件已加密，请取消密码后再上传"), "file")
             total = sum(i.file_size for i in infos)
             if total > max_uncompressed():
                 raise DomainError(
                     "file_too_large",
-                    f"文件解压后过大（{total / 1048576:.0f} MB，上限 {max_uncompressed() // 1048576} MB）",
+                    (
+                        _("文件解压后过大（%(size)s MB，上限 %(limit)s MB）")
+                        % {"size": f"{total / 1048576:.0f}", "limit": max_uncompressed() // 1048576}
+                    ),
                     "file",
                 )
             for info in infos:
                 # Real sheets compress 5–20×; a bomb compresses hundreds of times.
                 if info.file_size > 10 * 1048576 and info.file_size > 200 * max(info.compress_size, 1):
-                    raise DomainError("zip_bomb", "文件内容异常（压缩比过高），已拒绝", "file")
+                    raise DomainError("zip_bomb", _("文件内容异常（压缩比过高），已拒绝"), "file")
     except zipfile.BadZipFile:
-        raise DomainError("corrupt", "文件已损坏，无法打开", "file") from None
+        raise DomainError("corrupt", _("文件已损坏，无法打开"), "file") from None
 
 
 # ---------------------------------------------------------------- reading
@@ -224,7 +238,7 @@ class Sheet:
             for values in self._ws.iter_rows(min_row=2, max_col=self.width, values_only=True):
                 number += 1
                 if number > MAX_BLANK_RUN:
-                    raise DomainError("too_many_rows", "工作表行数异常（超过 Excel 的最大行数）", "file")
+                    raise DomainError("too_many_rows", _("工作表行数异常（超过 Excel 的最大行数）"), "file")
                 for v in values:
                     if v is not None and v != "":
                         break
@@ -232,13 +246,22 @@ class Sheet:
                     continue  # blank row: skipped without cleaning
                 count += 1
                 if count > MAX_ROWS:
-                    raise DomainError("too_many_rows", f"数据行超过 {MAX_ROWS:,} 行，请分批导入", "file")
+                    raise DomainError(
+                        "too_many_rows",
+                        (_("数据行超过 %(max_rows)s 行，请分批导入") % {"max_rows": f"{MAX_ROWS:,}"}),
+                        "file",
+                    )
                 yield number, tuple(values[p] if p < len(values) else None for p in positions)
         except DomainError:
             raise
         except (KeyError, ValueError, TypeError, zipfile.BadZipFile, OSError) as exc:
             raise DomainError(
-                "corrupt", f"第 {number} 行附近无法读取，文件可能已损坏（{exc}）", "file"
+                "corrupt",
+                (
+                    _("第 %(number)s 行附近无法读取，文件可能已损坏（%(exc)s）")
+                    % {"number": number, "exc": exc}
+                ),
+                "file",
             ) from None
 
     def close(self) -> None:
@@ -255,7 +278,7 @@ def open_sheet(path: str | Path, kind: str) -> Sheet:
     except DomainError:
         raise
     except Exception:  # openpyxl raises many types for malformed parts
-        raise DomainError("corrupt", "文件无法作为 Excel 工作簿打开，可能已损坏", "file") from None
+        raise DomainError("corrupt", _("文件无法作为 Excel 工作簿打开，可能已损坏"), "file") from None
     try:
         ws = wb.worksheets[0]
         header: tuple = ()
@@ -271,22 +294,27 @@ def open_sheet(path: str | Path, kind: str) -> Sheet:
             if not name:
                 continue
             if name in seen:
-                raise DomainError("wrong_template", f"列名「{name}」出现了两次", "file")
+                raise DomainError(
+                    "wrong_template", (_("列名「%(name)s」出现了两次") % {"name": name}), "file"
+                )
             seen[name] = pos
             if name not in by_header:
                 unknown.append(name)
         missing = [c.header for c in columns if c.header not in seen]
         if not names:
-            raise DomainError("wrong_template", "第一行没有列名：请使用下载的模板", "file")
+            raise DomainError("wrong_template", _("第一行没有列名：请使用下载的模板"), "file")
         if missing or unknown:
             parts = []
             if missing:
-                parts.append("缺少列：" + "、".join(missing))
+                parts.append(_("缺少列：") + "、".join(missing))
             if unknown:
-                parts.append("无法识别的列：" + "、".join(unknown[:20]))
+                parts.append(_("无法识别的列：") + "、".join(unknown[:20]))
             raise DomainError(
                 "wrong_template",
-                f"不是「{KIND_LABELS[kind]}」导入模板（{'；'.join(parts)}）",
+                (
+                    _("不是「%(kind)s」导入模板（%(parts)s）")
+                    % {"kind": KIND_LABELS[kind], "parts": "；".join(parts)}
+                ),
                 "file",
             )
         positions = [seen[c.header] for c in columns]
@@ -306,7 +334,7 @@ def open_sheet(path: str | Path, kind: str) -> Sheet:
 def short(value: Any, limit: int = 100) -> Any:
     """A value as shown in a report: long strings cut (a 30,000-character cell is not repeated)."""
     if isinstance(value, str) and len(value) > limit:
-        return value[:limit] + f"…（共 {len(value)} 字）"
+        return value[:limit] + (_("…（共 %(length)s 字）") % {"length": len(value)})
     return value
 
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -63,7 +64,7 @@ def _filters(ledger: str, raw: dict[str, Any]) -> dict[str, Any]:
             try:
                 value = int(value)
             except (TypeError, ValueError):
-                raise DomainError("invalid", "household 应为数字编号", "household") from None
+                raise DomainError("invalid", _("household 应为数字编号"), "household") from None
         else:
             value = str(value).strip()[:100]
             if name == "q" and selectors.personal_number(value):
@@ -78,16 +79,16 @@ def ledger_export(
     """``(filename, xlsx bytes, row count)`` of the scoped, filtered list ``ledger``."""
     excel.columns_for(ledger)
     if not is_staff(by):
-        raise DomainError("forbidden", "只有工作人员可以导出台账", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以导出台账"), status=403)
     clean = _filters(ledger, filters or {})
     reason = (reason or "").strip()
     if reveal:
         if not may_reveal(by):
-            raise DomainError("forbidden", "您没有导出完整个人信息的权限", "reveal", status=403)
+            raise DomainError("forbidden", _("您没有导出完整个人信息的权限"), "reveal", status=403)
         if len(reason) < 2:
-            raise DomainError("required", "导出完整身份证号和电话需填写原因", "reason")
+            raise DomainError("required", _("导出完整身份证号和电话需填写原因"), "reason")
         if len(reason) > 200:
-            raise DomainError("too_long", "原因不能超过 200 字", "reason")
+            raise DomainError("too_long", _("原因不能超过 200 字"), "reason")
     qs = LISTS[ledger](by, **clean)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(excel.KIND_LABELS[ledger])
@@ -111,8 +112,15 @@ def ledger_export(
             reason=reason,
         )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    suffix = "-完整" if reveal else ""
-    return f"{excel.KIND_LABELS[ledger]}台账-{stamp}{suffix}.xlsx", out.getvalue(), count
+    suffix = _("-完整") if reveal else ""
+    return (
+        (
+            _("%(kind)s台账-%(stamp)s%(suffix)s.xlsx")
+            % {"kind": excel.KIND_LABELS[ledger], "stamp": stamp, "suffix": suffix}
+        ),
+        out.getvalue(),
+        count,
+    )
 
 
 def _chunked_ids(qs, fields: tuple[str, ...]):

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -88,9 +89,9 @@ def _job(request, job_id: int) -> ImportJob:
 @imports.get("/templates/{kind}", summary="下载导入模板（.xlsx）")
 def template(request: HttpRequest, kind: str):
     if not is_staff(request.auth):
-        raise DomainError("forbidden", "只有工作人员可以导入台账", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以导入台账"), status=403)
     content = excel.template_bytes(kind)
-    return xlsx_response(content, f"{excel.KIND_LABELS[kind]}导入模板.xlsx")
+    return xlsx_response(content, (_("%(kind)s导入模板.xlsx") % {"kind": excel.KIND_LABELS[kind]}))
 
 
 @imports.post("", response={201: ImportJobOut}, summary="上传台账文件，创建导入任务")
@@ -123,8 +124,8 @@ def error_report(request: HttpRequest, job_id: int):
     job = _job(request, job_id)
     path = ledger_imports.error_report_path(job)
     if path is None:
-        raise NotFound("该导入没有错误报告")
-    return xlsx_response(path, f"错误报告-{job.pk}.xlsx")
+        raise NotFound(_("该导入没有错误报告"))
+    return xlsx_response(path, (_("错误报告-%(pk)s.xlsx") % {"pk": job.pk}))
 
 
 @imports.get("/{int:job_id}/rejected.xlsx", summary="下载退回的行（带错误原因列）")
@@ -132,8 +133,8 @@ def rejected_rows(request: HttpRequest, job_id: int):
     job = _job(request, job_id)
     path = ledger_imports.rejected_rows_path(job)
     if path is None:
-        raise NotFound("该导入没有退回的行")
-    return xlsx_response(path, f"退回行-{job.pk}.xlsx")
+        raise NotFound(_("该导入没有退回的行"))
+    return xlsx_response(path, (_("退回行-%(pk)s.xlsx") % {"pk": job.pk}))
 
 
 class ExportQuery(Schema):

@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -60,7 +61,7 @@ def import_list(request):
         values = {k: request.POST.get(k, "") for k in ("kind", "area", "mode")}
         upload = request.FILES.get("file")
         if upload is None:
-            errors["file"] = "请选择要上传的 .xlsx 文件"
+            errors["file"] = _("请选择要上传的 .xlsx 文件")
         else:
             try:
                 job = imports.ledger_import_create(
@@ -73,7 +74,7 @@ def import_list(request):
                 )
             except DomainError as exc:
                 errors[exc.field or "form"] = (
-                    exc.message if exc.status != 404 else "导入范围不存在或不在您的管辖范围内"
+                    exc.message if exc.status != 404 else _("导入范围不存在或不在您的管辖范围内")
                 )
             else:
                 return redirect("ledger:import_detail", job_id=job.pk)
@@ -136,7 +137,7 @@ def import_errors(request, job_id: int):
     path = imports.error_report_path(job)
     if path is None:
         raise Http404
-    return _file(path, f"错误报告-{job.pk}.xlsx")
+    return _file(path, (_("错误报告-%(pk)s.xlsx") % {"pk": job.pk}))
 
 
 @login_required
@@ -147,7 +148,7 @@ def import_rejected(request, job_id: int):
     path = imports.rejected_rows_path(job)
     if path is None:
         raise Http404
-    return _file(path, f"退回行-{job.pk}.xlsx")
+    return _file(path, (_("退回行-%(pk)s.xlsx") % {"pk": job.pk}))
 
 
 @login_required
@@ -156,7 +157,7 @@ def import_template(request, kind: str):
     _require_staff(request.user)
     if kind not in excel.KIND_LABELS:
         raise Http404
-    return _file(excel.template_bytes(kind), f"{excel.KIND_LABELS[kind]}导入模板.xlsx")
+    return _file(excel.template_bytes(kind), (_("%(kind)s导入模板.xlsx") % {"kind": excel.KIND_LABELS[kind]}))
 
 
 @login_required

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from gridgov.core.crypto import mask_id_number, mask_phone
 from gridgov.core.errors import DomainError
@@ -32,7 +33,14 @@ def text(max_length: int) -> Callable[[Any, str], str]:
             value = int(value)
         s = str(value).strip()
         if len(s) > max_length:
-            raise DomainError("too_long", f"不能超过 {max_length} 个字（现为 {len(s)} 个）", name)
+            raise DomainError(
+                "too_long",
+                (
+                    _("不能超过 %(max_length)s 个字（现为 %(length)s 个）")
+                    % {"max_length": max_length, "length": len(s)}
+                ),
+                name,
+            )
         return s
 
     return clean
@@ -45,9 +53,13 @@ def positive_int(maximum: int) -> Callable[[Any, str], int | None]:
         try:
             number = float(str(value).strip())
         except ValueError:
-            raise DomainError("invalid_number", f"「{value}」不是数字", name) from None
+            raise DomainError(
+                "invalid_number", (_("「%(value)s」不是数字") % {"value": value}), name
+            ) from None
         if not number.is_integer() or number < 0 or number > maximum:
-            raise DomainError("invalid_number", f"应为 0 到 {maximum} 之间的整数", name)
+            raise DomainError(
+                "invalid_number", (_("应为 0 到 %(maximum)s 之间的整数") % {"maximum": maximum}), name
+            )
         return int(number)
 
     return clean
@@ -60,9 +72,13 @@ def coordinate(low: float, high: float) -> Callable[[Any, str], float | None]:
         try:
             number = float(str(value).strip())
         except ValueError:
-            raise DomainError("invalid_number", f"「{value}」不是数字", name) from None
+            raise DomainError(
+                "invalid_number", (_("「%(value)s」不是数字") % {"value": value}), name
+            ) from None
         if not low <= number <= high:
-            raise DomainError("invalid_location", f"应在 {low} 到 {high} 之间", name)
+            raise DomainError(
+                "invalid_location", (_("应在 %(low)s 到 %(high)s 之间") % {"low": low, "high": high}), name
+            )
         return number
 
     return clean
@@ -80,7 +96,11 @@ def choice(choices: type[models.TextChoices]) -> Callable[[Any, str], str]:
         if s in by_label:
             return by_label[s]
         allowed = "、".join(str(label) for _, label in choices.choices)
-        raise DomainError("invalid_choice", f"「{s}」不是可选值（可选：{allowed}）", name)
+        raise DomainError(
+            "invalid_choice",
+            (_("「%(s)s」不是可选值（可选：%(allowed)s）") % {"s": s, "allowed": allowed}),
+            name,
+        )
 
     return clean
 
@@ -97,7 +117,9 @@ def a_date(value: Any, name: str) -> date | None:
         return date.fromisoformat(s)
     except ValueError:
         raise DomainError(
-            "invalid_date", f"「{value}」不是日期（应为 2026-01-31 这样的格式）", name
+            "invalid_date",
+            (_("「%(value)s」不是日期（应为 2026-01-31 这样的格式）") % {"value": value}),
+            name,
         ) from None
 
 
@@ -219,7 +241,7 @@ def clean_row(columns: list[Column], raw: dict[str, Any]) -> tuple[dict[str, Any
         empty = value is None or (isinstance(value, str) and not value.strip())
         if empty:
             if col.required:
-                problems.add(col.name, value, "必填")
+                problems.add(col.name, value, _("必填"))
                 continue
             if col.choices is not None:
                 continue  # the model default applies
@@ -238,7 +260,7 @@ def clean_fields(columns: list[Column], raw: dict[str, Any], *, partial: bool = 
     if problems:
         name, _value, reason = problems.errors[0]
         header = next(c.header for c in columns if c.name == name)
-        code = "required" if reason == "必填" else "invalid"
+        code = "required" if reason == _("必填") else "invalid"
         raise DomainError(code, f"{header}：{reason}", name)
     return cleaned
 

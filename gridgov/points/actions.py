@@ -117,7 +117,10 @@ def _lock_for_debit(account: PointsAccount, amount: int) -> None:
     if available < amount:
         raise Conflict(
             "insufficient_points",
-            f"积分不足：需要 {amount} 分，当前余额 {available} 分",
+            (
+                _("积分不足：需要 %(amount)s 分，当前余额 %(available)s 分")
+                % {"amount": amount, "available": available}
+            ),
             "points",
             extra={"balance": available, "needed": amount},
         )
@@ -171,7 +174,7 @@ def _check_fields(f: TaskFields) -> None:
         if not value:
             raise DomainError("required", _("必填"), name)
         if len(value) > TEXT_LIMITS[name]:
-            raise DomainError("invalid", f"不能超过 {TEXT_LIMITS[name]} 个字", name)
+            raise DomainError("invalid", (_("不能超过 %(limit)s 个字") % {"limit": TEXT_LIMITS[name]}), name)
         setattr(f, name, value)
     if f.starts_at is None:
         raise DomainError("required", _("必填"), "starts_at")
@@ -461,7 +464,7 @@ def points_correct(*, entry_id: int, by: User, reason: str) -> PointsEntry:
                     kind=EntryKind.CORRECTION,
                     area_code=entry.area_code,
                     by=by,
-                    memo=f"冲正：{reason}",
+                    memo=(_("冲正：%(reason)s") % {"reason": reason}),
                     reverses=entry,
                 )
         except IntegrityError as exc:

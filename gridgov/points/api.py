@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -369,7 +370,7 @@ def _reason(request: HttpRequest) -> str:
     try:
         data = json.loads(request.body)
     except ValueError as exc:
-        raise DomainError("invalid", "请求体须为 JSON", "body") from exc
+        raise DomainError("invalid", _("请求体须为 JSON"), "body") from exc
     return str(data.get("reason") or "") if isinstance(data, dict) else ""
 
 
@@ -451,7 +452,7 @@ def correct(request: HttpRequest, payload: VolunteerCorrectionIn):
 def grant(request: HttpRequest, payload: VolunteerGrantIn):
     volunteer = User.objects.filter(pk=payload.volunteer, is_active=True).first()
     if volunteer is None:
-        raise NotFound("志愿者不存在", field="volunteer")
+        raise NotFound(_("志愿者不存在"), field="volunteer")
     entry = actions.points_grant(
         by=request.auth, volunteer=volunteer, area=payload.area, amount=payload.amount, reason=payload.reason
     )
@@ -492,7 +493,7 @@ def redeem(request: HttpRequest, reward_id: int, payload: VolunteerRedeemIn):
     if payload.volunteer is not None:
         volunteer = User.objects.filter(pk=payload.volunteer).first()
         if volunteer is None:
-            raise DomainError("invalid", "志愿者不存在", "volunteer", status=404)
+            raise DomainError("invalid", _("志愿者不存在"), "volunteer", status=404)
     redemption = actions.redeem(
         reward_id=reward_id, by=request.auth, volunteer=volunteer, quantity=payload.quantity
     )

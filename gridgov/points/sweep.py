@@ -20,6 +20,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from gridgov.core.deadlines import Phase, register_sweep, sweep_phases
@@ -111,7 +112,10 @@ def _expire_account(account_id: int, cutoffs: dict[str, datetime], now: datetime
                         amount=unspent,
                         kind=EntryKind.EXPIRY,
                         area_code=lot.area_code,
-                        memo=f"积分过期（{timezone.localtime(lot.at):%Y-%m-%d} {lot.memo}）"[:200],
+                        memo=(
+                            _("积分过期（%(at)s %(memo)s）")
+                            % {"at": f"{timezone.localtime(lot.at):%Y-%m-%d}", "memo": lot.memo}
+                        )[:200],
                         at=now,
                         expires=lot,
                     )

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ValidationError
@@ -442,7 +443,7 @@ def _need_detail(user, need: Need) -> Need:
 @paginate(Pages, page_size=50)
 def list_needs(request: HttpRequest, q: Query[NeedFilters]):
     if not is_staff(request.auth):
-        raise DomainError("forbidden", "只有工作人员可以查看需求清单", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以查看需求清单"), status=403)
     return selectors.need_list(request.auth, **q.dict())
 
 
@@ -645,11 +646,11 @@ def _body(request: HttpRequest, schema):
         data = json.loads(raw) if raw else {}
         return schema.model_validate(data if isinstance(data, dict) else {})
     except json.JSONDecodeError:
-        raise DomainError("invalid", "请求体不是有效的 JSON", "body") from None
+        raise DomainError("invalid", _("请求体不是有效的 JSON"), "body") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first.get("loc") else None
-        raise DomainError("invalid", first.get("msg", "输入无效"), field) from None
+        raise DomainError("invalid", first.get("msg", _("输入无效")), field) from None
 
 
 @projects.post(
@@ -662,14 +663,18 @@ def project_action(request: HttpRequest, project_id: int, action: str):
     score/rating/comment, note — whichever the step needs."""
     user = request.auth
     if action not in ACTIONS:
-        raise DomainError("not_found", f"没有「{action}」这个操作", "action", status=404)
+        raise DomainError(
+            "not_found", (_("没有「%(action)s」这个操作") % {"action": action}), "action", status=404
+        )
     p = _body(request, ProjectActionIn)
     if action == "claim":
         project = selectors.project_get_claimable(user, project_id)
     else:
         project = selectors.project_get_visible(user, project_id)
     if action not in ACTIONS:
-        raise DomainError("not_found", f"没有「{action}」这个操作", "action", status=404)
+        raise DomainError(
+            "not_found", (_("没有「%(action)s」这个操作") % {"action": action}), "action", status=404
+        )
     if action == "publish":
         actions.project_publish(by=user, project=project)
     elif action == "claim":
@@ -686,7 +691,7 @@ def project_action(request: HttpRequest, project_id: int, action: str):
             actions.milestone_done(by=user, project=project, milestone_id=p.milestone, note=p.note)
         else:
             if p.progress is None:
-                raise DomainError("required", "请指定完成的节点或进度", "milestone")
+                raise DomainError("required", _("请指定完成的节点或进度"), "milestone")
             actions.project_set_progress(by=user, project=project, progress=p.progress, note=p.note)
     elif action == "complete":
         actions.project_complete(by=user, project=project, summary=p.summary)

@@ -246,7 +246,7 @@ class UnitCompliance:
 
     @property
     def status(self) -> str:
-        return "达标" if self.compliant else "未达标"
+        return _("达标") if self.compliant else _("未达标")
 
 
 @dataclass
@@ -278,7 +278,7 @@ def compliance_report(user, *, area: str | None = None, year: int | None = None,
         area = root.code
     place = Area.objects.filter(code=area).first()
     if place is None or not in_scope(user, place.code):
-        raise NotFound(f"区域 {area} 不存在或不在您的管辖范围内", field="area")
+        raise NotFound((_("区域 %(area)s 不存在或不在您的管辖范围内") % {"area": area}), field="area")
     if place.level not in (Level.DISTRICT, Level.STREET, Level.COMMUNITY):
         raise DomainError("invalid", _("请选择区、街道或社区"), "area")
     year = int(year or (today or timezone.localdate()).year)

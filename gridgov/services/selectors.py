@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from gridgov.core.errors import DomainError
 from gridgov.core.roles import Role
@@ -15,7 +16,7 @@ def active_category(code: str | None, field: str = "category") -> ServiceCategor
     code = (code or "").strip()
     cat = ServiceCategory.objects.filter(code=code, is_active=True).first() if code else None
     if cat is None:
-        raise DomainError("invalid", f"服务类别「{code}」不存在或已停用", field)
+        raise DomainError("invalid", (_("服务类别「%(code)s」不存在或已停用") % {"code": code}), field)
     return cat
 
 

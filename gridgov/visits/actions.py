@@ -61,7 +61,11 @@ def _clean_when(value, now: datetime) -> datetime:
     if value > now + CLOCK_SKEW:
         raise DomainError("invalid_date", _("走访时间不能晚于现在"), "visited_at")
     if value < now - timedelta(days=MAX_AGE_DAYS):
-        raise DomainError("invalid_date", f"只能补录 {MAX_AGE_DAYS} 天以内的走访", "visited_at")
+        raise DomainError(
+            "invalid_date",
+            (_("只能补录 %(max_age_days)s 天以内的走访") % {"max_age_days": MAX_AGE_DAYS}),
+            "visited_at",
+        )
     return value
 
 
@@ -78,7 +82,7 @@ def _clean_duration(value) -> int:
 def _clean_kind(value) -> str:
     value = (value or Visit.Kind.ROUTINE).strip()
     if value not in Visit.Kind.values:
-        raise DomainError("invalid", f"走访类型「{value}」无效", "kind")
+        raise DomainError("invalid", (_("走访类型「%(kind)s」无效") % {"kind": value}), "kind")
     return value
 
 
@@ -87,7 +91,9 @@ def _clean_texts(values: dict[str, str]) -> dict[str, str]:
     for name in TEXT_FIELDS:
         text = (values.get(name) or "").strip()
         if len(text) > MAX_TEXT:
-            raise DomainError("too_long", f"每项内容不能超过 {MAX_TEXT} 字", name)
+            raise DomainError(
+                "too_long", (_("每项内容不能超过 %(max_text)s 字") % {"max_text": MAX_TEXT}), name
+            )
         out[name] = text
     if not any(out.values()):
         raise DomainError(
@@ -203,7 +209,11 @@ def visit_update(*, by: User, visit: Visit, photo=None, remove_photo: bool = Fal
         raise DomainError("forbidden", _("只有记录人或社区工作人员可以修改走访记录"), status=403)
     unknown = set(changes) - {"visited_at", "duration_minutes", "kind", "visitors", *TEXT_FIELDS}
     if unknown:
-        raise DomainError("invalid", f"不能修改：{', '.join(sorted(unknown))}", sorted(unknown)[0])
+        raise DomainError(
+            "invalid",
+            (_("不能修改：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))}),
+            sorted(unknown)[0],
+        )
     now = timezone.now()
     data: dict = {}
     if "visited_at" in changes:
@@ -354,7 +364,7 @@ class VisitNeed:
 
 def _need_title(text: str) -> str:
     first = next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
-    return first[:100] or "走访发现的需求"
+    return first[:100] or _("走访发现的需求")
 
 
 def visit_to_need(
@@ -451,7 +461,7 @@ def rule_create(
     if tag:
         found = FocusTag.objects.filter(code=tag.strip()).first() or FocusTag.objects.filter(name=tag).first()
         if found is None:
-            raise DomainError("invalid_tag", f"标签「{tag}」不存在", "tag")
+            raise DomainError("invalid_tag", (_("标签「%(tag)s」不存在") % {"tag": tag}), "tag")
     days = _interval(interval_days)
     try:
         with transaction.atomic():

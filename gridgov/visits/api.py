@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -304,7 +305,7 @@ def _item(item: selectors.WorkItem) -> dict:
 def worklist(request: HttpRequest, q: Query[VisitWorklistQuery]):
     user = request.auth
     if not is_staff(user):
-        raise DomainError("forbidden", "只有工作人员有走访任务", status=403)
+        raise DomainError("forbidden", _("只有工作人员有走访任务"), status=403)
     items = selectors.worklist(user, days=q.days, area=q.area)
     first = (q.page - 1) * q.page_size
     progress = selectors.plan_progress(user)
@@ -336,7 +337,7 @@ def coverage(request: HttpRequest, q: Query[VisitCoverageQuery]):
 @paginate(Pages, page_size=100)
 def list_rules(request: HttpRequest):
     if not is_staff(request.auth):
-        raise DomainError("forbidden", "只有工作人员可以查看必访规则", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以查看必访规则"), status=403)
     return selectors.rules_visible_to(request.auth)
 
 
@@ -359,7 +360,7 @@ def update_rule(request: HttpRequest, rule_id: int, payload: VisitRulePatch):
 @paginate(Pages, page_size=50)
 def list_visits(request: HttpRequest, q: Query[VisitFilters]):
     if not is_staff(request.auth):
-        raise DomainError("forbidden", "只有工作人员可以查看走访记录", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以查看走访记录"), status=403)
     return selectors.visit_list(request.auth, **q.dict())
 
 

@@ -94,7 +94,10 @@ class VisitRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tag or _('全部住户')}：每 {self.interval_days} 天"
+        return _("%(target)s：每 %(interval_days)s 天") % {
+            "target": self.tag or _("全部住户"),
+            "interval_days": self.interval_days,
+        }
 
 
 class VisitPlan(models.Model):
@@ -115,4 +118,8 @@ class VisitPlan(models.Model):
         constraints = [models.UniqueConstraint(fields=["area"], name="visit_plan_once_per_area")]
 
     def __str__(self) -> str:
-        return f"{self.area}：每 {self.period_days} 天 {self.households} 户"
+        return _("%(area)s：每 %(period_days)s 天 %(households)s 户") % {
+            "area": self.area,
+            "period_days": self.period_days,
+            "households": self.households,
+        }

@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import Role
 from gridgov.areas.models import Area
@@ -64,7 +65,7 @@ def visit_get_visible(user, pk) -> Visit:
     try:
         return _with_photo(visits_visible_to(user)).prefetch_related("visitors", "cases").get(pk=int(pk))
     except (TypeError, ValueError, Visit.DoesNotExist):
-        raise NotFound("走访记录不存在或不在您的管辖范围内", field="visit") from None
+        raise NotFound(_("走访记录不存在或不在您的管辖范围内"), field="visit") from None
 
 
 def _local_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
@@ -258,7 +259,7 @@ class WorkItem:
     @property
     def reason(self) -> str:
         rule = self.due.rule
-        return rule.tag.name if rule.tag_id else "全部住户"
+        return rule.tag.name if rule.tag_id else _("全部住户")
 
     @property
     def must(self) -> bool:
@@ -271,7 +272,7 @@ def worklist(user, *, days: int = 7, area: str | None = None, today: date | None
     if not is_staff(user):
         return []
     if not 0 <= days <= 366:
-        raise DomainError("invalid", "天数应在 0 到 366 之间", "days")
+        raise DomainError("invalid", _("天数应在 0 到 366 之间"), "days")
     today = today or timezone.localdate()
     households = filter_in_scope(Household.objects.all(), user, "area_code")
     if area:
@@ -374,19 +375,19 @@ def _roots(user, area: str | None) -> Area:
             raise NotFound(exc.message, field="area") from None
     roots = sorted(area_scope_roots(user), key=lambda a: (len(a.code), a.code))
     if not roots:
-        raise NotFound("您的账号没有管辖区域", field="area")
+        raise NotFound(_("您的账号没有管辖区域"), field="area")
     return roots[0]
 
 
 def _check_period(start: date | None, end: date | None) -> None:
     if start is None:
-        raise DomainError("required", "请填写开始日期", "start")
+        raise DomainError("required", _("请填写开始日期"), "start")
     if end is None:
-        raise DomainError("required", "请填写结束日期", "end")
+        raise DomainError("required", _("请填写结束日期"), "end")
     if end < start:
-        raise DomainError("invalid", "结束日期不能早于开始日期", "end")
+        raise DomainError("invalid", _("结束日期不能早于开始日期"), "end")
     if (end - start).days > MAX_PERIOD_DAYS:
-        raise DomainError("period_too_long", "统计期间最长 3 年", "end")
+        raise DomainError("period_too_long", _("统计期间最长 3 年"), "end")
 
 
 def _figures(households: int, visited: int, must: int, must_on_time: int) -> dict:
@@ -417,9 +418,9 @@ def coverage(
     rule since the end of the period at the latest) and those never overdue during the period (days up to
     today only). ``group_by="child"`` splits by the next level of areas."""
     if not is_staff(user):
-        raise DomainError("forbidden", "只有工作人员可以查看走访覆盖率", status=403)
+        raise DomainError("forbidden", _("只有工作人员可以查看走访覆盖率"), status=403)
     if group_by not in (None, "", "child"):
-        raise DomainError("invalid", "分组方式只能是：child", "group_by")
+        raise DomainError("invalid", _("分组方式只能是：child"), "group_by")
     _check_period(start, end)
     root = _roots(user, area)
     today = today or timezone.localdate()
@@ -451,8 +452,8 @@ def coverage(
         if any(since <= last_day for _rule, since in s.rules.values())
     ]
     longest = max((r.interval_days for s in subs for r, _since in s.rules.values()), default=0)
-    window_begin, _ = _local_bounds(start - timedelta(days=longest + 1), None)
-    _, window_end = _local_bounds(None, last_day)
+    window_begin, _end = _local_bounds(start - timedelta(days=longest + 1), None)
+    _begin, window_end = _local_bounds(None, last_day)
     visit_days: dict[int, list[date]] = defaultdict(list)
     if subs:
         rows = (
@@ -521,7 +522,7 @@ def rule_get_visible(user, pk) -> VisitRule:
     try:
         return rules_visible_to(user).get(pk=int(pk))
     except (TypeError, ValueError, VisitRule.DoesNotExist):
-        raise NotFound("必访规则不存在或不在您的管辖范围内", field="rule") from None
+        raise NotFound(_("必访规则不存在或不在您的管辖范围内"), field="rule") from None
 
 
 # ---------------------------------------------------------------- case category suggestion

@@ -5,6 +5,7 @@ Whatever else is asked for does not exist for the reader (404)."""
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import Role
 from gridgov.core import uploads
@@ -58,7 +59,7 @@ def wish_is_visible(user, wish: Wish) -> bool:
 def wish_get_visible(user, ref: str) -> Wish:
     wish = Wish.objects.select_related(*RELATED).filter(ref=ref).first()
     if wish is None or not wish_is_visible(user, wish):
-        raise NotFound(f"心愿 {ref} 不存在或不在您的管辖范围内", field="ref")
+        raise NotFound((_("心愿 %(ref)s 不存在或不在您的管辖范围内") % {"ref": ref}), field="ref")
     return wish
 
 
@@ -84,7 +85,7 @@ def wall(*, area: str | None = None, category: str | None = None) -> QuerySet[Wi
 def anonymous_name(wish: Wish) -> str:
     """Surname + ** (王**), or 某居民 when no name is known."""
     name = (wish.wisher_name or (wish.wisher.display_name if wish.wisher_id else "") or "").strip()
-    return f"{name[0]}**" if name else "某居民"
+    return f"{name[0]}**" if name else _("某居民")
 
 
 def wisher_label(user, wish: Wish) -> str:
@@ -137,5 +138,5 @@ def timeline(user, wish: Wish) -> list:
     if not sees_personal(user, wish):
         for e in events:
             if wish.wisher_id and e.actor_id == wish.wisher_id:
-                e.actor_label = "心愿人"
+                e.actor_label = _("心愿人")
     return events

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.core.deadlines import run_sweeps
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
     help = "执行一次时限巡查：事件（预警、超时、自动升级、报到检查）以及服务单、心愿、志愿任务等各流程"
 
     def add_arguments(self, parser):
-        parser.add_argument("--at", help="按此时间巡查（ISO 8601，如 2026-11-23T10:00:00+08:00）")
+        parser.add_argument("--at", help=_("按此时间巡查（ISO 8601，如 2026-11-23T10:00:00+08:00）"))
 
     def handle(self, *args, **options):
         at = None
@@ -24,7 +25,9 @@ class Command(BaseCommand):
             try:
                 at = datetime.fromisoformat(options["at"])
             except ValueError as exc:
-                raise CommandError(f"--at：无法识别的时间「{options['at']}」，请用 ISO 8601 格式") from exc
+                raise CommandError(
+                    _("--at：无法识别的时间「%(at)s」，请用 ISO 8601 格式") % {"at": options["at"]}
+                ) from exc
             if timezone.is_naive(at):
                 at = timezone.make_aware(at)
         self.stdout.write(json.dumps(run_sweeps(at), ensure_ascii=False))

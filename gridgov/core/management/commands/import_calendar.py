@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from gridgov.core.calendar import calendar_import_year
 from gridgov.core.errors import DomainError
@@ -29,32 +30,38 @@ class Command(BaseCommand):
     help = "从 JSON 文件导入某一年的节假日和调休安排（国务院办公厅公布的放假安排）"
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="JSON 文件路径")
+        parser.add_argument("file", help=_("JSON 文件路径"))
 
     def handle(self, *args, **options):
         path = Path(options["file"])
         try:
             data = json.loads(path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
-            raise CommandError(f"{path}: 文件不存在") from None
+            raise CommandError(_("%(path)s: 文件不存在") % {"path": path}) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"{path}: 无法读取（{exc}）") from None
+            raise CommandError(_("%(path)s: 无法读取（%(exc)s）") % {"path": path, "exc": exc}) from None
         except json.JSONDecodeError as exc:
             raise CommandError(
-                f"{path}: 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）"
+                _("%(path)s: 不是有效的 JSON（第 %(lineno)s 行第 %(colno)s 列：%(msg)s）")
+                % {"path": path, "lineno": exc.lineno, "colno": exc.colno, "msg": exc.msg}
             ) from None
         if not isinstance(data, dict):
-            raise CommandError(f'{path}: 顶层应为对象 {{"year": …, "holidays": […], "workdays": […]}}')
+            raise CommandError(
+                _('%(path)s: 顶层应为对象 {"year": …, "holidays": […], "workdays": […]}') % {"path": path}
+            )
         unknown = sorted(set(data) - KNOWN_KEYS)
         if unknown:
             raise CommandError(
-                f"{path}: 不认识的字段 {', '.join(unknown)}（可用：year, holidays, workdays, note）"
+                _("%(path)s: 不认识的字段 %(unknown)s（可用：year, holidays, workdays, note）")
+                % {"path": path, "unknown": ", ".join(unknown)}
             )
         if "year" not in data:
-            raise CommandError(f"{path}: year: 缺少年份")
+            raise CommandError(_("%(path)s: year: 缺少年份") % {"path": path})
         for key in ("holidays", "workdays"):
             if key not in data:
-                raise CommandError(f"{path}: {key}: 缺少该列表（没有时写 []）")
+                raise CommandError(
+                    _("%(path)s: %(key)s: 缺少该列表（没有时写 []）") % {"path": path, "key": key}
+                )
         try:
             configured = calendar_import_year(
                 by=None,
@@ -70,4 +77,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {where}: {exc.message}") from None
         holidays = len(data["holidays"])
         workdays = len(data["workdays"])
-        self.stdout.write(f"已导入 {configured.year} 年：节假日 {holidays} 天，调休上班 {workdays} 天")
+        self.stdout.write(
+            _("已导入 %(year)s 年：节假日 %(holidays)s 天，调休上班 %(workdays)s 天")
+            % {"year": configured.year, "holidays": holidays, "workdays": workdays}
+        )

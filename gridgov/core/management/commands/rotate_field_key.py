@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from gridgov.core.crypto import EncryptedTextField, blind_index
 
@@ -57,4 +58,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for label, count in rotate(options["batch_size"]).items():
-            self.stdout.write(f"{label}: {count} 行已重新加密")
+            self.stdout.write(_("%(label)s: %(count)s 行已重新加密") % {"label": label, "count": count})

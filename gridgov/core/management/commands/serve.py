@@ -18,6 +18,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.utils.translation import gettext as _
 
 log = logging.getLogger("gridgov.serve")
 
@@ -73,7 +74,9 @@ class Command(BaseCommand):
             # connections over them; with one shared socket the first worker to wake takes most of a burst
             # of keep-alive connections and keeps them (docs/performance.md, "Balancing the workers").
             argv.append("--reuse-port")
-        self.stdout.write(f"gridgov 正在 http://{options['bind']} 提供服务（Ctrl-C 停止）")
+        self.stdout.write(
+            _("gridgov 正在 http://%(bind)s 提供服务（Ctrl-C 停止）") % {"bind": options["bind"]}
+        )
         sys.stdout.flush()
         if settings.REDIS_URL:
             os.execv(sys.executable, argv)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import User
 from gridgov.core.errors import DomainError
@@ -19,22 +20,22 @@ class Command(BaseCommand):
     help = "导入台账 Excel 文件（楼栋、户、居民、组织）"
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help=".xlsx 文件（用导入模板填写）")
+        parser.add_argument("file", help=_(".xlsx 文件（用导入模板填写）"))
         parser.add_argument("--kind", required=True, choices=[k for k, _ in ImportJob.Kind.choices])
-        parser.add_argument("--area", required=True, help="导入范围的区域编码（行中的网格、楼栋须在其内）")
-        parser.add_argument("--valid-rows", action="store_true", help="导入正确的行，退回错误的行")
-        parser.add_argument("--user", help="以该账号的身份和管辖范围导入（默认：系统，不限范围）")
-        parser.add_argument("--errors", type=int, default=20, help="列出的错误条数（默认 20）")
+        parser.add_argument("--area", required=True, help=_("导入范围的区域编码（行中的网格、楼栋须在其内）"))
+        parser.add_argument("--valid-rows", action="store_true", help=_("导入正确的行，退回错误的行"))
+        parser.add_argument("--user", help=_("以该账号的身份和管辖范围导入（默认：系统，不限范围）"))
+        parser.add_argument("--errors", type=int, default=20, help=_("列出的错误条数（默认 20）"))
 
     def handle(self, *args, **options):
         path = Path(options["file"])
         if not path.is_file():
-            raise CommandError(f"文件不存在：{path}")
+            raise CommandError(_("文件不存在：%(path)s") % {"path": path})
         by = None
         if options["user"]:
             by = User.objects.filter(username=options["user"]).first()
             if by is None:
-                raise CommandError(f"账号不存在：{options['user']}")
+                raise CommandError(_("账号不存在：%(user)s") % {"user": options["user"]})
         mode = ImportJob.Mode.VALID_ROWS if options["valid_rows"] else ImportJob.Mode.ALL_OR_NOTHING
         try:
             job = ledger_import_create(
@@ -47,7 +48,7 @@ class Command(BaseCommand):
                 start=False,
             )
         except DomainError as exc:
-            self.stderr.write(f"无法导入：{exc.message}")
+            self.stderr.write(_("无法导入：%(message)s") % {"message": exc.message})
             sys.exit(2)
         ledger_import_run(job_id=job.pk, on_progress=self._progress)
         job.refresh_from_db()
@@ -57,22 +58,44 @@ class Command(BaseCommand):
         sys.exit(1 if job.state == ImportJob.State.REJECTED else 2)
 
     def _progress(self, job: ImportJob) -> None:
-        self.stderr.write(f"已检查 {job.rows_checked} 行…", ending="\r")
+        self.stderr.write(
+            (_("已检查 %(rows_checked)s 行…") % {"rows_checked": job.rows_checked}), ending="\r"
+        )
         self.stderr.flush()
 
     def _summary(self, job: ImportJob, limit: int) -> None:
         self.stderr.write("")
         out = self.stdout
         out.write(
-            f"导入任务 {job.pk}：{job.get_state_display()}（{job.get_kind_display()}，范围 {job.area.code}）"
+            _("导入任务 %(pk)s：%(get_state_display)s（%(get_kind_display)s，范围 %(code)s）")
+            % {
+                "pk": job.pk,
+                "get_state_display": job.get_state_display(),
+                "get_kind_display": job.get_kind_display(),
+                "code": job.area.code,
+            }
         )
         out.write(
-            f"数据行 {job.rows_total}，新增 {job.rows_created}，更新 {job.rows_updated}，"
-            f"退回 {job.rows_rejected}，错误 {job.error_count}"
+            _(
+                "数据行 %(rows_total)s，新增 %(rows_created)s，更新 %(rows_updated)s，退回 %(rows_rejected)s，错误 %(error_count)s"
+            )
+            % {
+                "rows_total": job.rows_total,
+                "rows_created": job.rows_created,
+                "rows_updated": job.rows_updated,
+                "rows_rejected": job.rows_rejected,
+                "error_count": job.error_count,
+            }
         )
         if job.message:
             out.write(job.message)
         for e in job.errors[:limit]:
-            out.write(f"  第 {e['row']} 行 [{e['column']}] {e['value']!r}：{e['reason']}")
+            out.write(
+                _("  第 %(row)s 行 [%(column)s] %(value)s：%(reason)s")
+                % {"row": e["row"], "column": e["column"], "value": f"{e['value']!r}", "reason": e["reason"]}
+            )
         if job.error_count > limit:
-            out.write(f"  ……共 {job.error_count} 处错误，完整报告见导入任务 {job.pk}")
+            out.write(
+                _("  ……共 %(error_count)s 处错误，完整报告见导入任务 %(pk)s")
+                % {"error_count": job.error_count, "pk": job.pk}
+            )

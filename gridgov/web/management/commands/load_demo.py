@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from gridgov.accounts import demo as accounts_demo
 from gridgov.areas.demo import load_demo_areas
@@ -45,31 +46,62 @@ class Command(BaseCommand):
             for lvl in ("district", "street", "community", "grid")
         }
         self.stdout.write(
-            f"演示区已就绪：{counts['district']} 个区、{counts['street']} 个街镇、{counts['community']} 个社区、"
-            f"{counts['grid']} 个网格（本次新建 {created_areas} 个区域）"
+            _(
+                "演示区已就绪：%(district)s 个区、%(street)s 个街镇、%(community)s 个社区、%(grid)s 个网格（本次新建 %(created_areas)s 个区域）"
+            )
+            % {
+                "district": counts["district"],
+                "street": counts["street"],
+                "community": counts["community"],
+                "grid": counts["grid"],
+                "created_areas": created_areas,
+            }
         )
         if sample_cases:
-            self.stdout.write(f"已生成 {sample_cases} 个演示事件")
+            self.stdout.write(_("已生成 %(sample_cases)s 个演示事件") % {"sample_cases": sample_cases})
         if ledger:
             self.stdout.write(
-                f"已生成演示台账：{ledger['buildings']} 栋楼、{ledger['households']} 户、{ledger['residents']} 位居民、"
-                f"{ledger['organisations']} 个组织、{ledger['tags']} 条重点人群标签"
+                _(
+                    "已生成演示台账：%(buildings)s 栋楼、%(households)s 户、%(residents)s 位居民、%(organisations)s 个组织、%(tags)s 条重点人群标签"
+                )
+                % {
+                    "buildings": ledger["buildings"],
+                    "households": ledger["households"],
+                    "residents": ledger["residents"],
+                    "organisations": ledger["organisations"],
+                    "tags": ledger["tags"],
+                }
             )
         if visits:
-            self.stdout.write(f"已生成 {visits} 条演示走访记录")
+            self.stdout.write(_("已生成 %(visits)s 条演示走访记录") % {"visits": visits})
         if orders.get("items") or orders.get("orders"):
-            self.stdout.write(f"已生成演示服务清单：{orders['items']} 项服务、{orders['orders']} 张服务单")
+            self.stdout.write(
+                _("已生成演示服务清单：%(items)s 项服务、%(orders)s 张服务单")
+                % {"items": orders["items"], "orders": orders["orders"]}
+            )
         if wishes.get("wishes"):
-            self.stdout.write(f"已生成 {wishes['wishes']} 个演示微心愿")
+            self.stdout.write(_("已生成 %(wishes)s 个演示微心愿") % {"wishes": wishes["wishes"]})
         if any(projects.values()):
             self.stdout.write(
-                f"已生成演示清单：{projects['needs']} 条需求、{projects['resources']} 项资源、{projects['projects']} 个项目"
+                _("已生成演示清单：%(needs)s 条需求、%(resources)s 项资源、%(projects)s 个项目")
+                % {
+                    "needs": projects["needs"],
+                    "resources": projects["resources"],
+                    "projects": projects["projects"],
+                }
             )
         if points.get("tasks"):
             self.stdout.write(
-                f"已生成演示志愿任务 {points['tasks']} 个、积分入账 {points['credits']} 笔、兑换 {points['redemptions']} 次"
+                _("已生成演示志愿任务 %(tasks)s 个、积分入账 %(credits)s 笔、兑换 %(redemptions)s 次")
+                % {
+                    "tasks": points["tasks"],
+                    "credits": points["credits"],
+                    "redemptions": points["redemptions"],
+                }
             )
-        self.stdout.write(f"演示账号（密码均为 {accounts_demo.DEMO_PASSWORD}）：")
+        self.stdout.write(
+            _("演示账号（密码均为 %(demo_password)s）：") % {"demo_password": accounts_demo.DEMO_PASSWORD}
+        )
         for username, role, area_code, unit_name, display, _phone in accounts_demo.DEMO_USERS:
             where = area_code or unit_name or "—"
             self.stdout.write(f"  {username:<11} {role:<12} {display}（{where}）")
