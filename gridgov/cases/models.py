@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gridgov.core.calendar import LimitUnit
 from gridgov.core.crypto import EncryptedTextField, mask_phone
+from gridgov.core.deadlines import Sla  # noqa: F401  (re-exported: cases.models.Sla)
 from gridgov.core.workflow import Rating  # noqa: F401  (re-exported: cases.models.Rating)
 
 
@@ -161,12 +162,6 @@ class Channel(models.TextChoices):
     HOTLINE = "hotline", _("热线转办")
     API = "api", _("接口")
     OPEN311 = "open311", _("Open311")
-
-
-class Sla(models.TextChoices):
-    NORMAL = "normal", _("正常")
-    WARNING = "warning", _("预警")
-    OVERDUE = "overdue", _("超时")
 
 
 class Case(models.Model):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from gridgov.core.errors import DomainError
 from gridgov.core.roles import AREA_MANAGER_ROLES, AREA_ROLES, STAFF_ROLES, Role
 
 ALL = None
@@ -66,6 +67,13 @@ def is_staff(user) -> bool:
         and user.is_active
         and (user.is_admin or (user.role in STAFF_ROLES and user.area_id))
     )
+
+
+def require_staff(user, message: str) -> None:
+    """Refuse (403 ``forbidden``, with ``message``) anyone who is not staff (:func:`is_staff`): the check
+    of an action only staff take. Out of scope stays a 404, found by the selector or the machine's lock."""
+    if not is_staff(user):
+        raise DomainError("forbidden", message, status=403)
 
 
 def staff_in_scope(user, code: str) -> bool:

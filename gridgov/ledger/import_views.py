@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from gridgov.areas.selectors import areas_visible_to
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.pages import require
 from gridgov.core.scope import is_staff
 from gridgov.ledger import excel, exports, imports, selectors
 from gridgov.ledger.models import ImportJob
@@ -35,11 +36,6 @@ KINDS = [
 ]
 
 
-def _require_staff(user) -> None:
-    if not is_staff(user):
-        raise Http404
-
-
 def _file(content, filename: str) -> FileResponse:
     fh = content.open("rb") if hasattr(content, "open") else io.BytesIO(content)
     return FileResponse(fh, as_attachment=True, filename=filename, content_type=excel.XLSX_TYPE)
@@ -50,7 +46,7 @@ def _file(content, filename: str) -> FileResponse:
 def import_list(request):
     """台账导入: download a template, upload a filled one, see recent jobs."""
     user = request.user
-    _require_staff(user)
+    require(is_staff(user))
     errors: dict[str, str] = {}
     values = {
         "kind": request.GET.get("kind", "residents"),
@@ -109,7 +105,7 @@ def _visible_job(user, job_id: int) -> ImportJob:
 @require_GET
 def import_detail(request, job_id: int):
     """One job: state and progress (polled while queued or running), the errors, the downloads."""
-    _require_staff(request.user)
+    require(is_staff(request.user))
     job = _visible_job(request.user, job_id)
     running = job.state in (ImportJob.State.QUEUED, ImportJob.State.RUNNING)
     context = {
@@ -132,7 +128,7 @@ def import_detail(request, job_id: int):
 @login_required
 @require_GET
 def import_errors(request, job_id: int):
-    _require_staff(request.user)
+    require(is_staff(request.user))
     job = _visible_job(request.user, job_id)
     path = imports.error_report_path(job)
     if path is None:
@@ -143,7 +139,7 @@ def import_errors(request, job_id: int):
 @login_required
 @require_GET
 def import_rejected(request, job_id: int):
-    _require_staff(request.user)
+    require(is_staff(request.user))
     job = _visible_job(request.user, job_id)
     path = imports.rejected_rows_path(job)
     if path is None:
@@ -154,7 +150,7 @@ def import_rejected(request, job_id: int):
 @login_required
 @require_GET
 def import_template(request, kind: str):
-    _require_staff(request.user)
+    require(is_staff(request.user))
     if kind not in excel.KIND_LABELS:
         raise Http404
     return _file(excel.template_bytes(kind), (_("%(kind)s导入模板.xlsx") % {"kind": excel.KIND_LABELS[kind]}))
@@ -165,7 +161,7 @@ def import_template(request, kind: str):
 def export(request, kind: str):
     """The list ``kind`` with the filters of the query string, as .xlsx; ``reveal=1`` and ``reason=…``
     for full ID numbers and phones (permission needed, audited)."""
-    _require_staff(request.user)
+    require(is_staff(request.user))
     if kind not in excel.KIND_LABELS:
         raise Http404
     filters = {k: v for k, v in request.GET.items() if k not in ("reveal", "reason", "page")}

@@ -25,7 +25,7 @@ from gridgov.core import audit, cleaners
 from gridgov.core.cleaners import REASON_LIMIT
 from gridgov.core.deadlines import give_back_place, take_place
 from gridgov.core.errors import Conflict, DomainError, NotFound
-from gridgov.core.scope import in_scope, is_staff, staff_in_scope
+from gridgov.core.scope import in_scope, is_staff, require_staff, staff_in_scope
 from gridgov.core.timeline import step
 from gridgov.notify.actions import notify, tell
 from gridgov.notify.models import Kind
@@ -53,11 +53,6 @@ TEXT_LIMITS = {"title": 100, "place": 200}
 
 def is_volunteer_user(user: User) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.role in VOLUNTEER_ROLES)
-
-
-def _require_staff(user) -> None:
-    if not is_staff(user):
-        raise DomainError("forbidden", _("只有工作人员可以执行此操作"), status=403)
 
 
 def _lock_task(task_id: int, by) -> VolunteerTask:
@@ -204,7 +199,7 @@ def task_create(
     publish: bool = False,
 ) -> VolunteerTask:
     """A new task (草稿) in a community or grid of ``by``'s scope; ``publish`` publishes it at once."""
-    _require_staff(by)
+    require_staff(by, _("只有工作人员可以执行此操作"))
     target = Area.objects.filter(code=area, is_active=True).first()
     if target is None or not in_scope(by, target.code):
         raise NotFound(_("区域不存在或不在您的管辖范围内"), field="area")
@@ -439,7 +434,7 @@ def attendance_confirm(*, task_id: int, by: User, marks: list[Mark]) -> list[Sig
 def points_correct(*, entry_id: int, by: User, reason: str) -> PointsEntry:
     """冲正: post the reverse of an entry (never edit it). An entry is reversed at most once; a reversal
     that would take a volunteer below zero is refused."""
-    _require_staff(by)
+    require_staff(by, _("只有工作人员可以执行此操作"))
     entry = PointsEntry.objects.select_related("debit", "credit").filter(pk=entry_id).first()
     if entry is None or not in_scope(by, entry.area_code):
         raise NotFound(_("积分流水不存在或不在您的管辖范围内"), field="entry")
@@ -482,7 +477,7 @@ def points_correct(*, entry_id: int, by: User, reason: str) -> PointsEntry:
 
 def points_grant(*, by: User, volunteer: User, area: str, amount: int, reason: str) -> PointsEntry:
     """调整: staff give a volunteer points from their community's pool (e.g. an activity recorded on paper)."""
-    _require_staff(by)
+    require_staff(by, _("只有工作人员可以执行此操作"))
     if not in_scope(by, area):
         raise NotFound(_("区域不存在或不在您的管辖范围内"), field="area")
     amount = cleaners.integer(amount, "amount", label=_("积分"), low=1, high=10_000, required=True)
@@ -511,7 +506,7 @@ def points_grant(*, by: User, volunteer: User, area: str, amount: int, reason: s
 def reward_create(
     *, by: User, area: str, name: str, cost: int, stock: int, description: str = "", is_active: bool = True
 ) -> Reward:
-    _require_staff(by)
+    require_staff(by, _("只有工作人员可以执行此操作"))
     target = Area.objects.filter(code=area).first()
     if target is None or not in_scope(by, area):
         raise NotFound(_("区域不存在或不在您的管辖范围内"), field="area")

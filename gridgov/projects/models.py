@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.core.deadlines import Sla
 from gridgov.core.workflow import Rating
 
 
@@ -178,10 +179,7 @@ class Project(models.Model):
         COMPLETED = "completed", _("已完成")
         CLOSED = "closed", _("已关闭")
 
-    class Sla(models.TextChoices):
-        NORMAL = "normal", _("正常")
-        WARNING = "warning", _("即将到期")
-        OVERDUE = "overdue", _("已超期")
+    Sla = Sla  # the one choice set of core.deadlines
 
     title = models.CharField(_("项目"), max_length=100)
     description = models.TextField(_("说明"), blank=True, max_length=2000)

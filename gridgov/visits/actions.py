@@ -18,7 +18,7 @@ from gridgov.cases.models import Case, Channel
 from gridgov.core import audit, uploads
 from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.models import Upload
-from gridgov.core.scope import in_scope, is_staff
+from gridgov.core.scope import in_scope, is_staff, require_staff
 from gridgov.ledger.models import FocusTag, Household
 from gridgov.visits.models import Visit, VisitRule
 
@@ -33,11 +33,6 @@ MAX_TEXT = 2000
 # Roles that look after other people's visits (and may correct them): the community and above.
 SUPERVISOR_ROLES = frozenset({Role.DISTRICT, Role.STREET, Role.COMMUNITY, Role.GRID_CHIEF})
 SNAPSHOT_FIELDS = ("visited_at", "duration_minutes", "kind", *TEXT_FIELDS)
-
-
-def _require_staff(by) -> None:
-    if not is_staff(by):
-        raise DomainError("forbidden", _("只有工作人员可以记录走访"), status=403)
 
 
 def _snapshot(visit: Visit) -> dict:
@@ -153,7 +148,7 @@ def visit_record(
     photo=None,
 ) -> Visit:
     """入户走访: record one visit to one household in the recorder's scope."""
-    _require_staff(by)
+    require_staff(by, _("只有工作人员可以记录走访"))
     _household_in_scope(by, household)
     now = timezone.now()
     when = _clean_when(visited_at, now)
@@ -203,7 +198,7 @@ def _visible_visit(by, visit: Visit) -> Visit:
 
 def visit_update(*, by: User, visit: Visit, photo=None, remove_photo: bool = False, **changes) -> Visit:
     """Correct a visit (the recorder, or supervising staff in scope). Only the given fields change."""
-    _require_staff(by)
+    require_staff(by, _("只有工作人员可以记录走访"))
     _visible_visit(by, visit)
     if not may_change(by, visit):
         raise DomainError("forbidden", _("只有记录人或社区工作人员可以修改走访记录"), status=403)
@@ -247,7 +242,7 @@ def visit_update(*, by: User, visit: Visit, photo=None, remove_photo: bool = Fal
 def visit_delete(*, by: User, visit: Visit, reason: str) -> None:
     """Take back a visit recorded by mistake: the recorder within 24 hours, an admin at any time. A visit
     that became a case stays (the case points at it). The audit entry keeps what was deleted."""
-    _require_staff(by)
+    require_staff(by, _("只有工作人员可以记录走访"))
     _visible_visit(by, visit)
     if not may_delete(by, visit):
         raise DomainError(
@@ -307,7 +302,7 @@ def visit_to_case(
     room, contact from the head of household (their phone, or else the visiting worker's so the case can be
     followed up). A visit makes at most one case: a second call (a double click, a colleague at the same
     time) returns the first one."""
-    _require_staff(by)
+    require_staff(by, _("只有工作人员可以记录走访"))
     _visible_visit(by, visit)
     with transaction.atomic():
         locked = (
@@ -383,7 +378,7 @@ def visit_to_need(
     time) returns the first one. The need keeps the visit as its source, so the visit page shows it."""
     from gridgov.projects.actions import need_record_once
 
-    _require_staff(by)
+    require_staff(by, _("只有工作人员可以记录走访"))
     _visible_visit(by, visit)
     with transaction.atomic():
         locked = Visit.objects.select_for_update().get(pk=visit.pk)

@@ -14,7 +14,7 @@ from gridgov.cases.models import Case
 from gridgov.core.cleaners import limit
 from gridgov.core.errors import DomainError
 from gridgov.core.pagination import Pages
-from gridgov.core.scope import is_staff
+from gridgov.core.scope import is_staff, require_staff
 from gridgov.ledger.selectors import get_visible, households_visible_to
 from gridgov.projects.models import Need
 from gridgov.visits import actions, selectors
@@ -367,7 +367,7 @@ def list_visits(request: HttpRequest, q: Query[VisitFilters]):
 @router.post("", response={201: VisitOut}, summary="记录一次入户走访")
 def create_visit(request: HttpRequest, payload: VisitIn):
     user = request.auth
-    actions._require_staff(user)
+    require_staff(user, _("只有工作人员可以记录走访"))
     data = payload.dict()
     household = _household(user, data.pop("household"))
     visit = actions.visit_record(by=user, household=household, **data)

@@ -20,7 +20,7 @@ from gridgov.accounts.models import User
 from gridgov.areas.models import Area
 from gridgov.core import audit
 from gridgov.core.errors import DomainError, NotFound
-from gridgov.core.scope import in_scope, is_staff
+from gridgov.core.scope import in_scope, is_staff, require_staff
 from gridgov.ledger import excel
 from gridgov.ledger.imports.engine import BATCH, Importer, media
 from gridgov.ledger.imports.importers import IMPORTERS
@@ -33,11 +33,6 @@ ERRORS_KEPT = 500  # errors stored on the job; the downloadable report has them 
 STALE_AFTER = timedelta(minutes=15)  # a running job without a heartbeat for this long is re-queued
 
 State, Mode = ImportJob.State, ImportJob.Mode
-
-
-def _require_importer(by: User | None) -> None:
-    if by is not None and not is_staff(by):
-        raise DomainError("forbidden", _("只有工作人员可以导入台账"), status=403)
 
 
 def _in_scope(by: User | None, code: str) -> bool:
@@ -61,7 +56,8 @@ def ledger_import_create(
     Refusals: 403 not staff, 404 area not in scope, 400 bad kind/mode/file (the file is not kept).
     With ``start`` (the default) the job is handed to the job runner after the commit; the command line
     passes ``False`` and runs it itself."""
-    _require_importer(by)
+    if by is not None:  # None: the command line, run by the operator
+        require_staff(by, _("只有工作人员可以导入台账"))
     excel.columns_for(kind)
     mode = mode or Mode.ALL_OR_NOTHING
     if mode not in Mode.values:
