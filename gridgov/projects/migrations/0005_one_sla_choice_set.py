@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0004_text_limits'),
+        ("projects", "0004_text_limits"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='project',
-            name='sla',
-            field=models.CharField(choices=[('normal', '正常'), ('warning', '预警'), ('overdue', '超时')], default='normal', editable=False, max_length=8),
+            model_name="project",
+            name="sla",
+            field=models.CharField(
+                choices=[("normal", "正常"), ("warning", "预警"), ("overdue", "超时")],
+                default="normal",
+                editable=False,
+                max_length=8,
+            ),
         ),
     ]
