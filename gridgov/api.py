@@ -21,6 +21,7 @@ from gridgov.ledger import api as ledger_api
 from gridgov.ledger.import_api import exports, imports
 from gridgov.notify.api import router as inbox_router
 from gridgov.orders import api as orders_api
+from gridgov.party.api import router as party_router
 from gridgov.points import api as points_api
 from gridgov.projects import api as projects_api
 from gridgov.services.api import router as services_router
@@ -67,3 +68,4 @@ api.add_router("/projects", projects_api.projects)
 api.add_router("/tasks", points_api.tasks)
 api.add_router("/points", points_api.points)
 api.add_router("/rewards", points_api.rewards)
+api.add_router("/party", party_router)

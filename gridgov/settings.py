@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "gridgov.wishes",
     "gridgov.projects",
     "gridgov.points",
+    "gridgov.party",
     "gridgov.web",
 ]
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("wishes/", include("gridgov.wishes.urls")),
     path("lists/", include("gridgov.projects.urls")),
     path("volunteer/", include("gridgov.points.urls")),
+    path("", include("gridgov.party.urls")),
     path("", include("gridgov.web.urls")),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shapely.geometry
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -87,3 +88,15 @@ def public_grid_outlines() -> dict:
         .order_by("code")
     )
     return _collection(_feature(a, public=True) for a in areas)
+
+
+def grid_point(code: str) -> tuple[float, float] | None:
+    """A point inside the active grid ``code`` (lng, lat) — where a report "from this grid" starts its pin
+    (the grid's outline is public) — or ``None`` for anything that is not an active grid."""
+    if not code:
+        return None
+    grid = Area.objects.filter(code=code, is_active=True, level__in=(Level.GRID, Level.MICROGRID)).first()
+    if grid is None or not grid.boundary:
+        return None
+    point = shapely.geometry.shape(grid.boundary).representative_point()
+    return point.x, point.y

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gridgov.accounts.models import Role
 from gridgov.areas.models import Level
-from gridgov.areas.selectors import public_grid_outlines
+from gridgov.areas.selectors import grid_point, public_grid_outlines
 from gridgov.cases import actions, selectors, workflow
 from gridgov.cases.api import PUBLIC_NOTE_ACTIONS
 from gridgov.cases.models import OPEN_STATES, Channel, Rating, State
@@ -215,6 +215,9 @@ def report(request):
     user = _user(request)
     if request.method == "GET":
         values = {"idempotency_key": uuid.uuid4().hex}
+        point = grid_point((request.GET.get("grid") or "").strip()[:18])
+        if point is not None:  # "report a problem here" from a grid's duty card: the pin starts in that grid
+            values["lng"], values["lat"] = f"{point[0]:.6f}", f"{point[1]:.6f}"
         if _is_resident(user):
             values["reporter_name"] = user.display_name or user.username
             values["reporter_phone"] = user.phone

@@ -18,3 +18,20 @@ class Pages(PageNumberPagination):
     class Input(Schema):
         page: int = Field(1, ge=1, le=MAX_PAGE)
         page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)
+
+
+class Mapped:
+    """A queryset whose rows become dicts (``fn(row)``) only once the pager has counted and sliced it, so a
+    page costs one count and one slice whatever the representation."""
+
+    def __init__(self, qs, fn) -> None:
+        self.qs, self.fn = qs, fn
+
+    def count(self) -> int:
+        return self.qs.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item):
+        return [self.fn(row) for row in self.qs[item]]

@@ -19,6 +19,7 @@ from gridgov.core.errors import Conflict, DomainError, NotFound
 from gridgov.core.scope import in_scope, is_staff
 from gridgov.ledger import rules
 from gridgov.ledger.models import Building, FocusTag, Household, Organisation, Resident, TagAssignment
+from gridgov.ledger.signals import resident_moved_out
 
 REVEAL_PERMISSION = "ledger.reveal_personal"
 REVEALABLE = {
@@ -303,6 +304,16 @@ def resident_update(*, by: User, resident: Resident, **raw) -> Resident:
     _require_editor(by)
     _require_scope(by, resident.area_code)
     data = _resident_data(raw, partial=True)
+    if (
+        resident.political_status_by_party
+        and "political_status" in data
+        and data["political_status"] != resident.political_status
+    ):
+        raise Conflict(
+            "party_managed",
+            _("该居民是在册党员，政治面貌由党组织关系维护，请在党员管理中办理"),
+            "political_status",
+        )
     _check_id_unique(by, data, exclude_pk=resident.pk)
     _save_changes(
         by=by,
@@ -359,6 +370,9 @@ def resident_move_out(*, by: User, resident: Resident, reason: str, on: date | N
             household.head = None
             household.save(update_fields=["head", "updated_at"])
         audit.record(actor=by, verb="ledger.resident.move_out", obj=resident, reason=reason)
+        # In the same transaction: the apps that hang work on a resident (the party organisation's members
+        # and their households' contacts) follow the move-out or the whole move-out is undone.
+        resident_moved_out.send(sender=Resident, resident=resident, by=by, on=resident.moved_out_at)
     return resident
 
 

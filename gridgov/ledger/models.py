@@ -163,6 +163,11 @@ class Resident(models.Model):
     political_status = models.CharField(
         _("政治面貌"), max_length=16, choices=PoliticalStatus.choices, default=PoliticalStatus.MASSES
     )
+    # Set by the party organisation module while the resident is a registered party member: the status is
+    # then derived from the membership (its one source) and the ledger does not change it by hand.
+    political_status_by_party = models.BooleanField(
+        _("政治面貌由党组织关系维护"), default=False, editable=False
+    )
     workplace = models.CharField(_("工作单位/学校"), max_length=100, blank=True)
     note = models.TextField(_("备注"), blank=True, max_length=2000)
     area_code = models.CharField(max_length=18, db_index=True, editable=False)

@@ -46,3 +46,23 @@ def household_sections(user, household: Household) -> list[RenderedSection]:
         RenderedSection(s.key, s.title, s.template, s.context(user, household))
         for s in sorted(SECTIONS.values(), key=lambda s: (s.order, s.key))
     ]
+
+
+# ---------------------------------------------------------------- who looks after a household
+
+# Functions ``(user, household ids) -> {household id: label}`` naming each household's contact person (the
+# party module's 包联 member or grid worker); lists such as the visit worklist show them.
+CONTACT_SOURCES: list[Callable[[Any, list[int]], dict[int, str]]] = []
+
+
+def register_contact_source(fn: Callable[[Any, list[int]], dict[int, str]]) -> None:
+    if fn not in CONTACT_SOURCES:
+        CONTACT_SOURCES.append(fn)
+
+
+def household_contacts(user, household_ids: list[int]) -> dict[int, str]:
+    """The contact of each household (those with one), as the registered sources name them."""
+    out: dict[int, str] = {}
+    for fn in CONTACT_SOURCES:
+        out.update(fn(user, household_ids))
+    return out

@@ -26,6 +26,7 @@ class Kind(models.TextChoices):
     PROJECT = "project", _("项目")
     TASK = "task", _("志愿任务")
     POINTS = "points", _("积分")
+    PARTY = "party", _("党建")
 
 
 class Notification(models.Model):

@@ -22,6 +22,7 @@ from gridgov.cases.selectors import category_groups
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.pages import error_field, error_status, require
 from gridgov.core.scope import is_staff
+from gridgov.ledger.sections import household_contacts
 from gridgov.ledger.selectors import get_visible, household_list, households_visible_to
 from gridgov.visits import actions, selectors
 from gridgov.visits.models import Visit
@@ -71,6 +72,9 @@ def worklist(request):
     days = min(max(days, 0), 366)
     items = selectors.worklist(request.user, days=days)
     page = Paginator(items, 50).get_page(request.GET.get("page"))
+    contacts = household_contacts(request.user, [i.household.pk for i in page.object_list])
+    for item in page.object_list:
+        item.contact = contacts.get(item.household.pk, "")
     context = {
         "page": page,
         "items": page.object_list,

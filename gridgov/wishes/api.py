@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 
 from gridgov.core import ratelimit
 from gridgov.core.cleaners import REASON_LIMIT, limit
-from gridgov.core.pagination import Pages
+from gridgov.core.pagination import Mapped, Pages
 from gridgov.wishes import actions, selectors
 from gridgov.wishes.models import Wish, WishClaim
 from gridgov.wishes.workflow import allowed_actions
@@ -240,22 +240,6 @@ def wall_dict(wish: Wish) -> dict:
     }
 
 
-class _Mapped:
-    """A queryset whose page rows are turned into dicts only once sliced (the paginator counts, then slices)."""
-
-    def __init__(self, qs, fn) -> None:
-        self.qs, self.fn = qs, fn
-
-    def count(self) -> int:
-        return self.qs.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item):
-        return [self.fn(w) for w in self.qs[item]]
-
-
 # ---------------------------------------------------------------- endpoints (fixed paths before /{ref})
 
 
@@ -278,7 +262,7 @@ def create_wish(request: HttpRequest, payload: WishIn):
 @paginate(Pages, page_size=50)
 def list_wishes(request: HttpRequest, q: Query[WishFilters]):
     user = request.auth
-    return _Mapped(selectors.wish_list(user, **q.dict()), lambda w: wish_dict(user, w))
+    return Mapped(selectors.wish_list(user, **q.dict()), lambda w: wish_dict(user, w))
 
 
 @router.get(
@@ -290,7 +274,7 @@ def list_wishes(request: HttpRequest, q: Query[WishFilters]):
 @paginate(Pages, page_size=50)
 def wall(request: HttpRequest, q: Query[WishWallFilters]):
     ratelimit.limit(request, "wall")
-    return _Mapped(selectors.wall(**q.dict()), wall_dict)
+    return Mapped(selectors.wall(**q.dict()), wall_dict)
 
 
 @router.get("/{ref}", response=WishDetailOut, summary="心愿详情（可执行的操作与办理记录）")

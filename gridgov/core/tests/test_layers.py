@@ -30,6 +30,7 @@ LAYERS = (
     "orders",
     "wishes",
     "points",
+    "party",
     "web",
 )
 # Of the package's own top-level modules an app may import only the Celery app (its tasks register with

@@ -20,6 +20,7 @@ WALKERS = {
     "points": ["gridgov.points.tests.walk"],
     "projects": ["gridgov.projects.tests.walk", "gridgov.projects.tests.walk:NEED_WALKER"],
     "wishes": ["gridgov.wishes.tests.walk"],
+    "party": ["gridgov.party.tests.walk"],
 }
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
 

@@ -106,7 +106,7 @@ class ResidentImporter(Importer):
         refuse ID numbers registered outside the job's area."""
         self.existing: dict[int, dict] = {}
         fields = ("id", "area_code", "household_id", "id_number_hash", "phone_hash", *RESIDENT_PLAIN)
-        fields += ("birth_date", "gender")
+        fields += ("birth_date", "gender", "political_status_by_party")
         with_id = [r for r in self.records if r.id_value]
         for chunk in chunks(with_id, 1_000):
             by_hash: dict[str, ResidentRecord] = {}
@@ -193,6 +193,8 @@ class ResidentImporter(Importer):
                 old = self.existing[r.pk]
                 changes: dict[str, Any] = {}
                 for name, value in r.data.items():
+                    if name == "political_status" and old["political_status_by_party"]:
+                        continue  # a registered party member's status follows the membership
                     set_changed(changes, old, name, value)
                 if r.household_id != old["household_id"]:
                     changes.update(household_id=r.household_id, area_code=r.area_code)

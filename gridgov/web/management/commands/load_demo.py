@@ -15,6 +15,7 @@ from gridgov.areas.models import Area
 from gridgov.cases import demo as case_demo
 from gridgov.ledger.demo import load_demo_ledger
 from gridgov.orders.demo import load_demo_orders
+from gridgov.party.demo import load_demo_party
 from gridgov.points.demo import load_demo_points
 from gridgov.projects.demo import load_demo_projects
 from gridgov.services.demo import load_demo_categories
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         wishes = load_demo_wishes(admin)
         orders = load_demo_orders(admin)
         points = load_demo_points(admin)
+        party = load_demo_party(admin)
         counts = {
             lvl: Area.objects.filter(level=lvl, is_active=True).count()
             for lvl in ("district", "street", "community", "grid")
@@ -98,6 +100,13 @@ class Command(BaseCommand):
                     "credits": points["credits"],
                     "redemptions": points["redemptions"],
                 }
+            )
+        if party:
+            self.stdout.write(
+                _(
+                    "已生成演示党组织：%(orgs)s 个组织、%(members)s 名党员、%(contacts)s 户有联系人、%(agreements)s 份共建协议、%(cards)s 张职责卡"
+                )
+                % party
             )
         self.stdout.write(
             _("演示账号（密码均为 %(demo_password)s）：") % {"demo_password": accounts_demo.DEMO_PASSWORD}
