@@ -3,6 +3,7 @@ member sees their own households and reports; the duty card is public and shows 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -538,7 +539,8 @@ def DEFAULT_DUTIES() -> list[str]:  # noqa: N802 - a constant list, translated w
 
 
 def outline(boundary) -> list[str]:
-    """The rings of a GeoJSON polygon as SVG ``points`` lists scaled into a 100 × 100 box (north up)."""
+    """The outer rings of a GeoJSON polygon as SVG ``points`` lists, north up, centred in a 100 × 100 box
+    (longitude shrunk by the cosine of the latitude, so the shape is the one on the ground)."""
     if not boundary:
         return []
     polygons = (
@@ -550,11 +552,16 @@ def outline(boundary) -> list[str]:
     points = [pt for ring in rings for pt in ring]
     if not points:
         return []
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    squeeze = math.cos(math.radians(sum(p[1] for p in points) / len(points)))
+    xs, ys = [p[0] * squeeze for p in points], [p[1] for p in points]
+    width, height = max(xs) - min(xs), max(ys) - min(ys)
+    scale = 90 / (max(width, height) or 1)
+    dx, dy = (100 - width * scale) / 2, (100 - height * scale) / 2
     x0, y1 = min(xs), max(ys)
-    span = max(max(xs) - x0, y1 - min(ys)) or 1
     return [
-        " ".join(f"{5 + 90 * (x - x0) / span:.2f},{5 + 90 * (y1 - y) / span:.2f}" for x, y, *_rest in ring)
+        " ".join(
+            f"{dx + (x * squeeze - x0) * scale:.2f},{dy + (y1 - y) * scale:.2f}" for x, y, *_rest in ring
+        )
         for ring in rings
     ]
 
