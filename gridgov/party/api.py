@@ -231,6 +231,7 @@ class CreditOut(Schema):
     tasks: int
     hours: float
     wishes: int
+    points: int
 
 
 class PartyMeOut(Schema):
@@ -453,7 +454,12 @@ def report_dict(user, report: MemberReport) -> dict:
 
 
 def credit_dict(credit: selectors.Credit) -> dict:
-    return {"tasks": credit.tasks, "hours": float(credit.hours), "wishes": credit.wishes}
+    return {
+        "tasks": credit.tasks,
+        "hours": float(credit.hours),
+        "wishes": credit.wishes,
+        "points": credit.points,
+    }
 
 
 def agreement_dict(item: Agreement) -> dict:

@@ -310,18 +310,20 @@ def reports_visible(user, *, state: str | None = None) -> QuerySet[MemberReport]
 @dataclass
 class Credit:
     """What reported members did in the communities they reported to: distinct volunteer tasks attended,
-    their hours, distinct wishes claimed (active or fulfilled)."""
+    their hours and the points those tasks gave them, distinct wishes claimed (active or fulfilled)."""
 
     tasks: int = 0
     hours: Decimal = Decimal(0)
     wishes: int = 0
+    points: int = 0
 
 
 def _members_work(pairs: list[tuple[int, str]], start: datetime | None, end: datetime | None):
-    """(task ids, hours by task and person, wish ids) of the accounts in ``pairs`` (user id, community code)
-    inside their community."""
+    """(task ids, hours, points, wish ids) of the accounts in ``pairs`` (user id, community code) inside
+    their community; hours and points are each person's."""
     tasks: set[int] = set()
     hours = Decimal(0)
+    points = 0
     wishes: set[int] = set()
     for user_id, code in pairs:
         signups = Signup.objects.filter(
@@ -336,11 +338,12 @@ def _members_work(pairs: list[tuple[int, str]], start: datetime | None, end: dat
         if end:
             signups = signups.filter(task__starts_at__lt=end)
             claims = claims.filter(claimed_at__lt=end)
-        for task_id, h in signups.values_list("task_id", "hours"):
+        for task_id, h, p in signups.values_list("task_id", "hours", "task__points"):
             tasks.add(task_id)
             hours += h or 0
+            points += p or 0
         wishes.update(claims.values_list("wish_id", flat=True))
-    return tasks, hours, wishes
+    return tasks, hours, points, wishes
 
 
 def member_credit(member: Member, *, start: datetime | None = None, end: datetime | None = None) -> Credit:
@@ -350,8 +353,8 @@ def member_credit(member: Member, *, start: datetime | None = None, end: datetim
     codes = list(
         member.reports.filter(state=ReportState.CONFIRMED).values_list("area_code", flat=True).distinct()
     )
-    tasks, hours, wishes = _members_work([(member.user_id, c) for c in codes], start, end)
-    return Credit(len(tasks), hours, len(wishes))
+    tasks, hours, points, wishes = _members_work([(member.user_id, c) for c in codes], start, end)
+    return Credit(len(tasks), hours, len(wishes), points)
 
 
 def unit_credit(unit_id: int, *, start: datetime | None = None, end: datetime | None = None) -> Credit:
@@ -362,14 +365,14 @@ def unit_credit(unit_id: int, *, start: datetime | None = None, end: datetime | 
         .values_list("member__user_id", "area_code")
         .distinct()
     )
-    tasks, hours, wishes = _members_work(pairs, start, end)
+    tasks, hours, points, wishes = _members_work(pairs, start, end)
     own = WishClaim.objects.filter(unit_id=unit_id, state__in=HOLDING)
     if start:
         own = own.filter(claimed_at__gte=start)
     if end:
         own = own.filter(claimed_at__lt=end)
     wishes.update(own.values_list("wish_id", flat=True))
-    return Credit(len(tasks), hours, len(wishes))
+    return Credit(len(tasks), hours, len(wishes), points)
 
 
 # ---------------------------------------------------------------- agreements, red property

@@ -160,3 +160,43 @@ def test_the_member_sees_their_households_and_reports_from_their_page(client, wo
 def test_the_card_page_is_public_and_rate_limited_like_other_public_pages(client, world, orgs):
     card = actions.card_issue(by=world.community, grid=GRID)
     assert client.get(cards.card_path(card)).status_code == 200
+
+
+def test_no_get_endpoint_shows_another_communitys_party_data(world, orgs):
+    """Every GET of ``/api/v1/party`` (read from the API's own document), with the ids of this community's
+    rows, as another community's staff and as a resident: refused, or without any of those rows."""
+    from gridgov.api import api
+
+    member = actions.member_create(
+        by=world.community, org=orgs.group.pk, status="full", resident=world.party[0].pk
+    )
+    actions.contacts_assign(by=world.community, households=[world.households[0].pk], member=member.pk)
+    agreement = actions.agreement_create(
+        by=world.community, unit=world.partner.pk, area=COMMUNITY, title="秘密共建协议",
+        starts_on="2026-01-01", ends_on="2026-12-31", commitments=["一项"],
+    )  # fmt: skip
+    actions.activity_record(
+        by=world.community, org=orgs.branch.pk, kind="lecture", held_on="2026-11-02", topic="秘密党课"
+    )
+    ids = {"org_id": orgs.branch.pk, "member_id": member.pk, "grid": GRID, "agreement_id": agreement.pk,
+           "unit_id": world.partner.pk}  # fmt: skip
+    secrets = [orgs.branch.name, world.party[0].name, "秘密共建协议", "秘密党课", world.households[0].label]
+    paths = [
+        path
+        for path, item in api.get_openapi_schema()["paths"].items()
+        if path.startswith("/api/v1/party") and "get" in item
+    ]
+    assert len(paths) >= 14
+    for username in ("community2", "resident"):
+        client = ApiClient(username)
+        for path in paths:
+            url = path.removeprefix("/api/v1").format(**ids)
+            if "compliance" in url:
+                url += "?year=2026&quarter=4"
+            if url.endswith("/cards"):
+                url += f"?community={COMMUNITY}"
+            response = client.get(url)
+            assert response.status_code in (200, 403, 404), (username, url, response.status_code)
+            if response.status_code == 200:
+                text = response.content.decode()
+                assert not any(s in text for s in secrets), (username, url)

@@ -120,11 +120,11 @@ def test_credit_counts_for_member_and_unit_once_each(world, in_work):
     handler = make_user(world.admin, "bank", "unit", unit=world.partner)
     wish_claim(ref=wish.ref, by=handler)  # the unit claims the same wish itself
     mine = selectors.member_credit(first)
-    assert (mine.tasks, mine.hours, mine.wishes) == (2, Decimal("3.5"), 1)
+    assert (mine.tasks, mine.hours, mine.wishes, mine.points) == (2, Decimal("3.5"), 1, 20)
     theirs = selectors.member_credit(second)
     assert (theirs.tasks, theirs.hours, theirs.wishes) == (1, Decimal("3"), 0)
     unit = selectors.unit_credit(world.partner.pk)
-    assert (unit.tasks, unit.hours, unit.wishes) == (2, Decimal("6.5"), 1)
+    assert (unit.tasks, unit.hours, unit.wishes, unit.points) == (2, Decimal("6.5"), 1, 30)
 
 
 def test_nothing_counts_before_the_community_confirms(world, in_work):
