@@ -21,6 +21,14 @@ def _visible(request, pk: int) -> Upload:
         raise Http404(exc.message) from exc
 
 
+def serve(upload: Upload, *, thumb: bool = False) -> FileResponse:
+    """Stream an upload (or its thumbnail) the caller has decided may be seen — by this view's owner rule,
+    or by a page of its own (a public duty card serves its grid workers' photos through its signed code)."""
+    if thumb:
+        return _stream(uploads.thumbnail_path(upload), uploads.THUMB_TYPE)
+    return _stream(uploads.file_path(upload), upload.content_type)
+
+
 def _stream(path: Path | None, content_type: str) -> FileResponse:
     if path is None:
         raise Http404
@@ -35,13 +43,11 @@ def _stream(path: Path | None, content_type: str) -> FileResponse:
 @login_required
 @require_GET
 def file(request, pk: int):
-    upload = _visible(request, pk)
-    return _stream(uploads.file_path(upload), upload.content_type)
+    return serve(_visible(request, pk))
 
 
 @login_required
 @require_GET
 def file_thumb(request, pk: int):
     """The thumbnail (WebP, longest side 320 px) for lists and galleries."""
-    upload = _visible(request, pk)
-    return _stream(uploads.thumbnail_path(upload), uploads.THUMB_TYPE)
+    return serve(_visible(request, pk), thumb=True)

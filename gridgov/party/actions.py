@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy
 from gridgov.accounts.models import Role, Unit, User
 from gridgov.accounts.selectors import area_staff
 from gridgov.areas.models import Area, Level
-from gridgov.core import audit, cleaners
+from gridgov.core import audit, cleaners, uploads
 from gridgov.core.cleaners import REASON_LIMIT, limit
 from gridgov.core.errors import Conflict, DomainError, NotFound
+from gridgov.core.models import Upload
 from gridgov.core.scope import command_staff_in_scope, staff_in_scope
 from gridgov.ledger.models import Building, Household, Resident
 from gridgov.notify.actions import tell
@@ -73,7 +74,7 @@ def _area(code: str, field: str = "area") -> Area:
 
 
 def _org(by: User, org_id: int | None, field: str = "org", *, lock: bool = False) -> Org:
-    qs = Org.objects.select_for_update() if lock else Org.objects
+    qs = Org.objects.select_for_update(of=("self",)) if lock else Org.objects
     org = qs.filter(pk=org_id).select_related("area").first() if org_id else None
     if org is None or not staff_in_scope(by, org.area_code):
         raise NotFound(_("党组织 %(id)s 不存在或不在您的管辖范围内") % {"id": org_id or ""}, field=field)
@@ -81,7 +82,7 @@ def _org(by: User, org_id: int | None, field: str = "org", *, lock: bool = False
 
 
 def _member(by: User, member_id: int | None, field: str = "member", *, lock: bool = False) -> Member:
-    qs = Member.objects.select_for_update() if lock else Member.objects
+    qs = Member.objects.select_for_update(of=("self",)) if lock else Member.objects
     member = qs.filter(pk=member_id).select_related("resident", "org").first() if member_id else None
     if member is None or not staff_in_scope(by, member.area_code):
         raise NotFound(_("党员 %(id)s 不存在或不在您的管辖范围内") % {"id": member_id or ""}, field=field)
@@ -482,7 +483,9 @@ def member_leave(
     on = cleaners.a_date(on, "on") or timezone.localdate()
     with transaction.atomic():
         if by is None:
-            member = Member.objects.select_for_update().select_related("resident").get(pk=member_id)
+            member = (
+                Member.objects.select_for_update(of=("self",)).select_related("resident").get(pk=member_id)
+            )
         else:
             member = _member(by, member_id, lock=True)
             _require_keeper(by, member.area_code)
@@ -515,7 +518,7 @@ def _end_membership(member: Member, by: User | None, reason: str, on: date, note
 def on_resident_moved_out(sender, resident: Resident, by, on, **kwargs) -> None:  # noqa: ARG001
     """The ledger's move-out of a resident who is a member ends the membership (reason: moved out) and
     hands the households they looked after to the grid worker."""
-    member = Member.objects.select_for_update().filter(resident=resident, is_active=True).first()
+    member = Member.objects.select_for_update(of=("self",)).filter(resident=resident, is_active=True).first()
     if member is not None:
         _end_membership(member, by, Member.LeftReason.MOVED_OUT, on or timezone.localdate())
 
@@ -855,7 +858,7 @@ def card_issue(*, by: User, grid: str, duties: str | None = None) -> DutyCard:
         raise DomainError("invalid_area", _("职责卡只能为网格生成"), "grid")
     _require_keeper(by, place.code)
     with transaction.atomic():
-        card = DutyCard.objects.select_for_update().filter(grid=place).first()
+        card = DutyCard.objects.select_for_update(of=("self",)).filter(grid=place).first()
         if card is None:
             card = DutyCard(
                 grid=place, area_code=place.code, nonce=DutyCard.new_nonce(), issued_at=timezone.now()
@@ -873,7 +876,7 @@ def card_revoke(*, by: User, grid: str, reason: str) -> DutyCard:
     place = _area(grid, "grid")
     _require_keeper(by, place.code)
     with transaction.atomic():
-        card = DutyCard.objects.select_for_update().filter(grid=place).first()
+        card = DutyCard.objects.select_for_update(of=("self",)).filter(grid=place).first()
         if card is None:
             raise NotFound(_("该网格还没有职责卡"), field="grid")
         card.nonce = DutyCard.new_nonce()
@@ -882,6 +885,25 @@ def card_revoke(*, by: User, grid: str, reason: str) -> DutyCard:
         card.save(update_fields=["nonce", "revoked_count", "issued_at"])
         audit.record(actor=by, verb="party.card.revoke", obj=card, reason=reason)
     return card
+
+
+def worker_photo_set(*, by: User, worker: int, photo) -> Upload:
+    """The photo of a grid worker for their grid's duty card (the card is public, so is the photo); a new
+    photo replaces the old one. Kept by the command staff of the worker's area."""
+    person = User.objects.filter(pk=worker, is_active=True).select_related("area").first()
+    if person is None or person.area_id is None or not staff_in_scope(by, person.area.code):
+        raise NotFound(_("账号 %(id)s 不存在或已停用") % {"id": worker}, field="worker")
+    if person.role not in (Role.GRID_WORKER, Role.GRID_CHIEF):
+        raise DomainError("invalid", _("只能为网格员或网格长上传职责卡照片"), "worker")
+    _require_keeper(by, person.area.code)
+    batch = uploads.prepare([photo] if photo else [], "photo")
+    if not batch.images:
+        raise DomainError("required", _("请选择照片"), "photo")
+    with transaction.atomic():
+        uploads.discard(uploads.of(person, Upload.Role.PHOTO))
+        saved = uploads.save(batch, owner=person, role=Upload.Role.PHOTO, by=by)
+        audit.record(actor=by, verb="party.worker_photo.set", obj=person, after={"upload": saved[0].pk})
+    return saved[0]
 
 
 # ---------------------------------------------------------------- activities

@@ -15,8 +15,10 @@ from django.utils.translation import gettext as _
 
 from gridgov.accounts.models import Role, User
 from gridgov.areas.models import Area, Level
+from gridgov.core import uploads
 from gridgov.core.crypto import mask_phone
 from gridgov.core.errors import NotFound
+from gridgov.core.models import Upload
 from gridgov.core.scope import filter_in_scope, is_staff, staff_in_scope
 from gridgov.ledger.models import Household, Resident
 from gridgov.party.models import (
@@ -494,7 +496,7 @@ class CardView:
     card: DutyCard
     grid: Area
     community: Area | None
-    workers: list[tuple[str, str]]  # (name, masked phone)
+    workers: list[tuple[str, str, int | None]]  # (name, masked phone, photo upload id)
     branch: str
     secretary: str
     duties: list[str]
@@ -505,11 +507,11 @@ def card_view(card: DutyCard) -> CardView:
     """What the public card shows: the grid, its boundary, its grid workers (name and masked phone only),
     its party branch and secretary, the duty list. Nothing else about anyone."""
     grid = card.grid
+    people = grid_workers([grid])[grid.pk]
+    photos = uploads.by_owner(people, Upload.Role.PHOTO)
     workers = [
-        (str(u), mask_phone(u.phone) if u.phone else "")
-        for u in User.objects.filter(role=Role.GRID_WORKER, area=grid, is_active=True).order_by(
-            "display_name", "pk"
-        )
+        (str(u), mask_phone(u.phone) if u.phone else "", photos[u.pk][-1].pk if photos.get(u.pk) else None)
+        for u in people
     ]
     branch = (
         Org.objects.filter(kind=OrgKind.BRANCH, area=grid, is_active=True).order_by("pk").first()
@@ -529,6 +531,11 @@ def card_view(card: DutyCard) -> CardView:
         duties,
         outline(grid.boundary),
     )
+
+
+def card_photo_ids(card: DutyCard) -> set[int]:
+    """The ids of the photos the card shows (its grid's workers' current photos)."""
+    return {photo for _name, _phone, photo in card_view(card).workers if photo}
 
 
 def DEFAULT_DUTIES() -> list[str]:  # noqa: N802 - a constant list, translated when read
@@ -567,6 +574,16 @@ def outline(boundary) -> list[str]:
         )
         for ring in rings
     ]
+
+
+def grid_workers(grids: list[Area]) -> dict[int, list[User]]:
+    """The active grid workers of each grid (by the grid's id)."""
+    out: dict[int, list[User]] = {g.pk: [] for g in grids}
+    for u in User.objects.filter(role=Role.GRID_WORKER, area__in=grids, is_active=True).order_by(
+        "display_name", "pk"
+    ):
+        out[u.area_id].append(u)
+    return out
 
 
 def cards_of(user, *, community: str) -> list[tuple[Area, DutyCard | None]]:

@@ -21,4 +21,5 @@ urlpatterns = [
     path("party/activities/", views.activities, name="activities"),
     path("card/<str:token>/", views.card, name="card"),
     path("card/<str:token>/qr.svg", views.card_qr, name="card_qr"),
+    path("card/<str:token>/photos/<int:pk>/", views.card_photo, name="card_photo"),
 ]

@@ -22,9 +22,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gridgov.accounts.models import Role, Unit, User
 from gridgov.areas.models import Area, Level
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.models import Upload
 from gridgov.core.pages import require
 from gridgov.core.ratelimit import rate_limited
 from gridgov.core.scope import filter_in_scope, is_staff, staff_in_scope
+from gridgov.core.views import serve
 from gridgov.party import actions, cards, selectors
 from gridgov.party.models import (
     ActivityKind,
@@ -364,6 +366,15 @@ def card_list(request):
         post = request.POST
         back = f"{reverse('party:cards')}?community={community}"
         grid = post.get("grid", "")
+        if post.get("do") == "photo":
+            return _done(
+                request,
+                lambda: actions.worker_photo_set(
+                    by=request.user, worker=_int(post.get("worker")), photo=request.FILES.get("photo")
+                ),
+                _("照片已更新"),
+                back,
+            )
         if post.get("do") == "revoke":
             return _done(
                 request,
@@ -378,9 +389,11 @@ def card_list(request):
             _("职责卡已生成"),
             back,
         )
+    found = selectors.cards_of(request.user, community=community)
+    workers = selectors.grid_workers([g for g, _c in found])
     rows = [
-        {"grid": g, "card": c, "path": cards.card_path(c) if c else None}
-        for g, c in selectors.cards_of(request.user, community=community)
+        {"grid": g, "card": c, "path": cards.card_path(c) if c else None, "workers": workers[g.pk]}
+        for g, c in found
     ]
     return render(
         request,
@@ -417,8 +430,23 @@ def card(request, token: str):
     return render(
         request,
         "party/card.html",
-        {"view": view, "report_url": f"{reverse('cases:report')}?grid={item.area_code}"},
+        {
+            "view": view,
+            "base": cards.card_path(item),
+            "report_url": f"{reverse('cases:report')}?grid={item.area_code}",
+        },
     )
+
+
+@require_GET
+@rate_limited("public")
+def card_photo(request, token: str, pk: int):
+    """A grid worker's photo as the public card shows it: only through a valid code, only a photo of a
+    worker of that grid."""
+    item = cards.card_for_token(token)
+    if item is None or pk not in selectors.card_photo_ids(item):
+        raise Http404
+    return serve(Upload.objects.get(pk=pk), thumb=True)
 
 
 @require_GET

@@ -90,3 +90,39 @@ def test_cards_are_made_by_the_community_for_its_grids(world, card):
         actions.card_issue(by=world.community, grid=COMMUNITY)
     assert exc.value.field == "grid"
     assert DutyCard.objects.count() == 1
+
+
+def test_the_worker_photo_is_on_the_public_card_and_replaced_by_a_new_one(
+    client, world, card, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gridgov.core.models import Upload
+    from gridgov.testing import images
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+    def png():
+        return SimpleUploadedFile("me.png", images.PNG, content_type="image/png")
+
+    with pytest.raises(DomainError) as exc:
+        actions.worker_photo_set(by=world.community, worker=world.worker.pk, photo=None)
+    assert exc.value.field == "photo"
+    with pytest.raises(DomainError) as exc:
+        actions.worker_photo_set(by=world.community, worker=world.resident.pk, photo=png())
+    assert exc.value.field == "worker"
+    with pytest.raises(DomainError) as exc:
+        actions.worker_photo_set(by=world.worker, worker=world.worker.pk, photo=png())
+    assert exc.value.status == 403
+    first = actions.worker_photo_set(by=world.community, worker=world.worker.pk, photo=png())
+    second = actions.worker_photo_set(by=world.community, worker=world.worker.pk, photo=png())
+    assert list(Upload.objects.filter(owner="accounts.user").values_list("pk", flat=True)) == [second.pk]
+    path = cards.card_path(card)
+    page = client.get(path).content.decode()
+    assert f"{path}photos/{second.pk}/" in page and f"photos/{first.pk}/" not in page
+    photo = client.get(f"{path}photos/{second.pk}/")  # anyone who scans the card, no sign-in
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/webp"
+    assert client.get(f"{path}photos/{first.pk}/").status_code == 404  # the replaced photo is gone
+    assert client.get(f"/files/{second.pk}/thumb/").status_code == 302  # not through the private file view
+    actions.card_revoke(by=world.community, grid=GRID, reason="换码")
+    assert client.get(f"{path}photos/{second.pk}/").status_code == 404  # nor through a revoked code
