@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "gridgov.projects",
     "gridgov.points",
     "gridgov.party",
+    "gridgov.deliberation",
     "gridgov.web",
 ]
 
@@ -257,6 +258,15 @@ LEDGER_IMPORT_MAX_UNCOMPRESSED = 400 * 1024 * 1024
 LEDGER_JOBS_INLINE = False
 # Days a delivered service order waits for the resident's rating before the community may close it (中心结单).
 ORDER_RATE_DAYS = int(os.environ.get("GRIDGOV_ORDER_RATE_DAYS", "7"))
+# Deliberation (议事协商): the support that puts a topic on the agenda, by the level of its area, and the
+# days a decision is published for objections (公示期).
+DELIBERATION_SUPPORT = {
+    "microgrid": int(os.environ.get("GRIDGOV_DELIBERATION_SUPPORT_MICROGRID", "5")),
+    "grid": int(os.environ.get("GRIDGOV_DELIBERATION_SUPPORT_GRID", "10")),
+    "community": int(os.environ.get("GRIDGOV_DELIBERATION_SUPPORT_COMMUNITY", "30")),
+    "street": int(os.environ.get("GRIDGOV_DELIBERATION_SUPPORT_STREET", "100")),
+}
+DELIBERATION_NOTICE_DAYS = int(os.environ.get("GRIDGOV_DELIBERATION_NOTICE_DAYS", "7"))
 WHISTLE_REPORT_HOURS = os.environ.get("GRIDGOV_WHISTLE_REPORT_HOURS", "2")
 # Minutes between deadline sweeps (Celery beat in production; a thread of `gridgov serve` when embedded).
 SLA_SWEEP_MINUTES = int(os.environ.get("GRIDGOV_SLA_SWEEP_MINUTES", "5"))

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -311,6 +311,15 @@ class Machine:
         step = self.begin(obj, action, by=by, reason=reason, note=note, at=at, fields=fields, check=check)
         yield step
         self.complete(obj, step)
+
+    def move(self, by, action: str, *, reason: str | None = None, field: str | None = None, **lookup):
+        """A step that is only a move: lock the row found by ``lookup`` (404 when ``by`` may not see it),
+        take ``action`` (checked), write its timeline step, and return the row."""
+        with transaction.atomic():
+            obj = self.lock(by, field=field, **lookup)
+            with self.transition(obj, action, by=by, reason=reason, fields=[]):
+                pass
+        return obj
 
     def table(self, state_labels: dict[str, str]) -> list[tuple[str, str, str, str, str]]:
         """(action, label, from, to, actor) rows, for the docs' state tables."""

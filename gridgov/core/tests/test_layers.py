@@ -31,6 +31,7 @@ LAYERS = (
     "wishes",
     "points",
     "party",
+    "deliberation",
     "web",
 )
 # Of the package's own top-level modules an app may import only the Celery app (its tasks register with

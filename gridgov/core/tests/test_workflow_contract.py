@@ -21,6 +21,11 @@ WALKERS = {
     "projects": ["gridgov.projects.tests.walk", "gridgov.projects.tests.walk:NEED_WALKER"],
     "wishes": ["gridgov.wishes.tests.walk"],
     "party": ["gridgov.party.tests.walk"],
+    "deliberation": [
+        "gridgov.deliberation.tests.walk",
+        "gridgov.deliberation.tests.walk:MEETING_WALKER",
+        "gridgov.deliberation.tests.walk:DECISION_WALKER",
+    ],
 }
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
 
