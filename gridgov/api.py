@@ -17,6 +17,7 @@ from gridgov.cases.units_api import router as units_router
 from gridgov.core.api import DocumentedAPI, Utf8Renderer, install_error_handlers
 from gridgov.core.inputs import JsonParser
 from gridgov.core.ratelimit import rate_limited
+from gridgov.deliberation.api import router as deliberation_router
 from gridgov.ledger import api as ledger_api
 from gridgov.ledger.import_api import exports, imports
 from gridgov.notify.api import router as inbox_router
@@ -69,3 +70,4 @@ api.add_router("/tasks", points_api.tasks)
 api.add_router("/points", points_api.points)
 api.add_router("/rewards", points_api.rewards)
 api.add_router("/party", party_router)
+api.add_router("/deliberation", deliberation_router)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("lists/", include("gridgov.projects.urls")),
     path("volunteer/", include("gridgov.points.urls")),
     path("", include("gridgov.party.urls")),
+    path("deliberation/", include("gridgov.deliberation.urls")),
     path("", include("gridgov.web.urls")),
 ]
 

@@ -70,3 +70,19 @@ def list_query(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
+
+
+def run_form(request, action: Callable[[], object], done: str, back: str):
+    """A small form posted from a list or detail page: run ``action``; on success say ``done``, on a refusal
+    say why (the action's message, naming what is wrong); either way go back to ``back`` (post/redirect/get,
+    so a reload never posts twice)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    try:
+        action()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect(back)

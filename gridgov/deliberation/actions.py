@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gridgov.accounts.models import Role, User
 from gridgov.areas.models import Area
@@ -34,6 +35,11 @@ from gridgov.deliberation.models import (
     Objection,
     Participant,
     ParticipantRole,
+    Poll,
+    PollChannel,
+    PollPer,
+    PollState,
+    PollVote,
     RefCounter,
     Support,
     Topic,
@@ -41,7 +47,10 @@ from gridgov.deliberation.models import (
     TopicState,
 )
 from gridgov.deliberation.workflow import DECISION, MEETING, TOPIC, is_convener
-from gridgov.ledger.models import Building
+from gridgov.ledger.actions import find_resident_by_id_number
+from gridgov.ledger.models import Building, Resident
+from gridgov.notify.actions import tell
+from gridgov.notify.models import Kind
 from gridgov.party.models import Member
 from gridgov.projects.actions import project_create
 
@@ -261,9 +270,22 @@ def participant_add(*, by: User, ref: str, role: str, name: str = "", user: int 
         )
         try:
             with transaction.atomic():
-                return Participant.objects.create(meeting=meeting, user=person, name=name, role=role)
+                place = Participant.objects.create(meeting=meeting, user=person, name=name, role=role)
         except IntegrityError:
             raise Conflict("duplicate", _("此人已在参会名单中"), "user") from None
+        if person is not None:
+            tell(
+                [person],
+                Kind.DELIBERATION,
+                meeting,
+                gettext_lazy("邀请您参加%(title)s：%(when)s，%(place)s"),
+                params={
+                    "title": meeting.title,
+                    "when": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
+                    "place": meeting.place,
+                },
+            )
+        return place
 
 
 def meeting_open(*, by: User, ref: str) -> Meeting:
@@ -402,21 +424,8 @@ def decide(
         agenda_item.result = ItemResult.PASSED if result.passed else ItemResult.NOT_PASSED
         agenda_item.decided_at = now
         agenda_item.save()
-        topic = Topic.objects.select_for_update().get(pk=agenda_item.topic_id)
-        with TOPIC.transition(
-            topic, "pass" if result.passed else "fail", by=None, check=False, at=now, fields=[]
-        ):
-            pass
-        if result.passed:
-            decision = Decision.objects.create(
-                item=agenda_item,
-                topic=topic,
-                area_code=topic.area_code,
-                text=text,
-                published_at=now,
-                notice_until=now + timedelta(days=settings.DELIBERATION_NOTICE_DAYS),
-            )
-            DECISION.record(decision, by, "publish", "", at=now)
+        attendees = [p.user for p in meeting.roster.select_related("user") if p.user_id]
+        _settle(agenda_item.topic_id, result.passed, text, by, now, attendees, item=agenda_item)
         audit.record(
             actor=by,
             verb="deliberation.item.decide",
@@ -425,6 +434,147 @@ def decide(
                    "entitled": entitled, "passed": result.passed},
         )  # fmt: skip
     return agenda_item
+
+
+def _settle(topic_id: int, passed: bool, text: str, by, now, told: list, *, item=None, poll=None) -> None:
+    """The topic follows the computed result; a passed one becomes a decision published for the notice
+    period; those who took part and the proposer are told."""
+    topic = Topic.objects.select_for_update().get(pk=topic_id)
+    with TOPIC.transition(topic, "pass" if passed else "fail", by=None, check=False, at=now, fields=[]):
+        pass
+    if passed:
+        decision = Decision.objects.create(
+            item=item,
+            poll=poll,
+            topic=topic,
+            area_code=topic.area_code,
+            text=text,
+            published_at=now,
+            notice_until=now + timedelta(days=settings.DELIBERATION_NOTICE_DAYS),
+        )
+        DECISION.record(decision, by, "publish", "", at=now)
+    tell(
+        list({u.pk: u for u in [*told, topic.proposer]}.values()),
+        Kind.DELIBERATION,
+        topic,
+        gettext_lazy("议题「%(title)s」表决通过") if passed else gettext_lazy("议题「%(title)s」表决未通过"),
+        params={"title": topic.title},
+    )
+
+
+# ---------------------------------------------------------------- resident-wide votes
+
+
+def poll_open(
+    *,
+    by: User,
+    ref: str,
+    question: str,
+    area: str,
+    closes_at: datetime | str,
+    per: str = PollPer.PERSON,
+    rule: str = rules.PassRule.MAJORITY,
+    base: str = rules.Base.CAST,
+) -> Poll:
+    """A resident-wide vote on a topic on the agenda (e.g. an estate deciding a renovation): everyone living
+    in ``area`` — or every household — has one vote; ``entitled`` is counted from the ledger now."""
+    per = cleaners.choice(per, "per", PollPer, label=_("计票单位"))
+    rule = cleaners.choice(rule, "rule", rules.PassRule, label=_("表决规则"))
+    base = cleaners.choice(base, "base", rules.Base, label=_("计票基数"))
+    question = cleaners.text(
+        question, "question", limit=limit(Poll, "question"), required=True, label=_("表决事项")
+    )
+    closes = _moment(closes_at, "closes_at")
+    place = _area(area)
+    _require_convener(by, place.code)
+    now = timezone.now()
+    if closes <= now:
+        raise DomainError("invalid", _("截止时间须晚于现在"), "closes_at")
+    with transaction.atomic():
+        topic = TOPIC.lock(by, ref=ref)
+        if topic.state != TopicState.AGENDA:
+            raise TOPIC.conflict(topic, "not_on_agenda", _("议题还没有列入议程"))
+        if not (place.code.startswith(topic.area_code) or topic.area_code.startswith(place.code)):
+            raise DomainError("invalid_area", _("投票区域须与议题的区域相关"), "area")
+        residents = Resident.objects.filter(area_code__startswith=place.code, is_active=True)
+        entitled = (
+            residents.values("household_id").distinct().count()
+            if per == PollPer.HOUSEHOLD
+            else residents.count()
+        )
+        if entitled == 0:
+            raise DomainError("invalid_area", _("该区域台账中没有在册居民"), "area")
+        poll = Poll.objects.create(
+            topic=topic, area=place, area_code=place.code, question=question, per=per, rule=rule, base=base,
+            entitled=entitled, closes_at=closes, opened_by=by, opened_at=now,
+        )  # fmt: skip
+        audit.record(actor=by, verb="deliberation.poll.open", obj=poll, after={"entitled": entitled})
+    return poll
+
+
+def poll_vote(*, by: User, poll: int, id_number: str, choice: str) -> PollVote:
+    """一人（户）一票: a resident votes online with their ID number, or the convener enters a paper ballot
+    with the voter's ID number. The number is matched by the ledger's keyed hash and not kept; the voter
+    must live in the poll's area; a second vote of the same person (or household) is refused, whichever
+    channel brought the first."""
+    _signed_in(by)
+    choice = cleaners.choice(choice, "choice", Choice, label=_("表决意见"))
+    item = Poll.objects.filter(pk=poll).first()
+    if item is None:
+        raise NotFound(_("表决不存在"), field="poll")
+    staff = command_staff_in_scope(by, item.area_code)
+    if not staff and by.role not in RESIDENT_ROLES:
+        raise DomainError("forbidden", _("只有居民可以投票"), status=403)
+    if item.state != PollState.OPEN or timezone.now() >= item.closes_at:
+        raise Conflict("poll_closed", _("投票已结束"), "poll")
+    resident = find_resident_by_id_number(id_number)
+    if resident is None or not resident.is_active or not resident.area_code.startswith(item.area_code):
+        raise DomainError("not_entitled", _("该身份证号不在本次表决的居民名单中"), "id_number")
+    voter = f"h{resident.household_id}" if item.per == PollPer.HOUSEHOLD else f"r{resident.pk}"
+    try:
+        with transaction.atomic():
+            vote = PollVote.objects.create(
+                poll=item, voter=voter, choice=choice, channel=PollChannel.PAPER if staff else PollChannel.ONLINE,
+                by=by, at=timezone.now(),
+            )  # fmt: skip
+    except IntegrityError:
+        raise Conflict(
+            "already_voted",
+            _("该户已经投过票") if item.per == PollPer.HOUSEHOLD else _("此人已经投过票"),
+            "id_number",
+        ) from None
+    return vote
+
+
+def poll_close(*, by: User, poll: int, text: str = "") -> Poll:
+    """Close a poll: the result is computed under its rule over the ledger's entitled count; a passed poll
+    decides the topic as a meeting would."""
+    text = cleaners.text(text, "text", limit=limit(Decision, "text"))
+    now = timezone.now()
+    with transaction.atomic():
+        item = Poll.objects.select_for_update(of=("self",)).filter(pk=poll).first()
+        if item is None or not staff_in_scope(by, item.area_code):
+            raise NotFound(_("表决不存在"), field="poll")
+        _require_convener(by, item.area_code)
+        if item.state != PollState.OPEN:
+            raise Conflict("poll_closed", _("投票已结束"), "poll")
+        counts = dict.fromkeys(Choice.values, 0)
+        for c in item.votes.values_list("choice", flat=True):
+            counts[c] += 1
+        tally = rules.Tally(counts[Choice.YES], counts[Choice.NO], counts[Choice.ABSTAIN], item.entitled)
+        result = rules.outcome(item.rule, item.base, tally)
+        if result.passed and not text:
+            raise DomainError("required", _("请填写决定内容"), "text")
+        item.state = PollState.CLOSED
+        item.result = ItemResult.PASSED if result.passed else ItemResult.NOT_PASSED
+        item.save(update_fields=["state", "result"])
+        _settle(item.topic_id, result.passed, text, by, now, [], poll=item)
+        audit.record(
+            actor=by, verb="deliberation.poll.close", obj=item,
+            after={"yes": tally.yes, "no": tally.no, "abstain": tally.abstain, "entitled": item.entitled,
+                   "passed": result.passed},
+        )  # fmt: skip
+    return item
 
 
 def meeting_close(*, by: User, ref: str, minutes: str = "") -> Meeting:

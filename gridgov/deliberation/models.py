@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.deliberation.rules import Base, PassRule, Quorum
@@ -80,6 +81,9 @@ class Topic(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("deliberation:topic", args=[self.ref])
+
 
 class Support(models.Model):
     """One person's support of a topic (once each)."""
@@ -136,6 +140,9 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("deliberation:meeting", args=[self.ref])
 
 
 class ParticipantRole(models.TextChoices):
@@ -243,7 +250,13 @@ class DecisionState(models.TextChoices):
 class Decision(models.Model):
     """定: what a passed item decided, published for a notice period (示), then carried out (办)."""
 
-    item = models.OneToOneField(AgendaItem, on_delete=models.PROTECT, related_name="decision")
+    # what decided it: a meeting's agenda item, or a resident-wide poll
+    item = models.OneToOneField(
+        AgendaItem, null=True, blank=True, on_delete=models.PROTECT, related_name="decision"
+    )
+    poll = models.OneToOneField(
+        "Poll", null=True, blank=True, on_delete=models.PROTECT, related_name="decision"
+    )
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="decisions")
     area_code = models.CharField(max_length=18, db_index=True, editable=False)
     text = models.TextField(_("决定内容"), max_length=2000)
@@ -268,6 +281,9 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return self.topic.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("deliberation:topic", args=[self.topic.ref])
 
 
 class Objection(models.Model):
@@ -325,3 +341,70 @@ class RefCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series}{self.day:%Y%m%d}: {self.last}"
+
+
+class PollPer(models.TextChoices):
+    PERSON = "person", _("一人一票")
+    HOUSEHOLD = "household", _("一户一票")
+
+
+class PollState(models.TextChoices):
+    OPEN = "open", _("投票中")
+    CLOSED = "closed", _("已结束")
+
+
+class Poll(models.Model):
+    """A resident-wide vote of an area on a topic (e.g. an estate's renovation): one vote per person — or
+    per household where the rule says so — keyed on the ledger, whether cast online or entered from paper."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="polls")
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("投票区域")
+    )
+    area_code = models.CharField(max_length=18, db_index=True, editable=False)
+    question = models.CharField(_("表决事项"), max_length=200)
+    per = models.CharField(_("计票单位"), max_length=10, choices=PollPer.choices, default=PollPer.PERSON)
+    rule = models.CharField(_("表决规则"), max_length=16, choices=PassRule.choices, default=PassRule.MAJORITY)
+    base = models.CharField(_("计票基数"), max_length=10, choices=Base.choices, default=Base.CAST)
+    entitled = models.PositiveIntegerField(_("有权投票"), default=0)
+    closes_at = models.DateTimeField(_("截止时间"))
+    state = models.CharField(_("状态"), max_length=8, choices=PollState.choices, default=PollState.OPEN)
+    result = models.CharField(
+        _("结果"), max_length=12, choices=ItemResult.choices, default=ItemResult.PENDING
+    )
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("居民表决")
+        verbose_name_plural = _("居民表决")
+        ordering = ["-opened_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class PollChannel(models.TextChoices):
+    ONLINE = "online", _("网上投票")
+    PAPER = "paper", _("纸质票录入")
+
+
+class PollVote(models.Model):
+    """One vote of a poll. ``voter`` is the ledger's keyed hash of the voter's ID number (a person) or the
+    household's id (a household): the unique pair makes a second vote of the same voter impossible,
+    whichever channel it comes through. The ID number itself is never stored here."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
+    voter = models.CharField(max_length=64)
+    choice = models.CharField(_("表决意见"), max_length=8, choices=Choice.choices)
+    channel = models.CharField(_("渠道"), max_length=8, choices=PollChannel.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "voter"], name="deliberation_one_vote_per_voter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.poll} {self.choice}"

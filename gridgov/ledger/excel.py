@@ -398,3 +398,11 @@ def _is_number(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def xlsx_response(content: bytes | Path, filename: str):
+    """A workbook (bytes, or a stored file) as a download named ``filename``."""
+    from django.http import FileResponse
+
+    fh = content.open("rb") if isinstance(content, Path) else io.BytesIO(content)
+    return FileResponse(fh, as_attachment=True, filename=filename, content_type=XLSX_TYPE)

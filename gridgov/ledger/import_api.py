@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
-from pathlib import Path
 
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -77,11 +75,6 @@ class ImportJobDetail(ImportJobOut):
     errors: list[ImportError_] = Field(default_factory=list, description="前 500 条行级错误")
 
 
-def xlsx_response(content: bytes | Path, filename: str) -> FileResponse:
-    fh = content.open("rb") if isinstance(content, Path) else io.BytesIO(content)
-    return FileResponse(fh, as_attachment=True, filename=filename, content_type=excel.XLSX_TYPE)
-
-
 def _job(request, job_id: int) -> ImportJob:
     return selectors.get_visible(selectors.imports_visible_to(request.auth), job_id)
 
@@ -91,7 +84,7 @@ def template(request: HttpRequest, kind: str):
     if not is_staff(request.auth):
         raise DomainError("forbidden", _("只有工作人员可以导入台账"), status=403)
     content = excel.template_bytes(kind)
-    return xlsx_response(content, (_("%(kind)s导入模板.xlsx") % {"kind": excel.KIND_LABELS[kind]}))
+    return excel.xlsx_response(content, (_("%(kind)s导入模板.xlsx") % {"kind": excel.KIND_LABELS[kind]}))
 
 
 @imports.post("", response={201: ImportJobOut}, summary="上传台账文件，创建导入任务")
@@ -125,7 +118,7 @@ def error_report(request: HttpRequest, job_id: int):
     path = ledger_imports.error_report_path(job)
     if path is None:
         raise NotFound(_("该导入没有错误报告"))
-    return xlsx_response(path, (_("错误报告-%(pk)s.xlsx") % {"pk": job.pk}))
+    return excel.xlsx_response(path, (_("错误报告-%(pk)s.xlsx") % {"pk": job.pk}))
 
 
 @imports.get("/{int:job_id}/rejected.xlsx", summary="下载退回的行（带错误原因列）")
@@ -134,7 +127,7 @@ def rejected_rows(request: HttpRequest, job_id: int):
     path = ledger_imports.rejected_rows_path(job)
     if path is None:
         raise NotFound(_("该导入没有退回的行"))
-    return xlsx_response(path, (_("退回行-%(pk)s.xlsx") % {"pk": job.pk}))
+    return excel.xlsx_response(path, (_("退回行-%(pk)s.xlsx") % {"pk": job.pk}))
 
 
 class ExportQuery(Schema):
@@ -157,4 +150,4 @@ def export(request: HttpRequest, ledger: str, query: Query[ExportQuery]):
     filename, content, _count = ledger_exports.ledger_export(
         by=request.auth, ledger=ledger, filters=data, reveal=reveal, reason=reason
     )
-    return xlsx_response(content, filename)
+    return excel.xlsx_response(content, filename)

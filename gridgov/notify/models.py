@@ -27,6 +27,7 @@ class Kind(models.TextChoices):
     TASK = "task", _("志愿任务")
     POINTS = "points", _("积分")
     PARTY = "party", _("党建")
+    DELIBERATION = "deliberation", _("议事协商")
 
 
 class Notification(models.Model):

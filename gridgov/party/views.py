@@ -8,12 +8,11 @@ what is wrong (the action's message, naming the field)."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,9 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from gridgov.accounts.models import Role, Unit, User
 from gridgov.areas.models import Area, Level
-from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.errors import NotFound
 from gridgov.core.models import Upload
-from gridgov.core.pages import require
+from gridgov.core.pages import require, run_form
 from gridgov.core.ratelimit import rate_limited
 from gridgov.core.scope import filter_in_scope, is_staff, staff_in_scope
 from gridgov.core.views import serve
@@ -69,17 +68,6 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _done(request, fn, ok: str, back: str):
-    """Run an action from a form: on success say ``ok``; on a refusal say why (the action's message)."""
-    try:
-        fn()
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, ok)
-    return redirect(back)
-
-
 def _communities(user):
     return filter_in_scope(Area.objects.filter(level=Level.COMMUNITY, is_active=True), user, "code").order_by(
         "code"
@@ -97,7 +85,7 @@ def tree(request):
     area = _area_param(request)
     if request.method == "POST":
         post = request.POST
-        return _done(
+        return run_form(
             request,
             lambda: actions.org_create(
                 by=request.user,
@@ -139,13 +127,13 @@ def org(request, org_id: int):
         post = request.POST
         back = reverse("party:org", args=[org_id])
         if post.get("do") == "dissolve":
-            return _done(
+            return run_form(
                 request,
                 lambda: actions.org_dissolve(by=request.user, org_id=org_id, reason=post.get("reason", "")),
                 _("党组织已撤销"),
                 back,
             )
-        return _done(
+        return run_form(
             request,
             lambda: actions.org_update(
                 by=request.user, org_id=org_id, name=post.get("name"), reason=post.get("reason", "")
@@ -177,7 +165,7 @@ def members(request):
     area = _area_param(request)
     if request.method == "POST":
         post = request.POST
-        return _done(
+        return run_form(
             request,
             lambda: actions.member_create(
                 by=request.user,
@@ -232,7 +220,7 @@ def member(request, member_id: int):
         post = request.POST
         back = reverse("party:member", args=[member_id])
         if post.get("do") == "leave":
-            return _done(
+            return run_form(
                 request,
                 lambda: actions.member_leave(
                     by=request.user,
@@ -243,7 +231,7 @@ def member(request, member_id: int):
                 _("已办理离册，包联户已移交网格员"),
                 back,
             )
-        return _done(
+        return run_form(
             request,
             lambda: actions.member_update(
                 by=request.user,
@@ -308,7 +296,7 @@ def grid_contacts(request, grid: str):
         post = request.POST
         households = _ids(post.getlist("households"))
         if post.get("do") == "clear":
-            return _done(
+            return run_form(
                 request,
                 lambda: actions.contacts_clear(by=request.user, households=households),
                 _("已取消包联"),
@@ -316,7 +304,7 @@ def grid_contacts(request, grid: str):
             )
         who = post.get("who", "")
         kind, _sep, pk = who.partition(":")
-        return _done(
+        return run_form(
             request,
             lambda: actions.contacts_assign(
                 by=request.user,
@@ -367,7 +355,7 @@ def card_list(request):
         back = f"{reverse('party:cards')}?community={community}"
         grid = post.get("grid", "")
         if post.get("do") == "photo":
-            return _done(
+            return run_form(
                 request,
                 lambda: actions.worker_photo_set(
                     by=request.user, worker=_int(post.get("worker")), photo=request.FILES.get("photo")
@@ -376,14 +364,14 @@ def card_list(request):
                 back,
             )
         if post.get("do") == "revoke":
-            return _done(
+            return run_form(
                 request,
                 lambda: actions.card_revoke(by=request.user, grid=grid, reason=post.get("reason", "")),
                 _("旧二维码已作废，请重新打印"),
                 back,
             )
         duties = post.get("duties")
-        return _done(
+        return run_form(
             request,
             lambda: actions.card_issue(by=request.user, grid=grid, duties=duties),
             _("职责卡已生成"),
@@ -476,7 +464,7 @@ def me(request):
         back = reverse("party:me")
         if post.get("report"):
             report_id = _int(post.get("report"))
-            return _done(
+            return run_form(
                 request,
                 lambda: actions.report_move(
                     by=request.user,
@@ -487,7 +475,7 @@ def me(request):
                 _("已提交"),
                 back,
             )
-        return _done(
+        return run_form(
             request,
             lambda: actions.report_request(
                 by=request.user, community=post.get("community", ""), note=post.get("note", "")
@@ -520,7 +508,7 @@ def reports(request):
     if request.method == "POST":
         post = request.POST
         report_id = _int(post.get("report"))
-        return _done(
+        return run_form(
             request,
             lambda: actions.report_move(
                 by=request.user,
@@ -553,7 +541,7 @@ def agreements(request):
         _staff(request)
         post = request.POST
         lines = [line for line in (post.get("commitments") or "").splitlines() if line.strip()]
-        return _done(
+        return run_form(
             request,
             lambda: actions.agreement_create(
                 by=request.user,
@@ -601,7 +589,7 @@ def agreement(request, agreement_id: int):
         post = request.POST
         back = reverse("party:agreement", args=[agreement_id])
         if post.get("do") == "terminate":
-            return _done(
+            return run_form(
                 request,
                 lambda: actions.agreement_end(
                     by=request.user, agreement_id=agreement_id, reason=post.get("reason", "")
@@ -609,9 +597,9 @@ def agreement(request, agreement_id: int):
                 _("协议已终止"),
                 back,
             )
-        return _done(
+        return run_form(
             request,
-            lambda: actions.commitment_done(
+            lambda: actions.commitmentrun_form(
                 by=request.user,
                 commitment_id=_int(post.get("commitment")),
                 done_on=post.get("done_on") or None,
@@ -646,7 +634,7 @@ def properties(request):
     """红色物业: the companies, their party organisation and areas, this month's rating; residents rate."""
     if request.method == "POST":
         post = request.POST
-        return _done(
+        return run_form(
             request,
             lambda: actions.property_rate(
                 by=request.user,
@@ -684,7 +672,7 @@ def activities(request):
     area = _area_param(request)
     if request.method == "POST":
         post = request.POST
-        return _done(
+        return run_form(
             request,
             lambda: actions.activity_record(
                 by=request.user,

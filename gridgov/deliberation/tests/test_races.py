@@ -59,3 +59,24 @@ def test_simultaneous_supports_count_each_person_once(settings):
     assert sorted(results).count("ok") == 3
     topic.refresh_from_db()
     assert topic.supporters == 3 == Support.objects.filter(topic=topic).count()
+
+
+def test_an_online_vote_and_a_paper_entry_of_the_same_person_count_once(settings):
+    settings.DELIBERATION_SUPPORT = {"microgrid": 2, "grid": 3, "community": 5, "street": 10}
+    dw = make_deliberation()
+    topic = on_agenda(dw)
+    poll = actions.poll_open(
+        by=dw.community, ref=topic.ref, question="是否加装电梯", area=topic.area_code,
+        closes_at="2099-01-01T00:00:00+08:00",
+    )  # fmt: skip
+    number = dw.party[0].id_number
+    results = race(
+        lambda: _outcome(
+            lambda: actions.poll_vote(by=dw.residents[0], poll=poll.pk, id_number=number, choice="yes")
+        ),
+        lambda: _outcome(
+            lambda: actions.poll_vote(by=dw.community, poll=poll.pk, id_number=number, choice="no")
+        ),
+    )
+    assert sorted(results) == ["already_voted", "ok"]
+    assert poll.votes.count() == 1

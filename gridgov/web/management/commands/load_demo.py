@@ -13,6 +13,7 @@ from gridgov.accounts import demo as accounts_demo
 from gridgov.areas.demo import load_demo_areas
 from gridgov.areas.models import Area
 from gridgov.cases import demo as case_demo
+from gridgov.deliberation.demo import load_demo_deliberation
 from gridgov.ledger.demo import load_demo_ledger
 from gridgov.orders.demo import load_demo_orders
 from gridgov.party.demo import load_demo_party
@@ -43,6 +44,7 @@ class Command(BaseCommand):
         orders = load_demo_orders(admin)
         points = load_demo_points(admin)
         party = load_demo_party(admin)
+        deliberation = load_demo_deliberation(admin)
         counts = {
             lvl: Area.objects.filter(level=lvl, is_active=True).count()
             for lvl in ("district", "street", "community", "grid")
@@ -107,6 +109,11 @@ class Command(BaseCommand):
                     "已生成演示党组织：%(orgs)s 个组织、%(members)s 名党员、%(contacts)s 户有联系人、%(agreements)s 份共建协议、%(cards)s 张职责卡"
                 )
                 % party
+            )
+        if deliberation:
+            self.stdout.write(
+                _("已生成演示议事：%(topics)s 个议题、%(meetings)s 次议事会、%(decisions)s 项决定")
+                % deliberation
             )
         self.stdout.write(
             _("演示账号（密码均为 %(demo_password)s）：") % {"demo_password": accounts_demo.DEMO_PASSWORD}
