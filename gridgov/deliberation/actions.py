@@ -15,9 +15,10 @@ from django.utils.translation import gettext_lazy
 from gridgov.accounts.models import Role, User
 from gridgov.areas.models import Area
 from gridgov.cases.models import Case
-from gridgov.core import audit, cleaners
+from gridgov.core import audit, cleaners, uploads
 from gridgov.core.cleaners import REASON_LIMIT, limit
 from gridgov.core.errors import Conflict, DomainError, NotFound
+from gridgov.core.models import Upload
 from gridgov.core.scope import command_staff_in_scope, is_staff, staff_in_scope
 from gridgov.core.sequences import next_ref
 from gridgov.deliberation import rules
@@ -85,6 +86,7 @@ def topic_propose(
     area: str,
     building: int | None = None,
     case: str | None = None,
+    photos: list | None = None,
 ) -> Topic:
     """提议 a topic for an area (a building, grid, community or street): a resident, a party member or staff;
     staff may bring a case to deliberation (商量办). Its support threshold is the area level's."""
@@ -119,6 +121,7 @@ def topic_propose(
         source = TopicSource.MEMBER
     else:
         source = TopicSource.RESIDENT
+    pictures = uploads.prepare(photos, "photos")  # checked and cleaned before anything is written
     now = timezone.now()
     ref = next_ref(RefCounter, "YT", timezone.localdate(now), series="YT")
     with transaction.atomic():
@@ -137,7 +140,8 @@ def topic_propose(
             ),
             created_at=now,
         )
-        TOPIC.record(topic, by, "propose", "", at=now)
+        event = TOPIC.record(topic, by, "propose", "", at=now)
+        uploads.save(pictures, owner=topic, role=Upload.Role.PHOTO, step=event, by=by, at=now)
     return topic
 
 
@@ -161,6 +165,9 @@ def topic_support(*, by: User, ref: str) -> Topic:
             raise Conflict("already_supported", _("您已经支持过这个议题"), "ref") from None
         topic.supporters += 1
         topic.save(update_fields=["supporters"])
+        audit.record(
+            actor=by, verb="deliberation.topic.support", obj=topic, after={"supporters": topic.supporters}
+        )
         if topic.supporters >= topic.threshold:
             with TOPIC.transition(topic, "reach", by=None, check=False, at=now, fields=["supporters"]):
                 pass
@@ -271,6 +278,12 @@ def participant_add(*, by: User, ref: str, role: str, name: str = "", user: int 
         try:
             with transaction.atomic():
                 place = Participant.objects.create(meeting=meeting, user=person, name=name, role=role)
+                audit.record(
+                    actor=by,
+                    verb="deliberation.participant.add",
+                    obj=meeting,
+                    after={"participant": place.pk, "role": role},
+                )
         except IntegrityError:
             raise Conflict("duplicate", _("此人已在参会名单中"), "user") from None
         if person is not None:
@@ -324,6 +337,7 @@ def sign_in(*, by: User, ref: str, participant: int | None = None) -> Participan
         if place.signed_in_at is None:
             place.signed_in_at = now
             place.save(update_fields=["signed_in_at"])
+            audit.record(actor=by, verb="deliberation.sign_in", obj=meeting, after={"participant": place.pk})
     return place
 
 
@@ -359,11 +373,13 @@ def vote(*, by: User, ref: str, item: int, choice: str, participant: int | None 
             raise Conflict("not_signed_in", _("未签到的参会人不能投票"), "participant")
         try:
             with transaction.atomic():
-                return Ballot.objects.create(
+                ballot = Ballot.objects.create(
                     item=agenda_item, participant=place, choice=choice, at=timezone.now()
                 )
         except IntegrityError:
             raise Conflict("already_voted", _("此人已对该议程投票"), "participant") from None
+        audit.record(actor=by, verb="deliberation.vote", obj=agenda_item, after={"participant": place.pk})
+        return ballot
 
 
 def decide(
@@ -537,6 +553,7 @@ def poll_vote(*, by: User, poll: int, id_number: str, choice: str) -> PollVote:
                 poll=item, voter=voter, choice=choice, channel=PollChannel.PAPER if staff else PollChannel.ONLINE,
                 by=by, at=timezone.now(),
             )  # fmt: skip
+            audit.record(actor=by, verb="deliberation.poll.vote", obj=item, after={"channel": vote.channel})
     except IntegrityError:
         raise Conflict(
             "already_voted",
@@ -577,13 +594,32 @@ def poll_close(*, by: User, poll: int, text: str = "") -> Poll:
     return item
 
 
-def meeting_close(*, by: User, ref: str, minutes: str = "") -> Meeting:
+def meeting_close(*, by: User, ref: str, minutes: str = "", attachments: list | None = None) -> Meeting:
+    """结束会议 with its minutes and attachments (photos of the meeting, of the signed sheet)."""
     minutes = cleaners.text(minutes, "minutes", limit=limit(Meeting, "minutes"))
+    pictures = uploads.prepare(attachments, "attachments")
     with transaction.atomic():
         meeting = MEETING.lock(by, ref=ref)
-        with MEETING.transition(meeting, "close", by=by, fields=["minutes"]):
+        with MEETING.transition(meeting, "close", by=by, fields=["minutes"]) as s:
             meeting.minutes = minutes
+        uploads.save(pictures, owner=meeting, role=Upload.Role.EVIDENCE, step=s.event, by=by, at=s.at)
     return meeting
+
+
+def may_see_topic_files(user, topic_id: int) -> bool:  # noqa: ARG001 - topics are public
+    """A topic's photos are as public as the topic (to anyone signed in: the file view needs an account)."""
+    return True
+
+
+def may_see_meeting_files(user, meeting_id: int) -> bool:
+    """A meeting's attachments: the area's staff and the meeting's participants."""
+    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    if meeting is None:
+        return False
+    return (
+        staff_in_scope(user, meeting.area_code)
+        or meeting.roster.filter(user_id=getattr(user, "pk", None)).exists()
+    )
 
 
 # ---------------------------------------------------------------- 示, 办, 评: decisions
@@ -664,4 +700,5 @@ def decision_rate(*, by: User, ref: str, score, comment: str = "") -> DecisionRa
         rating, _created = DecisionRating.objects.update_or_create(
             decision=decision, user=by, defaults={"score": value, "comment": comment, "at": timezone.now()}
         )
+        audit.record(actor=by, verb="deliberation.rate", obj=decision, after={"score": value})
     return rating

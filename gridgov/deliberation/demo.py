@@ -1,5 +1,5 @@
-"""Demo deliberation in 姜谭路西社区 (610302003001), through the actions: monthly 月月谈 meetings of the past
-months with their decisions, an estate renovation (加装电梯) decided, objected to, answered and carried out
+"""Demo deliberation in 姜谭路西社区 (610302003001), through the actions: a year of monthly 月月谈 meetings
+with their decisions carried out, an estate renovation (加装电梯) decided, objected to, answered and carried out
 as a project that residents rate, a meeting that failed quorum, and topics still gathering support.
 
 Meetings and decisions are moved back to the months they stand for after the actions wrote them (a fixture
@@ -26,6 +26,14 @@ MONTHLY = [
     ("楼道堆物清理", "部分楼道堆放杂物，存在消防隐患。", "每月第一个周六组织党员志愿者清理楼道。"),
     ("垃圾分类投放点调整", "投放点离 5 号楼太近，夏天有异味。", "投放点东移二十米，增设洗手池。"),
     ("广场舞噪音", "晚上九点后仍有音乐，影响休息。", "广场舞九点前结束，音量不超过 60 分贝。"),
+    ("老年食堂就餐时间", "老人希望午餐提前到 11 点。", "午餐时间调整为 11:00–12:30。"),
+    ("楼顶防水维修", "7 号楼顶楼漏雨。", "申请维修资金，雨季前完成防水。"),
+    ("小区门禁改造", "门禁常坏，外来人员随意进出。", "更换门禁，老人可用身份证开门。"),
+    ("宠物管理公约", "有犬只不拴绳、随地便溺。", "制定文明养犬公约，楼栋长督促。"),
+    ("健身器材更新", "中心广场健身器材老化。", "与驻区单位共建，更新八件健身器材。"),
+    ("夜间照明", "北门小路没有路灯。", "北门小路加装六盏太阳能路灯。"),
+    ("快递柜位置", "快递柜占用消防通道。", "快递柜移至南门值班室旁。"),
+    ("暑期托管", "双职工家庭希望暑期有人照看孩子。", "党群服务中心开设暑期托管班，党员志愿者轮值。"),
 ]
 SUPPORTING = [
     ("增设电动自行车充电桩", "楼道充电有火灾隐患，希望在车棚增设充电桩。"),

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gridgov.areas.models import Area, Level
+from gridgov.core import uploads
+from gridgov.core.models import Upload
 from gridgov.core.pages import found, require, run_form
 from gridgov.core.ratelimit import rate_limited
 from gridgov.core.scope import filter_in_scope, is_staff
@@ -46,9 +48,9 @@ def topics(request):
         post = request.POST
         return run_form(
             request,
-            lambda: actions.topic_propose(
+lambda: actions.topic_propose(
                 by=request.user, title=post.get("title", ""), description=post.get("description", ""),
-                area=post.get("area", ""),
+                area=post.get("area", ""), photos=request.FILES.getlist("photos"),
             ),
             _("议题已提出，邀请邻居支持吧"),
             reverse("deliberation:topics"),
@@ -143,6 +145,7 @@ def topic(request, ref: str):
             "staff": staff,
             "timeline": timeline_rows(item, TOPIC.labels()),
             "polls": item.polls.annotate(cast=Count("votes")),
+            "photos": uploads.of(item, Upload.Role.PHOTO) if user is not None else [],
             "pers": PollPer.choices,
             "choices": Choice.choices,
             "convener": is_convener(user, item),
@@ -223,7 +226,12 @@ def meeting(request, ref: str):
                 ),
                 _("表决结果已计算"),
             ),
-            "close": (lambda: actions.meeting_close(by=by, ref=ref, minutes=post.get("minutes", "")), _("会议已结束")),
+            "close": (
+                lambda: actions.meeting_close(
+                    by=by, ref=ref, minutes=post.get("minutes", ""), attachments=request.FILES.getlist("attachments")
+                ),
+                _("会议已结束"),
+            ),
             "cancel": (lambda: actions.meeting_cancel(by=by, ref=ref, reason=post.get("reason", "")), _("会议已取消")),
         }  # fmt: skip
         require(do in steps)
@@ -241,6 +249,7 @@ def meeting(request, ref: str):
             "roles": ParticipantRole.choices,
             "choices": Choice.choices,
             "convener": is_convener(request.user, item),
+            "attachments": uploads.of(item),
         },
     )
 

@@ -200,3 +200,20 @@ def test_meetings_are_kept_by_the_areas_staff(dw):
     actions.meeting_open(by=dw.community, ref=meeting.ref)
     with pytest.raises(Conflict):
         actions.participant_add(by=dw.community, ref=meeting.ref, role="resident_rep", name="迟到的人")
+
+
+def test_every_step_is_in_the_audit_log_and_a_ballot_keeps_its_choice_out_of_it(dw):
+    from gridgov.core.models import AuditEntry
+
+    topic = on_agenda(dw)
+    meeting, places = meeting_with(dw, [topic], roster=2)
+    actions.meeting_open(by=dw.community, ref=meeting.ref)
+    actions.sign_in(by=dw.residents[0], ref=meeting.ref)
+    actions.vote(by=dw.residents[0], ref=meeting.ref, item=meeting.agenda.get().pk, choice="no")
+    verbs = set(AuditEntry.objects.values_list("verb", flat=True))
+    assert {
+        "topic.propose", "topic.reach", "deliberation.topic.support", "meeting.create",
+        "deliberation.participant.add", "meeting.open", "deliberation.sign_in", "deliberation.vote",
+    } <= verbs  # fmt: skip
+    ballot_entry = AuditEntry.objects.get(verb="deliberation.vote")
+    assert "no" not in str(ballot_entry.after)

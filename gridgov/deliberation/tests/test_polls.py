@@ -105,3 +105,35 @@ def test_invitations_record_and_sign_in_sheet(client, dw):
     assert all(p.name in sheet for p in places)
     client.login(username="r05", password=PASSWORD)
     assert client.get(f"/deliberation/meetings/{meeting.ref}/record.xlsx").status_code == 404
+
+
+def test_topic_photos_and_meeting_attachments_follow_their_owner(client, dw, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gridgov.core.models import Upload
+    from gridgov.testing import images
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+    def png():
+        return SimpleUploadedFile("p.png", images.PNG, content_type="image/png")
+
+    topic = actions.topic_propose(
+        by=dw.residents[0], title="井盖松动", description="北门井盖松动", area=GRID, photos=[png()]
+    )
+    photo = Upload.objects.get(owner="deliberation.topic")
+    meeting, places = meeting_with(dw, [actions.topic_place(by=dw.community, ref=topic.ref)], roster=2)
+    actions.meeting_open(by=dw.community, ref=meeting.ref)
+    actions.meeting_close(by=dw.community, ref=meeting.ref, minutes="改期再议", attachments=[png()])
+    attachment = Upload.objects.get(owner="deliberation.meeting")
+    client.login(username="r09", password=PASSWORD)  # signed in, not on the roster
+    assert client.get(f"/files/{photo.pk}/thumb/").status_code == 200
+    assert client.get(f"/files/{attachment.pk}/").status_code == 404
+    client.login(username="r01", password=PASSWORD)  # on the roster
+    assert client.get(f"/files/{attachment.pk}/").status_code == 200
+    with pytest.raises(DomainError) as exc:
+        actions.topic_propose(
+            by=dw.residents[0], title="x", description="y", area=GRID,
+            photos=[SimpleUploadedFile("x.png", b"not an image", content_type="image/png")],
+        )  # fmt: skip
+    assert exc.value.field.startswith("photos")
