@@ -88,7 +88,7 @@ def topic_propose(
     case: str | None = None,
     photos: list | None = None,
 ) -> Topic:
-    """提议 a topic for an area (a building, grid, community or street): a resident, a party member or staff;
+    """Propose (提议) a topic for an area (a building, grid, community or street): a resident, a party member or staff;
     staff may bring a case to deliberation (商量办). Its support threshold is the area level's."""
     _signed_in(by)
     title = cleaners.text(title, "title", limit=limit(Topic, "title"), required=True, label=_("议题"))
@@ -146,7 +146,7 @@ def topic_propose(
 
 
 def topic_support(*, by: User, ref: str) -> Topic:
-    """支持 a topic (residents and members, once each); the support that reaches the threshold puts it on
+    """Support (支持) a topic (residents and members, once each); the support that reaches the threshold puts it on
     the agenda."""
     _signed_in(by)
     if by.role not in RESIDENT_ROLES:
@@ -175,7 +175,7 @@ def topic_support(*, by: User, ref: str) -> Topic:
 
 
 def topic_place(*, by: User, ref: str) -> Topic:
-    """列入议程 by staff, whatever the support."""
+    """Place a topic on the agenda (列入议程) by staff, whatever the support."""
     return TOPIC.move(by, "place", ref=ref)
 
 
@@ -200,7 +200,7 @@ def meeting_create(
     rule: str = rules.PassRule.MAJORITY,
     base: str = rules.Base.CAST,
 ) -> Meeting:
-    """召集 a meeting with its agenda (topics on the agenda inside its area), each item under ``rule`` of
+    """Convene (召集) a meeting with its agenda (topics on the agenda inside its area), each item under ``rule`` of
     ``base``; the roster is added after (:func:`participant_add`)."""
     kind = cleaners.choice(kind, "kind", MeetingKind, label=_("会议类型"))
     quorum = cleaners.choice(quorum, "quorum", rules.Quorum, label=_("法定人数"))
@@ -317,7 +317,7 @@ def meeting_cancel(*, by: User, ref: str, reason: str) -> Meeting:
 
 
 def sign_in(*, by: User, ref: str, participant: int | None = None) -> Participant:
-    """签到 against the roster while the meeting is open: the convener signs anyone in; a participant with
+    """Sign in (签到) against the roster while the meeting is open: the convener signs anyone in; a participant with
     an account signs themselves in."""
     now = timezone.now()
     with transaction.atomic():
@@ -349,7 +349,7 @@ def _item(meeting: Meeting, item_id: int) -> AgendaItem:
 
 
 def vote(*, by: User, ref: str, item: int, choice: str, participant: int | None = None) -> Ballot:
-    """投票: one ballot per participant and item, from a signed-in participant (or entered for them by the
+    """Vote (投票): one ballot per participant and item, from a signed-in participant (or entered for them by the
     convener from a paper ballot); a second ballot of the same person is refused."""
     choice = cleaners.choice(choice, "choice", Choice, label=_("表决意见"))
     with transaction.atomic():
@@ -392,7 +392,7 @@ def decide(
     no: int | None = None,
     abstain: int | None = None,
 ) -> AgendaItem:
-    """定: close the vote on an item. The counts are the ballots' (or, for a show of hands with no ballots,
+    """Decide (定): close the vote on an item. The counts are the ballots' (or, for a show of hands with no ballots,
     the counts given); the result is computed under the item's rule, and a meeting without quorum cannot
     decide (409, nothing is written). A passed item becomes a decision, published for the notice period."""
     text = cleaners.text(text, "text", limit=limit(Decision, "text"))
@@ -529,7 +529,7 @@ def poll_open(
 
 
 def poll_vote(*, by: User, poll: int, id_number: str, choice: str) -> PollVote:
-    """一人（户）一票: a resident votes online with their ID number, or the convener enters a paper ballot
+    """One vote per person or household (一人/一户一票): a resident votes online with their ID number, or the convener enters a paper ballot
     with the voter's ID number. The number is matched by the ledger's keyed hash and not kept; the voter
     must live in the poll's area; a second vote of the same person (or household) is refused, whichever
     channel brought the first."""
@@ -595,7 +595,7 @@ def poll_close(*, by: User, poll: int, text: str = "") -> Poll:
 
 
 def meeting_close(*, by: User, ref: str, minutes: str = "", attachments: list | None = None) -> Meeting:
-    """结束会议 with its minutes and attachments (photos of the meeting, of the signed sheet)."""
+    """Close the meeting (结束会议) with its minutes and attachments (photos of the meeting, of the signed sheet)."""
     minutes = cleaners.text(minutes, "minutes", limit=limit(Meeting, "minutes"))
     pictures = uploads.prepare(attachments, "attachments")
     with transaction.atomic():
@@ -633,7 +633,7 @@ def _decision(ref: str) -> Decision:
 
 
 def decision_object(*, by: User, ref: str, reason: str) -> Objection:
-    """异议 during the notice period (residents and members)."""
+    """An objection (异议) during the notice period (residents and members)."""
     _signed_in(by)
     if by.role not in RESIDENT_ROLES:
         raise DomainError("forbidden", _("只有居民和党员可以提出异议"), status=403)
@@ -666,7 +666,7 @@ def objection_answer(*, by: User, objection: int, answer: str) -> Objection:
 
 
 def decision_carry_out(*, by: User, ref: str, year: int | None = None, end_date=None) -> Decision:
-    """办: after the notice period, with every objection answered, the decision becomes a project of the
+    """Carry out (办): after the notice period, with every objection answered, the decision becomes a project of the
     three lists (in the topic's area), whose progress the decision then shows."""
     with transaction.atomic():
         decision = DECISION.lock(by, topic__ref=ref, field="ref")
@@ -687,7 +687,7 @@ def decision_finish(*, by: User, ref: str) -> Decision:
 
 
 def decision_rate(*, by: User, ref: str, score, comment: str = "") -> DecisionRating:
-    """评: residents rate how a decision was carried out (once it is being carried out); again replaces."""
+    """Rate (评): residents rate how a decision was carried out (once it is being carried out); again replaces."""
     _signed_in(by)
     if by.role not in RESIDENT_ROLES:
         raise DomainError("forbidden", _("只有居民和党员可以评价"), status=403)

@@ -37,7 +37,7 @@ class TopicSource(models.TextChoices):
 
 
 class Topic(models.Model):
-    """议题: a matter of an area the people concerned should decide together."""
+    """A topic (议题): a matter of an area the people concerned should decide together."""
 
     ref = models.CharField(_("编号"), max_length=24, unique=True)
     title = models.CharField(_("议题"), max_length=100)
@@ -114,7 +114,7 @@ class MeetingState(models.TextChoices):
 
 
 class Meeting(models.Model):
-    """议事会: a meeting of a community, estate or grid with its roster, sign-ins, agenda and minutes."""
+    """A meeting (议事会): a meeting of a community, estate or grid with its roster, sign-ins, agenda and minutes."""
 
     ref = models.CharField(_("编号"), max_length=24, unique=True)
     kind = models.CharField(_("会议类型"), max_length=16, choices=MeetingKind.choices)
@@ -248,7 +248,7 @@ class DecisionState(models.TextChoices):
 
 
 class Decision(models.Model):
-    """定: what a passed item decided, published for a notice period (示), then carried out (办)."""
+    """A decision (定): what a passed item decided, published for a notice period (示), then carried out (办)."""
 
     # what decided it: a meeting's agenda item, or a resident-wide poll
     item = models.OneToOneField(
@@ -309,7 +309,7 @@ class Objection(models.Model):
 
 
 class DecisionRating(models.Model):
-    """评: a resident's rating (1–5) of how a decision was carried out, once each (a new one replaces it)."""
+    """A rating (评): a resident's rating (1–5) of how a decision was carried out, once each (a new one replaces it)."""
 
     decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="ratings")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -89,7 +89,7 @@ def agenda_of(meeting: Meeting) -> QuerySet[AgendaItem]:
 
 
 def showcase(*, area: str | None = None) -> QuerySet[Decision]:
-    """晒事: decisions with their progress and residents' ratings (public, no personal data)."""
+    """The showcase (晒事): decisions with their progress and residents' ratings (public, no personal data)."""
     qs = Decision.objects.select_related("topic", "topic__area", "project").annotate(
         rating_count=Count("ratings"), rating_mean=Avg("ratings__score")
     )

@@ -42,7 +42,7 @@ def _areas(user):
 @require_http_methods(["GET", "POST"])
 @rate_limited("public")
 def topics(request):
-    """议题: every topic, newest first; signed-in residents, members and staff propose one."""
+    """Topics (议题): every topic, newest first; signed-in residents, members and staff propose one."""
     if request.method == "POST":
         require(request.user.is_authenticated)
         post = request.POST
@@ -156,7 +156,7 @@ def topic(request, ref: str):
 @require_GET
 @rate_limited("public")
 def showcase(request):
-    """晒事: decisions, their progress and residents' ratings, for everyone."""
+    """The showcase (晒事): decisions, their progress and residents' ratings, for everyone."""
     page = Paginator(selectors.showcase(), 30).get_page(request.GET.get("page"))
     return render(request, "deliberation/showcase.html", {"page": page, "staff": is_staff(request.user)})
 
@@ -164,7 +164,7 @@ def showcase(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def meetings(request):
-    """议事会 for the convener: the meetings of the scope, and convening one with topics on the agenda."""
+    """Meetings (议事会) for the convener: the meetings of the scope, and convening one with topics on the agenda."""
     require(is_staff(request.user))
     if request.method == "POST":
         post = request.POST

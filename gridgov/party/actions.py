@@ -157,7 +157,7 @@ def org_create(
     set_up_on: date | str | None = None,
     note: str = "",
 ) -> Org:
-    """成立 an organisation on the area it covers, under its parent (a branch on a grid, a group on a
+    """Set up (成立) an organisation on the area it covers, under its parent (a branch on a grid, a group on a
     building of the grid, a central household at one household)."""
     kind = cleaners.choice(kind, "kind", OrgKind, label=_("组织类型"))
     name = cleaners.text(name, "name", limit=limit(Org, "name"), required=True, label=_("名称"))
@@ -212,7 +212,7 @@ def org_update(
     units: list[int] | None = None,
     note: str | None = None,
 ) -> Org:
-    """更名, change the parent or the liaison (包联人), the member units or the note; a rename or a new
+    """Rename (更名), change the parent or the liaison (包联人), the member units or the note; a rename or a new
     parent is a change in the organisation's history."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     with transaction.atomic():
@@ -265,7 +265,7 @@ def _is_below(candidate: Org, org: Org) -> bool:
 
 
 def org_dissolve(*, by: User, org_id: int, reason: str, on: date | str | None = None) -> Org:
-    """撤销: only an organisation with no active member and no active organisation below it."""
+    """Dissolve (撤销): only an organisation with no active member and no active organisation below it."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT, required=_("请填写撤销原因"))
     on = cleaners.a_date(on, "on") or timezone.localdate()
     with transaction.atomic():
@@ -293,7 +293,7 @@ def org_dissolve(*, by: User, org_id: int, reason: str, on: date | str | None = 
 
 
 def org_merge(*, by: User, org_id: int, into: int, reason: str) -> Org:
-    """合并: the members and the organisations below ``org_id`` move to ``into`` (same kind), which goes on;
+    """Merge (合并): the members and the organisations below ``org_id`` move to ``into`` (same kind), which goes on;
     ``org_id`` is dissolved and points to it."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT, required=_("请填写合并原因"))
     with transaction.atomic():
@@ -353,7 +353,7 @@ def member_create(
     home_community: str | None = None,
     user: int | None = None,
 ) -> Member:
-    """登记党员: a resident of the ledger (their row; nothing personal is copied) or a unit employee (name and
+    """Register a member (登记党员): a resident of the ledger (their row; nothing personal is copied) or a unit employee (name and
     unit). A resident's political status then follows the membership."""
     group = _org(by, org)
     _require_keeper(by, group.area_code)
@@ -423,7 +423,7 @@ def member_update(
     home_community: str | None = None,
     user: int | None = None,
 ) -> Member:
-    """转正 (probationary → full), a new office, a move to another organisation, the flags."""
+    """Full membership (转正, probationary → full), a new office, a move to another organisation, the flags."""
     with transaction.atomic():
         member = _member(by, member_id, lock=True)
         _require_keeper(by, member.area_code)
@@ -476,7 +476,7 @@ def member_update(
 def member_leave(
     *, by: User | None, member_id: int, reason: str, on: date | str | None = None, note: str = ""
 ) -> Member:
-    """离册 (transferred out, moved away, deceased): the membership ends, the ledger's status is no longer
+    """Leave the register (离册: transferred out, moved away, deceased): the membership ends, the ledger's status is no longer
     derived from it (it keeps what it says), and the households the member looked after are handed over."""
     reason = cleaners.choice(reason, "reason", Member.LeftReason, label=_("离册原因"))
     note = cleaners.text(note, "note", limit=REASON_LIMIT)
@@ -702,7 +702,7 @@ def agreement_create(
     commitments: list[str],
     note: str = "",
 ) -> Agreement:
-    """共建协议 between a co-building unit and a community or street, with its commitments as items."""
+    """A co-building agreement (共建协议) between a co-building unit and a community or street, with its commitments as items."""
     place = _area(area)
     _require_keeper(by, place.code)
     if place.level not in (Level.STREET, Level.COMMUNITY):
@@ -766,7 +766,7 @@ def commitment_done(
 
 
 def agreement_end(*, by: User, agreement_id: int, reason: str) -> Agreement:
-    """终止 an agreement before its end (the reason is kept)."""
+    """End (终止) an agreement before its end (the reason is kept)."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT, required=_("请填写终止原因"))
     agreement = Agreement.objects.filter(pk=agreement_id).first()
     if agreement is None or not staff_in_scope(by, agreement.area_code):
@@ -871,7 +871,7 @@ def card_issue(*, by: User, grid: str, duties: str | None = None) -> DutyCard:
 
 
 def card_revoke(*, by: User, grid: str, reason: str) -> DutyCard:
-    """作废 every printed code of the grid (a lost or misused card): a new code must be printed."""
+    """Revoke (作废) every printed code of the grid (a lost or misused card): a new code must be printed."""
     reason = cleaners.text(reason, "reason", limit=REASON_LIMIT, required=_("请填写作废原因"))
     place = _area(grid, "grid")
     _require_keeper(by, place.code)
@@ -921,7 +921,7 @@ def activity_record(
     attendees: list[int] | None = None,
     residents_count: int | str | None = 0,
 ) -> Activity:
-    """记录 a meeting or activity of an organisation with who attended (its members only)."""
+    """Record (记录) a meeting or activity of an organisation with who attended (its members only)."""
     group = _org(by, org)
     _require_keeper(by, group.area_code)
     kind = cleaners.choice(kind, "kind", ActivityKind, label=_("活动类型"))

@@ -57,7 +57,7 @@ AREA_LEVELS: dict[str, tuple[str, ...]] = {
 
 
 class Org(models.Model):
-    """党组织: one node of the party organisation tree, bound to the area it covers."""
+    """A party organisation (党组织): one node of the party organisation tree, bound to the area it covers."""
 
     kind = models.CharField(_("类型"), max_length=20, choices=OrgKind.choices)
     name = models.CharField(_("名称"), max_length=100)
@@ -175,7 +175,7 @@ LEADING_OFFICES = (Office.SECRETARY, Office.DEPUTY, Office.COMMITTEE, Office.GRO
 
 
 class Member(models.Model):
-    """党员: a resident of the ledger or an employee of a unit, in one organisation."""
+    """A party member (党员): a resident of the ledger or an employee of a unit, in one organisation."""
 
     class LeftReason(models.TextChoices):
         TRANSFER = "transfer", _("组织关系转出")
@@ -255,7 +255,7 @@ class Member(models.Model):
 
 
 class Contact(models.Model):
-    """包联户: the named contact of a household — a party member, or the grid worker."""
+    """A household contact (包联户): the named contact of a household — a party member, or the grid worker."""
 
     household = models.OneToOneField(
         "ledger.Household", on_delete=models.CASCADE, related_name="party_contact", verbose_name=_("户")
@@ -309,7 +309,7 @@ class ReportState(models.TextChoices):
 
 
 class MemberReport(models.Model):
-    """在职党员进社区 (双报到 of a member): an in-work member reports to the community where they live."""
+    """An in-work member's report (在职党员进社区, 双报到 of a member): an in-work member reports to the community where they live."""
 
     member = models.ForeignKey(
         Member, on_delete=models.PROTECT, related_name="reports", verbose_name=_("党员")
@@ -354,7 +354,7 @@ class MemberReport(models.Model):
 
 
 class Agreement(models.Model):
-    """共建协议: what a co-building unit commits to in a community or street for a period."""
+    """A co-building agreement (共建协议): what a co-building unit commits to in a community or street for a period."""
 
     class State(models.TextChoices):
         ACTIVE = "active", _("履行中")
@@ -426,7 +426,7 @@ class Commitment(models.Model):
 
 
 class RedProperty(models.Model):
-    """红色物业: a property company (a unit of kind property) with its party organisation and the areas it
+    """Red property (红色物业): a property company (a unit of kind property) with its party organisation and the areas it
     manages; residents rate it each month."""
 
     unit = models.OneToOneField(
@@ -484,7 +484,7 @@ class PropertyRating(models.Model):
 
 
 class DutyCard(models.Model):
-    """码上便知: the public duty card of a grid. The QR code carries a signed token naming the grid and this
+    """A duty card (码上便知): the public duty card of a grid. The QR code carries a signed token naming the grid and this
     card's ``nonce``; revoking draws a new nonce, so every printed code of the grid stops working."""
 
     grid = models.OneToOneField(

@@ -158,7 +158,7 @@ def member_of(user) -> Member | None:
 
 
 def unregistered_party_residents(user, *, area: str | None = None) -> QuerySet[Resident]:
-    """待建档: residents the ledger lists as party members who have no membership yet."""
+    """To register (待建档): residents the ledger lists as party members who have no membership yet."""
     if not is_staff(user):
         return Resident.objects.none()
     qs = filter_in_scope(Resident.objects.filter(is_active=True), user, "area_code").filter(
@@ -194,7 +194,7 @@ class Coverage:
 
 
 def coverage(user, *, area: str | None = None) -> list[Coverage]:
-    """包联覆盖: per grid under ``area`` (default: the reader's scope), the active households and how many
+    """Contact coverage (包联覆盖): per grid under ``area`` (default: the reader's scope), the active households and how many
     have a contact member or a contact grid worker. Three grouped queries."""
     if not is_staff(user):
         return []
@@ -266,7 +266,7 @@ def contact_labels(user, household_ids: list[int]) -> dict[int, str]:
 
 @dataclass
 class Chain:
-    """五级包联 of one household: its contact, the contact's group and branch, and their liaisons."""
+    """The chain of responsibility (五级包联) of one household: its contact, the contact's group and branch, and their liaisons."""
 
     contact: Contact | None
     links: list[tuple[str, str]] = field(default_factory=list)  # (role, name)
@@ -465,7 +465,7 @@ class Compliance:
 
 
 def compliance(user, *, area: str | None, start: date, end: date) -> list[Compliance]:
-    """三会一课 of every branch under ``area`` between ``start`` and ``end`` (a quarter): whether each
+    """Meetings and lectures (三会一课) of every branch under ``area`` between ``start`` and ``end`` (a quarter): whether each
     required meeting was held (an outcome: the meeting took place, not how many signed in). Meetings of a
     branch's groups count as its group meetings."""
     branches = list(orgs_visible(user, area=area).filter(kind=OrgKind.BRANCH).order_by("area_code", "name"))

@@ -80,7 +80,7 @@ def _communities(user):
 @login_required
 @require_http_methods(["GET", "POST"])
 def tree(request):
-    """党组织: the tree under the reader's area (or ``?area=``), and setting up an organisation."""
+    """Party organisations (党组织): the tree under the reader's area (or ``?area=``), and setting up an organisation."""
     _staff(request)
     area = _area_param(request)
     if request.method == "POST":
@@ -160,7 +160,7 @@ def org(request, org_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def members(request):
-    """党员名册, and the residents the ledger lists as members who are not registered yet (待建档)."""
+    """The member register (党员名册), and the residents the ledger lists as members who are not registered yet (待建档)."""
     _staff(request)
     area = _area_param(request)
     if request.method == "POST":
@@ -267,7 +267,7 @@ def member(request, member_id: int):
 @login_required
 @require_GET
 def coverage(request):
-    """包联覆盖: every grid's households and how many have a named contact."""
+    """Contact coverage (包联覆盖): every grid's households and how many have a named contact."""
     _staff(request)
     area = _area_param(request)
     rows = selectors.coverage(request.user, area=area or None)
@@ -342,7 +342,7 @@ def grid_contacts(request, grid: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def card_list(request):
-    """职责卡: a community's grids with their codes; make, edit the duties, revoke; print the sheet."""
+    """Duty cards (职责卡): a community's grids with their codes; make, edit the duties, revoke; print the sheet."""
     _staff(request)
     communities = _communities(request.user)
     community = (request.GET.get("community") or "").strip() or (
@@ -410,7 +410,7 @@ def card_sheet(request):
 @require_GET
 @rate_limited("public")
 def card(request, token: str):
-    """码上便知 (public): the duty card a QR code opens. A revoked or altered code is a 404 page saying so."""
+    """The duty card (码上便知, public): the duty card a QR code opens. A revoked or altered code is a 404 page saying so."""
     item = cards.card_for_token(token)
     if item is None:
         return render(request, "party/card_invalid.html", status=404)
@@ -455,7 +455,7 @@ def card_qr(request, token: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def me(request):
-    """我的党员服务: the households I look after (with the grid's contact chain) and my 双报到."""
+    """My party service (我的党员服务): the households I look after (with the grid's contact chain) and my 双报到."""
     mine = selectors.member_of(request.user)
     if mine is None:
         return render(request, "party/not_member.html", status=404)
@@ -503,7 +503,7 @@ def me(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def reports(request):
-    """在职党员报到 for the community: confirm or refuse the requests, see who reported and what they did."""
+    """In-work members' reports (在职党员报到) for the community: confirm or refuse the requests, see who reported and what they did."""
     _staff(request)
     if request.method == "POST":
         post = request.POST
@@ -536,7 +536,7 @@ def reports(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def agreements(request):
-    """共建协议: the agreements of the reader's area (a unit: its own), and registering one."""
+    """Co-building agreements (共建协议): the agreements of the reader's area (a unit: its own), and registering one."""
     if request.method == "POST":
         _staff(request)
         post = request.POST
@@ -631,7 +631,7 @@ def agreement(request, agreement_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def properties(request):
-    """红色物业: the companies, their party organisation and areas, this month's rating; residents rate."""
+    """Red property (红色物业): the companies, their party organisation and areas, this month's rating; residents rate."""
     if request.method == "POST":
         post = request.POST
         return run_form(
@@ -667,7 +667,7 @@ def properties(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def activities(request):
-    """组织生活: recorded activities, recording one, and this quarter's 三会一课 per branch."""
+    """Organisation life (组织生活): recorded activities, recording one, and this quarter's 三会一课 per branch."""
     _staff(request)
     area = _area_param(request)
     if request.method == "POST":

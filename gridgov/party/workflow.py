@@ -1,4 +1,4 @@
-"""在职党员进社区 (a member's 双报到) as data, read by the shared :class:`gridgov.core.workflow.Machine`.
+"""An in-work member reporting to their community (在职党员进社区, a member's 双报到) as data, read by the shared :class:`gridgov.core.workflow.Machine`.
 
 An in-work member asks to report to the community where they live; that community's staff confirm or
 refuse (with a reason); the member, or the community, ends a confirmed report (the member moved, changed

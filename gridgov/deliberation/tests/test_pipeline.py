@@ -1,4 +1,4 @@
-"""提 → 议 → 定 → 示 → 办 → 评 through the actions: support thresholds, quorum, votes, the computed result,
+"""The pipeline (提 → 议 → 定 → 示 → 办 → 评) through the actions: support thresholds, quorum, votes, the computed result,
 the notice period with objections, the decision carried out as a project, residents' ratings."""
 
 from __future__ import annotations

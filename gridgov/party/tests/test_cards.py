@@ -1,4 +1,4 @@
-"""码上便知: the duty card a QR code opens — signed, revocable, public, and free of personal data."""
+"""Duty cards (码上便知): the duty card a QR code opens — signed, revocable, public, and free of personal data."""
 
 from __future__ import annotations
 

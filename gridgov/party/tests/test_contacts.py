@@ -1,4 +1,4 @@
-"""五级包联: every household's named contact, coverage per grid, and the hand-over when a member leaves —
+"""The chain of responsibility (五级包联): every household's named contact, coverage per grid, and the hand-over when a member leaves —
 the ledger's move-out of a member triggers it in the same transaction."""
 
 from __future__ import annotations

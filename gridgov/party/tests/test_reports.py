@@ -1,4 +1,4 @@
-"""在职党员进社区 (a member's 双报到): the member asks, the community confirms or refuses, either ends it;
+"""In-work members reporting to their community (在职党员进社区, a member's 双报到): the member asks, the community confirms or refuses, either ends it;
 what the member then does in the community counts for them and for their unit, each activity once."""
 
 from __future__ import annotations
