@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -168,18 +168,6 @@ def _decimal(value: str | None, field: str, *, required_message: str | None = No
 # ---------------------------------------------------------------- resident: report
 
 
-def _local_datetime(value: str, field: str):
-    """``2026-11-22T20:15`` from a datetime-local input, in the site's time zone."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise DomainError("invalid", _("时间格式不正确"), field) from exc
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
-
-
 def _report_context(request, values: dict, errors: dict | None = None) -> dict:
     return {
         # staff enter reports on behalf of residents: from the field (网格员) or from a hotline record
@@ -250,7 +238,7 @@ def report(request):
         intake = actions.case_report(
             by=user,
             channel=(values["channel"] or Channel.GRID_WORKER) if staff else None,
-            reported_at=_local_datetime(values["reported_at"], "reported_at") if staff else None,
+            reported_at=cleaners.a_moment(values["reported_at"], "reported_at") if staff else None,
             category_code=values["category"],
             description=values["description"],
             lng=_float(values["lng"], "lng"),

@@ -167,6 +167,25 @@ def a_date(value: Any, field: str, *, required: Label | bool = False, label: Lab
         ) from None
 
 
+def a_moment(value: Any, field: str, *, required: Label | bool = False, label: Label = "") -> datetime | None:
+    """A moment as ISO 8601 (``2026-11-22T20:15`` from a datetime-local input, or with an offset), or a
+    ``datetime``; one without a zone is in the site's time zone. Blank gives ``None`` unless ``required``."""
+    from django.utils import timezone
+
+    if _blank(value):
+        if required:
+            raise _missing(field, required, label)
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise DomainError("invalid", _("时间格式不正确"), field) from None
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
 def a_time(value: Any, field: str) -> time:
     """A time of day as ``HH:MM`` (seconds dropped)."""
     if isinstance(value, time):

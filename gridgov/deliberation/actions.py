@@ -208,7 +208,7 @@ def meeting_create(
     base = cleaners.choice(base, "base", rules.Base, label=_("计票基数"))
     title = cleaners.text(title, "title", limit=limit(Meeting, "title"), required=True, label=_("会议名称"))
     place = cleaners.text(place, "place", limit=limit(Meeting, "place"), required=True, label=_("地点"))
-    when = _moment(starts_at, "starts_at")
+    when = cleaners.a_moment(starts_at, "starts_at", required=True, label=_("开会时间"))
     venue = _area(area)
     _require_convener(by, venue.code)
     refs = list(dict.fromkeys(topics or []))
@@ -244,17 +244,6 @@ def meeting_create(
         )
         MEETING.record(meeting, by, "create", "", at=now)
     return meeting
-
-
-def _moment(value, field: str) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value or "").strip())
-        except ValueError:
-            raise DomainError("invalid", _("时间格式不正确"), field) from None
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
 def participant_add(*, by: User, ref: str, role: str, name: str = "", user: int | None = None) -> Participant:
@@ -500,7 +489,7 @@ def poll_open(
     question = cleaners.text(
         question, "question", limit=limit(Poll, "question"), required=True, label=_("表决事项")
     )
-    closes = _moment(closes_at, "closes_at")
+    closes = cleaners.a_moment(closes_at, "closes_at", required=True, label=_("截止时间"))
     place = _area(area)
     _require_convener(by, place.code)
     now = timezone.now()

@@ -109,7 +109,7 @@ def data_elements(prefix: str, *, start, end) -> dict[str, int]:
     carried = Decision.objects.filter(
         area_code__startswith=prefix, state__in=[DecisionState.CARRYING_OUT, DecisionState.DONE]
     )
-    ratings = carried.aggregate(n=Count("ratings"), total=Avg("ratings__score"))
+    ratings = carried.aggregate(n=Count("ratings"))
     return {
         "topics_raised": raised.count(),
         "items_decided": decided.count(),

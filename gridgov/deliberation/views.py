@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gridgov.areas.models import Area, Level
-from gridgov.core import uploads
+from gridgov.core import cleaners, uploads
 from gridgov.core.models import Upload
 from gridgov.core.pages import found, require, run_form
 from gridgov.core.ratelimit import rate_limited
@@ -25,13 +25,6 @@ from gridgov.deliberation.models import Choice, MeetingKind, ParticipantRole, Po
 from gridgov.deliberation.rules import Base, PassRule, Quorum
 from gridgov.deliberation.workflow import DECISION, MEETING, TOPIC, is_convener
 from gridgov.ledger.excel import xlsx_response
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _areas(user):
@@ -88,7 +81,7 @@ def topic(request, ref: str):
             "withdraw": (lambda: actions.topic_withdraw(by=by, ref=ref, reason=post.get("reason", "")), _("议题已撤回")),
             "object": (lambda: actions.decision_object(by=by, ref=ref, reason=post.get("reason", "")), _("异议已提交，会在公示期内答复")),
             "answer": (
-                lambda: actions.objection_answer(by=by, objection=_int(post.get("objection")), answer=post.get("answer", "")),
+                lambda: actions.objection_answer(by=by, objection=cleaners.integer(post.get("objection"), "objection", low=1), answer=post.get("answer", "")),
                 _("已答复"),
             ),
             "carry_out": (lambda: actions.decision_carry_out(by=by, ref=ref), _("已转入办理，项目已生成")),
@@ -102,12 +95,12 @@ def topic(request, ref: str):
             ),
             "poll_vote": (
                 lambda: actions.poll_vote(
-                    by=by, poll=_int(post.get("poll")), id_number=post.get("id_number", ""), choice=post.get("choice", "")
+                    by=by, poll=cleaners.integer(post.get("poll"), "poll", low=1), id_number=post.get("id_number", ""), choice=post.get("choice", "")
                 ),
                 _("已投票"),
             ),
             "poll_close": (
-                lambda: actions.poll_close(by=by, poll=_int(post.get("poll")), text=post.get("text", "")),
+                lambda: actions.poll_close(by=by, poll=cleaners.integer(post.get("poll"), "poll", low=1), text=post.get("text", "")),
                 _("表决已结束，结果已计算"),
             ),
             "rate": (
@@ -211,17 +204,17 @@ def meeting(request, ref: str):
                 _("已加入参会名单"),
             ),
             "open": (lambda: actions.meeting_open(by=by, ref=ref), _("会议开始，可以签到")),
-            "sign_in": (lambda: actions.sign_in(by=by, ref=ref, participant=_int(post.get("participant"))), _("已签到")),
+            "sign_in": (lambda: actions.sign_in(by=by, ref=ref, participant=cleaners.integer(post.get("participant"), "participant", low=1)), _("已签到")),
             "vote": (
                 lambda: actions.vote(
-                    by=by, ref=ref, item=_int(post.get("item")), choice=post.get("choice", ""),
-                    participant=_int(post.get("participant")),
+                    by=by, ref=ref, item=cleaners.integer(post.get("item"), "item", low=1), choice=post.get("choice", ""),
+                    participant=cleaners.integer(post.get("participant"), "participant", low=1),
                 ),
                 _("已投票"),
             ),
             "decide": (
                 lambda: actions.decide(
-                    by=by, ref=ref, item=_int(post.get("item")), text=post.get("text", ""),
+                    by=by, ref=ref, item=cleaners.integer(post.get("item"), "item", low=1), text=post.get("text", ""),
                     yes=post.get("yes") or None, no=post.get("no") or None, abstain=post.get("abstain") or None,
                 ),
                 _("表决结果已计算"),

@@ -37,6 +37,7 @@ from gridgov.party.models import (
     ReportState,
 )
 from gridgov.points.models import Signup, SignupState
+from gridgov.projects.models import Project, UnitYearScore
 from gridgov.wishes.models import HOLDING, WishClaim
 
 # ---------------------------------------------------------------- organisations
@@ -222,6 +223,16 @@ def coverage(user, *, area: str | None = None) -> list[Coverage]:
     return list(rows.values())
 
 
+def coverage_total(rows: list[Coverage], name: str) -> Coverage:
+    """The sum of the rows of :func:`coverage` (the table's last line)."""
+    total = Coverage(Area(name=name))
+    for r in rows:
+        total.households += r.households
+        total.by_member += r.by_member
+        total.by_worker += r.by_worker
+    return total
+
+
 def uncovered_households(user, *, grid: str) -> QuerySet[Household]:
     if not staff_in_scope(user, grid):
         return Household.objects.none()
@@ -397,6 +408,14 @@ def agreement_get(user, agreement_id: int) -> Agreement:
     if item is None:
         raise NotFound(_("共建协议不存在或不在您的管辖范围内"), field="agreement")
     return item
+
+
+def agreement_work(agreement: Agreement):
+    """What the agreement's unit did in its area: its projects there, newest first, and its yearly 双报到
+    scores there (the agreement itself was found in the reader's scope)."""
+    projects = Project.objects.filter(area_code__startswith=agreement.area_code, owner_unit=agreement.unit_id)
+    scores = UnitYearScore.objects.filter(unit=agreement.unit_id, area_code__startswith=agreement.area_code)
+    return projects.order_by("-id"), scores.order_by("-year")
 
 
 def properties_for_rating(user) -> QuerySet[RedProperty]:

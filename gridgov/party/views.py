@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from gridgov.accounts.models import Role, Unit, User
 from gridgov.areas.models import Area, Level
+from gridgov.core import cleaners
 from gridgov.core.errors import NotFound
 from gridgov.core.models import Upload
 from gridgov.core.pages import require, run_form
@@ -36,7 +37,6 @@ from gridgov.party.models import (
     ReportState,
 )
 from gridgov.party.workflow import MACHINE
-from gridgov.projects.models import Project, UnitYearScore
 
 
 def _staff(request) -> None:
@@ -49,23 +49,6 @@ def _area_param(request) -> str:
     if code and staff_in_scope(request.user, code):
         return code
     return request.user.area.code if request.user.area_id else ""
-
-
-def _ids(values: list[str]) -> list[int]:
-    out = []
-    for v in values:
-        try:
-            out.append(int(v))
-        except (TypeError, ValueError):
-            continue
-    return out
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _communities(user):
@@ -92,9 +75,9 @@ def tree(request):
                 kind=post.get("kind", ""),
                 name=post.get("name", ""),
                 area=post.get("org_area", ""),
-                parent=_int(post.get("parent")),
-                building=_int(post.get("building")),
-                liaison=_int(post.get("liaison")),
+                parent=cleaners.integer(post.get("parent"), "parent", low=1),
+                building=cleaners.integer(post.get("building"), "building", low=1),
+                liaison=cleaners.integer(post.get("liaison"), "liaison", low=1),
                 set_up_on=post.get("set_up_on") or None,
             ),
             _("党组织已成立"),
@@ -169,11 +152,11 @@ def members(request):
             request,
             lambda: actions.member_create(
                 by=request.user,
-                org=_int(post.get("org")),
+                org=cleaners.integer(post.get("org"), "org", low=1),
                 status=post.get("status", ""),
-                resident=_int(post.get("resident")),
+                resident=cleaners.integer(post.get("resident"), "resident", low=1),
                 name=post.get("name", ""),
-                unit=_int(post.get("unit")),
+                unit=cleaners.integer(post.get("unit"), "unit", low=1),
                 office=post.get("office") or Office.MEMBER,
                 joined_on=post.get("joined_on") or None,
                 is_in_work=bool(post.get("is_in_work")),
@@ -238,7 +221,7 @@ def member(request, member_id: int):
                 member_id=member_id,
                 status=post.get("status") or None,
                 office=post.get("office") or None,
-                org=_int(post.get("org")),
+                org=cleaners.integer(post.get("org"), "org", low=1),
             ),
             _("已保存"),
             back,
@@ -271,11 +254,7 @@ def coverage(request):
     _staff(request)
     area = _area_param(request)
     rows = selectors.coverage(request.user, area=area or None)
-    total = selectors.Coverage(Area(name=_("合计")))
-    for r in rows:
-        total.households += r.households
-        total.by_member += r.by_member
-        total.by_worker += r.by_worker
+    total = selectors.coverage_total(rows, _("合计"))
     return render(
         request, "party/coverage.html", {"tab": "coverage", "rows": rows, "total": total, "area": area}
     )
@@ -294,11 +273,14 @@ def grid_contacts(request, grid: str):
     back = reverse("party:grid_contacts", args=[grid])
     if request.method == "POST":
         post = request.POST
-        households = _ids(post.getlist("households"))
+
+        def households():
+            return [cleaners.integer(v, "households", low=1) for v in post.getlist("households")]
+
         if post.get("do") == "clear":
             return run_form(
                 request,
-                lambda: actions.contacts_clear(by=request.user, households=households),
+                lambda: actions.contacts_clear(by=request.user, households=households()),
                 _("已取消包联"),
                 back,
             )
@@ -308,9 +290,9 @@ def grid_contacts(request, grid: str):
             request,
             lambda: actions.contacts_assign(
                 by=request.user,
-                households=households,
-                member=_int(pk) if kind == "m" else None,
-                worker=_int(pk) if kind == "w" else None,
+                households=households(),
+                member=cleaners.integer(pk, "member", low=1) if kind == "m" else None,
+                worker=cleaners.integer(pk, "worker", low=1) if kind == "w" else None,
             ),
             _("已指定联系人"),
             back,
@@ -358,7 +340,9 @@ def card_list(request):
             return run_form(
                 request,
                 lambda: actions.worker_photo_set(
-                    by=request.user, worker=_int(post.get("worker")), photo=request.FILES.get("photo")
+                    by=request.user,
+                    worker=cleaners.integer(post.get("worker"), "worker", low=1),
+                    photo=request.FILES.get("photo"),
                 ),
                 _("照片已更新"),
                 back,
@@ -463,12 +447,11 @@ def me(request):
         post = request.POST
         back = reverse("party:me")
         if post.get("report"):
-            report_id = _int(post.get("report"))
             return run_form(
                 request,
                 lambda: actions.report_move(
                     by=request.user,
-                    report_id=report_id,
+                    report_id=cleaners.integer(post.get("report"), "report", low=1),
                     action=post.get("action", ""),
                     reason=post.get("reason", ""),
                 ),
@@ -507,12 +490,11 @@ def reports(request):
     _staff(request)
     if request.method == "POST":
         post = request.POST
-        report_id = _int(post.get("report"))
         return run_form(
             request,
             lambda: actions.report_move(
                 by=request.user,
-                report_id=report_id,
+                report_id=cleaners.integer(post.get("report"), "report", low=1),
                 action=post.get("action", ""),
                 reason=post.get("reason", ""),
             ),
@@ -545,7 +527,7 @@ def agreements(request):
             request,
             lambda: actions.agreement_create(
                 by=request.user,
-                unit=_int(post.get("unit")),
+                unit=cleaners.integer(post.get("unit"), "unit", low=1),
                 area=post.get("area", ""),
                 title=post.get("title", ""),
                 starts_on=post.get("starts_on", ""),
@@ -601,19 +583,14 @@ def agreement(request, agreement_id: int):
             request,
             lambda: actions.commitmentrun_form(
                 by=request.user,
-                commitment_id=_int(post.get("commitment")),
+                commitment_id=cleaners.integer(post.get("commitment"), "commitment", low=1),
                 done_on=post.get("done_on") or None,
-                project=_int(post.get("project")),
+                project=cleaners.integer(post.get("project"), "project", low=1),
             ),
             _("已记录完成"),
             back,
         )
-    projects = Project.objects.filter(area_code__startswith=item.area_code, owner_unit=item.unit).order_by(
-        "-id"
-    )
-    scores = UnitYearScore.objects.filter(unit=item.unit, area_code__startswith=item.area_code).order_by(
-        "-year"
-    )
+    projects, scores = selectors.agreement_work(item)
     return render(
         request,
         "party/agreement.html",
@@ -638,7 +615,7 @@ def properties(request):
             request,
             lambda: actions.property_rate(
                 by=request.user,
-                property_id=_int(post.get("property")),
+                property_id=cleaners.integer(post.get("property"), "property", low=1),
                 score=post.get("score", ""),
                 comment=post.get("comment", ""),
             ),
@@ -676,13 +653,13 @@ def activities(request):
             request,
             lambda: actions.activity_record(
                 by=request.user,
-                org=_int(post.get("org")),
+                org=cleaners.integer(post.get("org"), "org", low=1),
                 kind=post.get("kind", ""),
                 held_on=post.get("held_on", ""),
                 topic=post.get("topic", ""),
                 place=post.get("place", ""),
                 summary=post.get("summary", ""),
-                attendees=_ids(post.getlist("attendees")),
+                attendees=[cleaners.integer(v, "attendees", low=1) for v in post.getlist("attendees")],
                 residents_count=post.get("residents_count") or 0,
             ),
             _("活动已记录"),
