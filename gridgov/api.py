@@ -9,6 +9,7 @@ from __future__ import annotations
 from gridgov.accounts.api import router as accounts_router
 from gridgov.accounts.auth import AUTH
 from gridgov.areas.api import router as areas_router
+from gridgov.assessment.api import router as assessment_router
 from gridgov.cases.api import categories as categories_router
 from gridgov.cases.api import public as public_router
 from gridgov.cases.api import router as cases_router
@@ -71,3 +72,4 @@ api.add_router("/points", points_api.points)
 api.add_router("/rewards", points_api.rewards)
 api.add_router("/party", party_router)
 api.add_router("/deliberation", deliberation_router)
+api.add_router("/assessment", assessment_router)

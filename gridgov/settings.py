@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "gridgov.points",
     "gridgov.party",
     "gridgov.deliberation",
+    "gridgov.assessment",
     "gridgov.web",
 ]
 

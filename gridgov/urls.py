@@ -24,6 +24,7 @@ urlpatterns = [
     path("volunteer/", include("gridgov.points.urls")),
     path("", include("gridgov.party.urls")),
     path("deliberation/", include("gridgov.deliberation.urls")),
+    path("assessment/", include("gridgov.assessment.urls")),
     path("", include("gridgov.web.urls")),
 ]
 

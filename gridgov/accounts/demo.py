@@ -30,6 +30,8 @@ DEMO_USERS = [
     ("resident", "resident", None, None, "李居民", "13800000007"),
     ("volunteer", "volunteer", None, None, "张党员", "13800000008"),
     ("lawyer", "unit", None, "宝鸡市律师协会", "律师协会值班律师", "13800000009"),
+    ("evaluator", "evaluator", "610302", None, "区考核办考核员", "13800000010"),
+    ("evaluator2", "evaluator", "610302", None, "区委组织部考核员", "13800000011"),
 ]
 
 

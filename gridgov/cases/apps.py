@@ -9,6 +9,7 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from gridgov.cases import (
+            elements,
             receivers,  # noqa: F401  (connects the calendar signal)
             selectors,
             sla,  # noqa: F401  (registers the case deadline sweep)
@@ -17,3 +18,4 @@ class CasesConfig(AppConfig):
         from gridgov.core import uploads
 
         uploads.register_owner(Case, selectors.case_files_visible)
+        elements.register()

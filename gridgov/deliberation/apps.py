@@ -9,8 +9,9 @@ class DeliberationConfig(AppConfig):
 
     def ready(self) -> None:
         from gridgov.core import uploads
-        from gridgov.deliberation import actions
+        from gridgov.deliberation import actions, elements
         from gridgov.deliberation.models import Meeting, Topic
 
         uploads.register_owner(Topic, actions.may_see_topic_files)
         uploads.register_owner(Meeting, actions.may_see_meeting_files)
+        elements.register()

@@ -13,7 +13,6 @@ from gridgov.deliberation import rules
 from gridgov.deliberation.models import (
     AgendaItem,
     Decision,
-    DecisionState,
     Meeting,
     Topic,
     TopicSource,
@@ -96,24 +95,3 @@ def showcase(*, area: str | None = None) -> QuerySet[Decision]:
     if area:
         qs = qs.filter(area_code__startswith=area)
     return qs.order_by("-published_at", "-id")
-
-
-def data_elements(prefix: str, *, start, end) -> dict[str, int]:
-    """For the assessment module: topics raised and decided in the period, decisions carried out, ratings."""
-    raised = Topic.objects.filter(
-        area_code__startswith=prefix, created_at__date__gte=start, created_at__date__lte=end
-    )
-    decided = AgendaItem.objects.filter(
-        topic__area_code__startswith=prefix, decided_at__date__gte=start, decided_at__date__lte=end
-    )
-    carried = Decision.objects.filter(
-        area_code__startswith=prefix, state__in=[DecisionState.CARRYING_OUT, DecisionState.DONE]
-    )
-    ratings = carried.aggregate(n=Count("ratings"))
-    return {
-        "topics_raised": raised.count(),
-        "items_decided": decided.count(),
-        "items_passed": decided.filter(result="passed").count(),
-        "decisions_carried_out": carried.count(),
-        "decision_ratings": ratings["n"] or 0,
-    }

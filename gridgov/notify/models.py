@@ -28,6 +28,7 @@ class Kind(models.TextChoices):
     POINTS = "points", _("积分")
     PARTY = "party", _("党建")
     DELIBERATION = "deliberation", _("议事协商")
+    ASSESSMENT = "assessment", _("考核排名")
 
 
 class Notification(models.Model):

@@ -10,9 +10,11 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from gridgov.core import uploads
         from gridgov.orders import (
+            elements,
             selectors,
             sweep,  # noqa: F401  (registers the order deadline sweep)
         )
         from gridgov.orders.models import Order
 
         uploads.register_owner(Order, selectors.order_files_visible)
+        elements.register()

@@ -15,7 +15,7 @@ class PartyConfig(AppConfig):
             register_household_section,
         )
         from gridgov.ledger.signals import resident_moved_out
-        from gridgov.party import actions, selectors
+        from gridgov.party import actions, elements, selectors
 
         # A member's move-out in the ledger ends the membership and hands their households over.
         resident_moved_out.connect(
@@ -32,3 +32,4 @@ class PartyConfig(AppConfig):
             )
         )
         register_contact_source(selectors.contact_labels)
+        elements.register()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -616,33 +616,6 @@ def cards_of(user, *, community: str) -> list[tuple[Area, DutyCard | None]]:
     )
     cards = {c.grid_id: c for c in DutyCard.objects.filter(grid__in=grids)}
     return [(g, cards.get(g.pk)) for g in grids]
-
-
-# ---------------------------------------------------------------- data elements (for the assessment module)
-
-
-def data_elements(prefix: str, *, start: date, end: date) -> dict[str, int]:
-    """Counts the assessment module reads for any area prefix and period (outcomes, not check-ins):
-    households and households with a contact (包联覆盖), property ratings and their score total (红色物业),
-    branches and branches whose 三会一课 were all held in the period, confirmed member reports."""
-    households = Household.objects.filter(area_code__startswith=prefix, is_active=True)
-    ratings = PropertyRating.objects.filter(
-        property__area_code__startswith=prefix[:12], month__gte=start.replace(day=1), month__lte=end
-    )
-    agg = ratings.aggregate(n=Count("id"), total=Sum("score"))
-    branches = list(Org.objects.filter(kind=OrgKind.BRANCH, area_code__startswith=prefix, is_active=True))
-    held = _held([b.pk for b in branches], start, end)
-    return {
-        "households": households.count(),
-        "households_with_contact": households.filter(party_contact__isnull=False).count(),
-        "property_ratings": agg["n"] or 0,
-        "property_score_total": agg["total"] or 0,
-        "branches": len(branches),
-        "branches_meeting_rules": sum(1 for b in branches if Compliance(b, held.get(b.pk, {})).met),
-        "member_reports_confirmed": MemberReport.objects.filter(
-            area_code__startswith=prefix, state=ReportState.CONFIRMED
-        ).count(),
-    }
 
 
 def this_month() -> date:

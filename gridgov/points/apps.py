@@ -8,4 +8,9 @@ class PointsConfig(AppConfig):
     verbose_name = _("志愿服务与积分")
 
     def ready(self) -> None:
-        from gridgov.points import sweep  # noqa: F401  (registers the reminder and expiry sweep)
+        from gridgov.points import (
+            elements,
+            sweep,  # noqa: F401  (registers the reminder and expiry sweep)
+        )
+
+        elements.register()

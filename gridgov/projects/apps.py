@@ -8,4 +8,9 @@ class ProjectsConfig(AppConfig):
     verbose_name = _("三张清单与项目")
 
     def ready(self) -> None:
-        from gridgov.projects import sweep  # noqa: F401  (registers the project deadline sweep)
+        from gridgov.projects import (
+            elements,
+            sweep,  # noqa: F401  (registers the project deadline sweep)
+        )
+
+        elements.register()

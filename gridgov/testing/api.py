@@ -30,6 +30,9 @@ class ApiClient:
     def post(self, path, data=None, **extra):
         return self._call("post", path, data, **extra)
 
+    def put(self, path, data=None, **extra):
+        return self._call("put", path, data, **extra)
+
     def patch(self, path, data=None, **extra):
         return self._call("patch", path, data, **extra)
 

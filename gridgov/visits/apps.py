@@ -23,7 +23,8 @@ class VisitsConfig(AppConfig):
         )
 
         from gridgov.core import uploads
-        from gridgov.visits import selectors
+        from gridgov.visits import elements, selectors
         from gridgov.visits.models import Visit
 
         uploads.register_owner(Visit, selectors.visit_files_visible)
+        elements.register()

@@ -11,8 +11,10 @@ class WishesConfig(AppConfig):
         from gridgov.core import uploads
         from gridgov.wishes import (
             actions,
+            elements,
             sweep,  # noqa: F401  registers the "wishes" deadline sweep
         )
         from gridgov.wishes.models import WishClaim
 
         uploads.register_owner(WishClaim, actions.may_see_claim_files)
+        elements.register()

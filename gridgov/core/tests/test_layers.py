@@ -32,6 +32,7 @@ LAYERS = (
     "points",
     "party",
     "deliberation",
+    "assessment",
     "web",
 )
 # Of the package's own top-level modules an app may import only the Celery app (its tasks register with

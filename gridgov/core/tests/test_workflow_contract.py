@@ -26,6 +26,7 @@ WALKERS = {
         "gridgov.deliberation.tests.walk:MEETING_WALKER",
         "gridgov.deliberation.tests.walk:DECISION_WALKER",
     ],
+    "assessment": ["gridgov.assessment.tests.walk"],
 }
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
 

@@ -8,7 +8,10 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from gridgov.core import elements
+from gridgov.core.elements import Basis, Grouping
 from gridgov.core.errors import DomainError, NotFound
+from gridgov.core.periods import Period, PeriodKind
 from gridgov.party import actions, selectors
 from gridgov.party.models import Commitment, PropertyRating
 from gridgov.projects.models import Project
@@ -82,8 +85,13 @@ def test_red_property_is_rated_by_residents_once_a_month(world, clock):
     clock.shift(timedelta(days=40))
     actions.property_rate(by=world.resident, property_id=red.pk, score=3)  # a new month, a new rating
     assert PropertyRating.objects.filter(rater=world.resident).count() == 2
-    elements = selectors.data_elements(COMMUNITY, start=month, end=month + timedelta(days=70))
-    assert (elements["property_ratings"], elements["property_score_total"]) == (3, 12)
+    counts = elements.count(
+        ["party.property_ratings", "party.property_score_total"],
+        Grouping.areas([COMMUNITY], 12),
+        Period.custom(month, month + timedelta(days=70)),
+        Basis(now=timezone.now()),
+    )
+    assert counts == {"party.property_ratings": {COMMUNITY: 3}, "party.property_score_total": {COMMUNITY: 12}}
 
 
 def test_activities_with_attendance_and_three_meetings_one_lecture(world, orgs):
@@ -120,13 +128,14 @@ def test_activities_with_attendance_and_three_meetings_one_lecture(world, orgs):
         )
     row = selectors.compliance(world.community, area=COMMUNITY, start=start, end=end)[0]
     assert row.met and row.missing == []
-    assert selectors.data_elements(COMMUNITY, start=start, end=end)["branches_meeting_rules"] == 1
-    assert (
-        selectors.data_elements(COMMUNITY, start=start - timedelta(days=100), end=start - timedelta(days=1))[
-            "branches_meeting_rules"
-        ]
-        == 0
-    )
+    by_community, now = Grouping.areas([COMMUNITY], 12), Basis(now=timezone.now())
+    quarter = Period.custom(start, end)
+    counts = elements.count(["party.branches", "party.branches_meeting_rules"], by_community, quarter, now)
+    assert counts == {"party.branches": {COMMUNITY: 1}, "party.branches_meeting_rules": {COMMUNITY: 1}}
+    earlier = Period.custom(start - timedelta(days=100), start - timedelta(days=1))
+    assert elements.count(["party.branches_meeting_rules"], by_community, earlier, now) == {
+        "party.branches_meeting_rules": {}
+    }
     activity = selectors.activities_visible(world.community).first()
     assert activity.present in (0, 1)
     outsider = actions.member_create(by=world.other_community, org=actions.org_create(
@@ -148,5 +157,11 @@ def test_data_elements_count_contact_coverage(world, orgs):
         by=world.community, org=orgs.group.pk, status="full", resident=world.party[0].pk
     )
     actions.contacts_assign(by=world.community, households=[world.households[0].pk], member=member.pk)
-    elements = selectors.data_elements(GRID, start=date(2026, 11, 1), end=date(2026, 11, 30))
-    assert (elements["households"], elements["households_with_contact"]) == (4, 1)
+    names = ["visits.households", "party.households_with_contact"]
+    counts = elements.count(
+        names,
+        Grouping.areas([COMMUNITY], 15),
+        Period.of(PeriodKind.MONTH, date(2026, 11, 1)),
+        Basis(now=timezone.now()),
+    )
+    assert counts == {"visits.households": {GRID: 4}, "party.households_with_contact": {GRID: 1}}

@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from gridgov.accounts import demo as accounts_demo
 from gridgov.areas.demo import load_demo_areas
 from gridgov.areas.models import Area
+from gridgov.assessment.demo import load_demo_assessment
 from gridgov.cases import demo as case_demo
+from gridgov.cases.demo_history import load_demo_history
 from gridgov.deliberation.demo import load_demo_deliberation
 from gridgov.ledger.demo import load_demo_ledger
 from gridgov.orders.demo import load_demo_orders
@@ -45,6 +47,8 @@ class Command(BaseCommand):
         points = load_demo_points(admin)
         party = load_demo_party(admin)
         deliberation = load_demo_deliberation(admin)
+        history = load_demo_history(admin)
+        assessment = load_demo_assessment(admin)
         counts = {
             lvl: Area.objects.filter(level=lvl, is_active=True).count()
             for lvl in ("district", "street", "community", "grid")
@@ -63,6 +67,15 @@ class Command(BaseCommand):
         )
         if sample_cases:
             self.stdout.write(_("已生成 %(sample_cases)s 个演示事件") % {"sample_cases": sample_cases})
+        if history:
+            self.stdout.write(
+                _("已生成过去几个月的 %(history)s 个演示事件（含办理过程）") % {"history": history}
+            )
+        if assessment.get("rounds"):
+            self.stdout.write(
+                _("已生成演示考核：%(rounds)s 个考核期，其中 %(frozen)s 个已冻结")
+                % {"rounds": assessment["rounds"], "frozen": assessment.get("frozen", 0)}
+            )
         if ledger:
             self.stdout.write(
                 _(
