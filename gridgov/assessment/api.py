@@ -148,7 +148,7 @@ class GroupOut(Schema):
     weight: Decimal
 
 
-class ItemOut(Schema):
+class SchemeItemOut(Schema):
     id: int
     group: int
     kind: str
@@ -187,7 +187,7 @@ class SchemeOut(Schema):
     is_active: bool
     manages: bool
     groups: list[GroupOut]
-    items: list[ItemOut]
+    items: list[SchemeItemOut]
     evaluators: list[str]
     rounds: list[RoundBrief]
 
@@ -256,7 +256,7 @@ class DrillRowOut(Schema):
     at: datetime | date | None
 
 
-class ReasonIn(Schema):
+class RoundReasonIn(Schema):
     reason: str = Field("", max_length=REASON_LIMIT)
 
 
@@ -572,7 +572,7 @@ def freeze(request: HttpRequest, round_id: int):
 
 
 @router.post("/rounds/{round_id}/reopen", response=RankingOut, summary="重新开放评分（发布前，须写原因）")
-def reopen(request: HttpRequest, round_id: int, payload: ReasonIn):
+def reopen(request: HttpRequest, round_id: int, payload: RoundReasonIn):
     actions.round_reopen(by=request.auth, round=round_id, reason=payload.reason)
     return ranking_dict(request.auth, selectors.round_get(request.auth, round_id))
 

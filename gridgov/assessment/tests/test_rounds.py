@@ -316,3 +316,46 @@ def _timeline(rnd):
     from gridgov.core.timeline import subject_of
 
     return TimelineEvent.objects.filter(subject_id=rnd.pk, subject=subject_of(rnd)).order_by("at", "pk")
+
+
+def test_every_endpoint_refuses_those_outside(aw):
+    """Residents, unit handlers and community staff (before publication) get nothing from any endpoint."""
+    exemption = actions.exemption_create(by=aw.kpi.admin, case=aw.kpi.refs["c2"], reason="不可抗力")
+    rnd, scheme, item = aw.round.pk, aw.scheme.pk, aw.response.pk
+    reads = [
+        "/assessment/elements",
+        "/assessment/indicators",
+        f"/assessment/schemes/{scheme}",
+        f"/assessment/rounds/{rnd}",
+        f"/assessment/rounds/{rnd}/marks",
+        f"/assessment/rounds/{rnd}/verify",
+        f"/assessment/rounds/{rnd}/members/{C11}",
+        f"/assessment/rounds/{rnd}/members/{C11}/items/{item}/rows",
+    ]
+    writes = [
+        ("post", "/assessment/indicators", {"code": "x", "name": "x", "numerator": "cases.closed"}),
+        ("patch", "/assessment/indicators/response_rate", {"name": "x"}),
+        ("post", "/assessment/schemes", {"name": "x", "area": "610302", "pool": "communities"}),
+        ("patch", f"/assessment/schemes/{scheme}", {"name": "x"}),
+        ("post", f"/assessment/schemes/{scheme}/groups", {"name": "x", "weight": 1}),
+        ("delete", f"/assessment/schemes/{scheme}/items/{item}", None),
+        ("post", f"/assessment/schemes/{scheme}/evaluators", {"username": "ev1"}),
+        ("post", f"/assessment/schemes/{scheme}/rounds", {"period": "2026-04"}),
+        ("put", f"/assessment/rounds/{rnd}/marks", {"marks": []}),
+        ("post", f"/assessment/rounds/{rnd}/freeze", None),
+        ("post", f"/assessment/rounds/{rnd}/publish", None),
+        ("post", "/assessment/exemptions", {"case": aw.kpi.refs["c1"], "reason": "x"}),
+        ("post", f"/assessment/exemptions/{exemption.pk}/revoke", {"reason": "x"}),
+    ]
+    for username in ("resident", "h1", "co11"):
+        client = ApiClient(username)
+        for path in reads:
+            status = client.get(path).status_code
+            allowed = username == "co11" and path in ("/assessment/elements", "/assessment/indicators")
+            assert status == 200 if allowed else status in (403, 404), (username, path, status)
+        for method, path, body in writes:
+            call = getattr(client, method)
+            status = (call(path) if body is None else call(path, body)).status_code
+            assert status in (403, 404), (username, method, path, status)
+    assert Round.objects.get(pk=rnd).state == RoundState.OPEN
+    assert ApiClient("resident").get("/assessment/exemptions").json()["items"] == []
