@@ -15,8 +15,10 @@ members are ranked on that rounded total, equal totals sharing a rank (1, 2, 2, 
 - A **qualitative** item's score is the mean of its evaluators' marks.
 - A **group's** score is the weighted mean of its items that have data; the **total** is the weighted mean
   of the groups that have data. An item or group without data is left out and the others' weights are
-  scaled up (a member is neither punished nor rewarded for what cannot be measured); a member with no data
-  at all has no total and no rank.
+  scaled up (a member is neither punished nor rewarded for what cannot be measured); a member of whom no
+  element counted anything (a grid without a single case, visit or wish in the period) has no data for any
+  quantitative item — a count indicator does not read its zero as a perfect figure — and a member with no
+  data at all has no total and no rank.
 """
 
 from __future__ import annotations
@@ -117,6 +119,10 @@ def score_pool(
                 marks = [Fraction(str(m)) for m in given.get("marks", {}).get(iid, [])]
                 mean = sum(marks, Fraction(0)) / len(marks) if marks else None
                 values[key][iid] = (None, None, mean)
+            elif not given.get("elements"):
+                # Nothing of the member was counted at all (a grid without a single case): no data, so a
+                # count indicator does not read its zero as a perfect figure.
+                values[key][iid] = (None, None, None)
             else:
                 values[key][iid] = indicator_value(item["indicator"], given.get("elements", {}), parsed[iid])
 
@@ -130,12 +136,13 @@ def score_pool(
         direction = item["indicator"].get("direction", "higher")
         present = [values[key][iid][2] for key, _name in members if values[key][iid][2] is not None]
         target = _fraction(item.get("target"))
+        low, high = (min(present), max(present)) if present else (None, None)  # once per item: linear
         for key, _name in members:
             value = values[key][iid][2]
             if value is None:
                 scores[key][iid] = None
             elif item.get("normalisation") == "minmax":
-                scores[key][iid] = minmax_score(value, min(present), max(present), direction)
+                scores[key][iid] = minmax_score(value, low, high, direction)
             else:
                 scores[key][iid] = target_score(
                     value, target if target is not None else Fraction(0), direction

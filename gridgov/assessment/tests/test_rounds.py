@@ -359,3 +359,10 @@ def test_every_endpoint_refuses_those_outside(aw):
             assert status in (403, 404), (username, method, path, status)
     assert Round.objects.get(pk=rnd).state == RoundState.OPEN
     assert ApiClient("resident").get("/assessment/exemptions").json()["items"] == []
+
+
+def test_the_admin_keeps_every_scheme(aw):
+    root = ApiClient("root")
+    assert ok(root.get(f"/assessment/schemes/{aw.scheme.pk}"))["manages"] is True
+    ok(root.post(f"/assessment/schemes/{aw.scheme.pk}/groups", {"name": "群众评价", "weight": 10}), 201)
+    assert aw.scheme.pk in [s["id"] for s in ok(root.get("/assessment/schemes"))]

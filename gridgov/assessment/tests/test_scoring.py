@@ -131,3 +131,39 @@ def test_minmax_scores():
     assert minmax_score(Fraction(85), Fraction(80), Fraction(95), "higher") == Fraction(100, 3)
     assert minmax_score(Fraction(85), Fraction(80), Fraction(95), "lower") == Fraction(200, 3)
     assert minmax_score(Fraction(7), Fraction(7), Fraction(7), "lower") == 100  # all equal
+
+
+def test_a_member_of_whom_nothing_was_counted_is_not_perfect_on_a_count():
+    """A grid without a single case has no overdue case, but that is no data, not the best figure."""
+    definition = {
+        "version": 1,
+        "groups": [{"id": 1, "name": "部门考核", "weight": "100"}],
+        "items": [
+            {
+                "id": 1,
+                "group": 1,
+                "kind": "quantitative",
+                "name": "超时未办结事件数",
+                "weight": "1",
+                "normalisation": "minmax",
+                "target": None,
+                "indicator": {
+                    "numerator": "cases.overdue",
+                    "denominator": "",
+                    "factor": "1",
+                    "direction": "lower",
+                },
+            }
+        ],
+    }
+    inputs = {
+        "busy": {"elements": {"cases.reported": "9", "cases.overdue": "3"}},
+        "calm": {"elements": {"cases.reported": "4"}},  # cases, none overdue: a real zero
+        "empty": {"elements": {}},
+    }
+    rows = {
+        r["key"]: r for r in score_pool(definition, [("busy", "甲"), ("calm", "乙"), ("empty", "丙")], inputs)
+    }
+    assert (rows["calm"]["rank"], rows["calm"]["total"]) == (1, "100.00")
+    assert (rows["busy"]["rank"], rows["busy"]["total"]) == (2, "0.00")
+    assert (rows["empty"]["rank"], rows["empty"]["total"]) == (None, None)
