@@ -60,7 +60,7 @@ def _signed_in(by) -> None:
 def _require_catalogue_keeper(by: User) -> None:
     """The indicator catalogue is the district's: admins and district staff keep it."""
     _signed_in(by)
-    if not (by.is_admin or (by.role == Role.DISTRICT and by.area_id)):
+    if not selectors.may_keep_catalogue(by):
         raise DomainError("forbidden", _("只有区级工作人员可以维护考核指标"), status=403)
 
 
@@ -632,10 +632,7 @@ def round_publish(*, by: User, round: int) -> Round:
 
 def _require_exemption_decider(by: User, case: Case) -> None:
     """Street and district command staff decide exemptions (not the community or unit being assessed)."""
-    if not (
-        by.is_admin
-        or (by.role in (Role.DISTRICT, Role.STREET) and command_staff_in_scope(by, case.area_code))
-    ):
+    if not (selectors.may_exempt(by) and in_scope(by, case.area_code)):
         raise DomainError("forbidden", _("只有街道、区级工作人员可以决定免责"), status=403)
 
 

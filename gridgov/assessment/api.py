@@ -38,14 +38,20 @@ class IndicatorIn(Schema):
     name: str = Field(..., max_length=limit(Indicator, "name"))
     description: str = Field("", max_length=limit(Indicator, "description"))
     numerator: str = Field(
-        ..., max_length=limit(Indicator, "numerator"), description="分子公式，如 cases.closed_on_time"
+        ...,
+        max_length=limit(Indicator, "numerator"),
+        description="numerator formula over data elements, e.g. cases.closed_on_time",
     )
     denominator: str = Field(
-        "", max_length=limit(Indicator, "denominator"), description="分母公式（可空：计数型指标）"
+        "",
+        max_length=limit(Indicator, "denominator"),
+        description="denominator formula; empty for a count or sum indicator",
     )
-    factor: Decimal = Field(Decimal(1), description="系数：比率用 100 得百分数")
+    factor: Decimal = Field(Decimal(1), description="factor: 100 gives a rate in per cent")
     unit: str = Field("", max_length=limit(Indicator, "unit"))
-    direction: str = Field("higher", max_length=8, description="higher 越高越好 / lower 越低越好")
+    direction: str = Field(
+        "higher", max_length=8, description="higher (higher is better) / lower (lower is better)"
+    )
     good: Decimal | None = None
     poor: Decimal | None = None
 
@@ -90,12 +96,19 @@ class FormulaOut(Schema):
 class SchemeIn(Schema):
     name: str = Field(..., max_length=limit(Scheme, "name"))
     description: str = Field("", max_length=limit(Scheme, "description"))
-    area: str = Field(..., max_length=18, description="考核主体：区或街道编码")
+    area: str = Field(..., max_length=18, description="the assessing area: a district or street code")
     pool: str = Field(..., max_length=12, description="communities / grids / streets / units")
-    unit_kinds: list[str] = Field(default_factory=list, description="参评单位类型（pool=units）")
+    unit_kinds: list[str] = Field(default_factory=list, description="kinds of units ranked (pool=units)")
     period_kind: str = Field("month", max_length=8, description="day/week/month/quarter/half/year")
-    visibility: str = Field("own", max_length=4, description="own 只看本单位 / all 参评单位可看全表")
-    freeze_after_days: int | None = Field(None, description="期满后几天自动冻结（空：手工开始和冻结）")
+    visibility: str = Field(
+        "own",
+        max_length=4,
+        description="own (each ranked sees its own row) / all (the ranked see the whole table)",
+    )
+    freeze_after_days: int | None = Field(
+        None,
+        description="days after the period when the sweep freezes the round (empty: opened and frozen by hand)",
+    )
 
 
 class SchemePatch(Schema):
@@ -120,12 +133,22 @@ class GroupPatch(Schema):
 
 class ItemIn(Schema):
     group: int
-    kind: str = Field(..., max_length=12, description="quantitative 定量 / qualitative 定性")
-    indicator: str | None = Field(None, max_length=limit(Indicator, "code"), description="定量：指标代码")
-    name: str = Field("", max_length=limit(Item, "name"), description="定性：考核项名称；定量可省略")
+    kind: str = Field(
+        ..., max_length=12, description="quantitative (an indicator) / qualitative (scored by evaluators)"
+    )
+    indicator: str | None = Field(
+        None, max_length=limit(Indicator, "code"), description="quantitative: the indicator code"
+    )
+    name: str = Field(
+        "",
+        max_length=limit(Item, "name"),
+        description="qualitative: the item name; quantitative: optional (the indicator name)",
+    )
     guidance: str = Field("", max_length=limit(Item, "guidance"))
     weight: Decimal
-    normalisation: str = Field("target", max_length=8, description="target 对标目标值 / minmax 极差法")
+    normalisation: str = Field(
+        "target", max_length=8, description="target (against a target value) / minmax (within the pool)"
+    )
     target: Decimal | None = None
 
 
@@ -193,13 +216,13 @@ class SchemeOut(Schema):
 
 
 class PeriodIn(Schema):
-    period: str = Field(..., max_length=24, description="如 2026-11、2026-Q4、2026-W45")
+    period: str = Field(..., max_length=24, description="a period key such as 2026-11, 2026-Q4, 2026-W45")
 
 
 class MarkIn(Schema):
     item: int
     key: str = Field(..., max_length=18)
-    score: Decimal | None = Field(None, description="0–100；空：撤回本人评分")
+    score: Decimal | None = Field(None, description="0–100; empty takes the evaluator's own score back")
     comment: str = Field("", max_length=limit(Mark, "comment"))
 
 
