@@ -48,7 +48,7 @@ test-sqlite:
 
 test-postgres:
 	@echo "== suite on PostgreSQL ($(PG_URL))"
-	GRIDGOV_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	GRIDGOV_DATABASE_URL=$(PG_URL) GRIDGOV_READ_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python -m bench.lookup
