@@ -18,6 +18,7 @@ from gridgov.cases.units_api import router as units_router
 from gridgov.core.api import DocumentedAPI, Utf8Renderer, install_error_handlers
 from gridgov.core.inputs import JsonParser
 from gridgov.core.ratelimit import rate_limited
+from gridgov.dashboards.api import router as dashboards_router
 from gridgov.deliberation.api import router as deliberation_router
 from gridgov.ledger import api as ledger_api
 from gridgov.ledger.import_api import exports, imports
@@ -73,3 +74,4 @@ api.add_router("/rewards", points_api.rewards)
 api.add_router("/party", party_router)
 api.add_router("/deliberation", deliberation_router)
 api.add_router("/assessment", assessment_router)
+api.add_router("/command", dashboards_router)

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "gridgov.party",
     "gridgov.deliberation",
     "gridgov.assessment",
+    "gridgov.dashboards",
     "gridgov.web",
 ]
 
@@ -157,6 +158,18 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             server_side_binding=True, prepare_threshold=None
         )
+# A read replica for dashboards and reports (decision 46, docs/deploy.md): the same engine and options as the
+# primary; in tests it mirrors the test database through a second connection.
+READ_DATABASE_URL = os.environ.get("GRIDGOV_READ_DATABASE_URL", "")
+if READ_DATABASE_URL:
+    DATABASES["replica"] = dj_database_url.parse(READ_DATABASE_URL, conn_max_age=60)
+    if DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ValueError(
+            "GRIDGOV_READ_DATABASE_URL must name a database of the same kind as GRIDGOV_DATABASE_URL"
+        )
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["gridgov.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Where `gridgov backup`/`restore` find pg_dump, pg_restore and psql; empty: the PATH and the usual
 # installation directories (docs/deploy.md, "Backup and restore").
@@ -206,6 +219,9 @@ NODE_MODULES = Path(os.environ.get("GRIDGOV_NODE_MODULES", REPO_DIR / "node_modu
 STATICFILES_DIRS = [
     ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+    ("vendor/leaflet.markercluster", NODE_MODULES / "leaflet.markercluster" / "dist"),
+    ("vendor/leaflet.heat", NODE_MODULES / "leaflet.heat" / "dist"),
 ]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -271,6 +287,19 @@ DELIBERATION_NOTICE_DAYS = int(os.environ.get("GRIDGOV_DELIBERATION_NOTICE_DAYS"
 WHISTLE_REPORT_HOURS = os.environ.get("GRIDGOV_WHISTLE_REPORT_HOURS", "2")
 # Minutes between deadline sweeps (Celery beat in production; a thread of `gridgov serve` when embedded).
 SLA_SWEEP_MINUTES = int(os.environ.get("GRIDGOV_SLA_SWEEP_MINUTES", "5"))
+# The command centre (docs/dashboards.md): how often the sweep refreshes the figures and looks for recurring
+# problems, how far back the first refresh counts, and which areas get the daily, weekly and monthly reports.
+FIGURES_MINUTES = float(os.environ.get("GRIDGOV_FIGURES_MINUTES", "5"))
+FIGURES_BACKFILL_DAYS = int(os.environ.get("GRIDGOV_FIGURES_BACKFILL_DAYS", "400"))
+HOTSPOT_MINUTES = float(os.environ.get("GRIDGOV_HOTSPOT_MINUTES", "60"))
+REPORTS_SCHEDULED = os.environ.get("GRIDGOV_REPORTS_SCHEDULED", "on").strip().lower() != "off"
+REPORT_LEVELS = tuple(
+    level.strip()
+    for level in os.environ.get("GRIDGOV_REPORT_LEVELS", "district,street").split(",")
+    if level.strip()
+)
+# The TrueType CJK font (.ttf/.ttc) the PDF reports embed; empty: fonts-wqy-microhei, else fonts-wqy-zenhei.
+PDF_FONT = os.environ.get("GRIDGOV_PDF_FONT", "")
 # `gridgov serve`: every worker listens on its own SO_REUSEPORT socket, so the kernel spreads connections
 # over the workers (Linux; off: one shared socket).
 REUSE_PORT = env_bool("GRIDGOV_REUSE_PORT", True)

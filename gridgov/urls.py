@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("gridgov.party.urls")),
     path("deliberation/", include("gridgov.deliberation.urls")),
     path("assessment/", include("gridgov.assessment.urls")),
+    path("command/", include("gridgov.dashboards.urls")),
     path("", include("gridgov.web.urls")),
 ]
 

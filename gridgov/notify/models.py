@@ -29,6 +29,7 @@ class Kind(models.TextChoices):
     PARTY = "party", _("党建")
     DELIBERATION = "deliberation", _("议事协商")
     ASSESSMENT = "assessment", _("考核排名")
+    REPORT = "report", _("分析报告")
 
 
 class Notification(models.Model):

@@ -110,3 +110,21 @@ def make_ledger(admin: User, grid_code: str = "610302001001001", suffix: str = "
     )
     household.refresh_from_db()
     return building, household, head, spouse
+
+
+def urgent_category(code: str, name: str, sort: int = 1):
+    """A case category with limits in urgent hours (2 h to respond, 24 h to resolve), so no calendar year is
+    needed for its deadlines."""
+    from decimal import Decimal
+
+    from gridgov.cases.models import Category
+
+    return Category.objects.create(
+        code=code,
+        name=name,
+        sort=sort,
+        response_limit=Decimal(2),
+        response_unit="urgent_hours",
+        resolution_limit=Decimal(24),
+        resolution_unit="urgent_hours",
+    )

@@ -18,6 +18,7 @@ from gridgov.areas.selectors import (
 )
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.ratelimit import with_retry_after
+from gridgov.core.scope import is_staff
 
 
 def set_language(request):
@@ -31,7 +32,11 @@ def set_language(request):
 
 @login_required
 def home(request):
-    return render(request, "web/home.html", {"scope_roots": area_scope_roots(request.user)})
+    """The home page; staff with an area land on their command centre (指挥中心) instead."""
+    roots = area_scope_roots(request.user)
+    if is_staff(request.user) and roots:
+        return redirect("dashboards:home")
+    return render(request, "web/home.html", {"scope_roots": roots})
 
 
 def login_view(request):

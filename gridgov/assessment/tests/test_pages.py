@@ -110,9 +110,9 @@ def test_who_reaches_the_lists(aw):
 
 def test_the_navigation_offers_the_ranking_to_staff_and_evaluators(aw):
     for username in ("dist", "co11", "gw111", "ev1"):
-        assert 'href="/assessment/"' in text(signed_in(username).get("/")), username
+        assert 'href="/assessment/"' in text(signed_in(username).get("/", follow=True)), username
     for username in ("resident", "h1"):
-        assert 'href="/assessment/"' not in text(signed_in(username).get("/")), username
+        assert 'href="/assessment/"' not in text(signed_in(username).get("/", follow=True)), username
 
 
 def test_the_ranking_page_shows_every_figure_with_its_links(aw):

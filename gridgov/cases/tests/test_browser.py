@@ -89,7 +89,8 @@ def signed_in(browser, base_url: str, username: str):
     page.fill('input[name="username"]', username)
     page.fill('input[name="password"]', PASSWORD)
     page.click('form.form button[type="submit"]')
-    page.wait_for_url(f"{base_url}/")
+    # residents land on the home page, staff on their command centre
+    page.wait_for_url(re.compile(rf"^{re.escape(base_url)}/(command/)?$"))
     return page
 
 

@@ -679,8 +679,10 @@ def test_calendar_warnings_in_the_layout(client, world, monkeypatch):
 
 
 def test_home_links_to_the_worklist(client, world):
-    body = text(as_user(client, world.dispatcher).get("/"))
-    assert '<a class="tile" href="/cases/">' in body
+    # staff land on their command centre, whose navigation leads to the worklist
+    response = as_user(client, world.dispatcher).get("/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/command/")
+    assert 'href="/cases/"' in text(response)
 
 
 @pytest.mark.django_db

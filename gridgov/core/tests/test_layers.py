@@ -33,6 +33,7 @@ LAYERS = (
     "party",
     "deliberation",
     "assessment",
+    "dashboards",
     "web",
 )
 # Of the package's own top-level modules an app may import only the Celery app (its tasks register with

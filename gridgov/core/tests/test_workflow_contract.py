@@ -27,6 +27,7 @@ WALKERS = {
         "gridgov.deliberation.tests.walk:DECISION_WALKER",
     ],
     "assessment": ["gridgov.assessment.tests.walk"],
+    "dashboards": ["gridgov.dashboards.tests.walk"],
 }
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
 

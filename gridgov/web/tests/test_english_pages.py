@@ -77,7 +77,7 @@ def _walk(client: Client) -> dict[str, str]:
         if shapes[shape] >= PER_SHAPE:
             continue
         shapes[shape] += 1
-        response = client.get(url)
+        response = client.get(url, follow=url == "/")  # staff land on the command centre
         if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
             continue
         page = html.unescape(response.content.decode())

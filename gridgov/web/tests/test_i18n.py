@@ -128,10 +128,12 @@ def test_set_language_switches_and_switches_back(client):
 
 def test_pages_behind_sign_in_are_english(street_client):
     client = in_english(street_client)
-    home = text(client.get("/"))
-    for en in ["Hello, jingerlu同志", "Role", "Street staff", "Jurisdiction", "Areas and grids", "Sign out"]:
+    landing = client.get("/")  # staff land on the command centre
+    assert landing.status_code == 302 and landing.url == "/command/"
+    home = text(client.get("/areas/"))
+    for en in ["Home", "Street staff", "Jurisdiction", "Areas and grids", "Sign out"]:
         assert en in home
-    for zh in ["首页", "您好", "角色", "街道工作人员", "管辖范围", "区域与网格", "退出登录"]:
+    for zh in ["首页", "街道工作人员", "管辖范围", "区域与网格", "退出登录"]:
         assert zh not in home
 
     street = text(client.get("/areas/610302001/"))

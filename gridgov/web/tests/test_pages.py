@@ -130,10 +130,11 @@ def test_successful_login_redirects_home(client, tree):
     response = client.post("/login/", {"username": "jingerlu", "password": PASSWORD})
     assert response.status_code == 302
     assert response.url == "/"
-    home = client.get("/")
+    home = client.get("/", follow=True)  # staff land on the command centre
+    assert home.redirect_chain == [("/command/", 302)]
     assert home.status_code == 200
     body = text(home)
-    assert "jingerlu同志" in body
+    assert "jingerlu" in body
     assert "街道工作人员" in body
     assert "经二路街道" in body
     assert 'href="/areas/"' in body
@@ -161,10 +162,10 @@ def test_logout_needs_post_and_ends_session(street_client):
 
 
 def test_admin_link_only_for_staff(client, street_client, tree):
-    assert "/admin/" not in text(street_client.get("/"))
+    assert "/admin/" not in text(street_client.get("/areas/"))
     client.logout()
     client.login(username="root", password="x")
-    assert 'href="/admin/"' in text(client.get("/"))
+    assert 'href="/admin/"' in text(client.get("/areas/"))
 
 
 def test_pages_need_login(client, tree):

@@ -15,6 +15,7 @@ from gridgov.areas.models import Area
 from gridgov.assessment.demo import load_demo_assessment
 from gridgov.cases import demo as case_demo
 from gridgov.cases.demo_history import load_demo_history
+from gridgov.dashboards.demo import load_demo_dashboards
 from gridgov.deliberation.demo import load_demo_deliberation
 from gridgov.ledger.demo import load_demo_ledger
 from gridgov.orders.demo import load_demo_orders
@@ -49,6 +50,7 @@ class Command(BaseCommand):
         deliberation = load_demo_deliberation(admin)
         history = load_demo_history(admin)
         assessment = load_demo_assessment(admin)
+        command = load_demo_dashboards(admin)
         counts = {
             lvl: Area.objects.filter(level=lvl, is_active=True).count()
             for lvl in ("district", "street", "community", "grid")
@@ -76,6 +78,14 @@ class Command(BaseCommand):
                 _("已生成演示考核：%(rounds)s 个考核期，其中 %(frozen)s 个已冻结")
                 % {"rounds": assessment["rounds"], "frozen": assessment.get("frozen", 0)}
             )
+        self.stdout.write(
+            _("指挥中心：统计了 %(days)s 天，发现 %(hotspots)s 个高发问题，生成 %(reports)s 份分析报告")
+            % {
+                "days": command["days"],
+                "hotspots": command["hotspots"]["found"] + command["hotspots"]["updated"],
+                "reports": command["reports"],
+            }
+        )
         if ledger:
             self.stdout.write(
                 _(
