@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from gridgov.accounts.selectors import area_staff
 from gridgov.areas.models import Area
@@ -184,7 +184,7 @@ def _describe(hotspot: Hotspot) -> str:
         "radius": max(hotspot.radius_m, 1),
         "category": hotspot.category.name,
         "count": hotspot.count,
-        "refs": _("、").join(refs[:30]),
+        "refs": pgettext("列举", "、").join(refs[:30]),
     }
 
 

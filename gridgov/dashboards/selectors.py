@@ -534,9 +534,10 @@ def colour(roots: list[str], ind: MapIndicator, per: Period, now: datetime) -> l
         counted = {c: n for c, n in rows if len(c) == GRID}
         values = {c: Fraction(counted.get(c, 0)) for c in grids}
     elif ind.code == CASES_PER_1000:
-        reported = elements.count(["cases.reported"], Grouping.areas(roots, GRID), per, Basis(now))[
-            "cases.reported"
-        ]
+        reported = (
+            _month_counts(roots, ["cases.reported"], per, now)
+            or elements.count(["cases.reported"], Grouping.areas(roots, GRID), per, Basis(now))
+        )["cases.reported"]
         residents = dict(
             Resident.objects.filter(within, is_active=True)
             .annotate(grid=Substr("area_code", 1, GRID))

@@ -10,6 +10,7 @@ import time_machine
 from gridgov.cases.kpis import case_kpis
 from gridgov.cases.models import OPEN_STATES, Case
 from gridgov.testing.api import ApiClient
+from gridgov.testing.factories import make_ledger
 
 from .conftest import C11, DISTRICT, G111, G112, G121, G211, NOW, STREET1, STREET2, at
 
@@ -58,7 +59,9 @@ def test_the_cases_behind_a_tile_are_the_cases_counted(refreshed):
 
 def test_scope(refreshed):
     assert get("st2", f"/command/areas/{STREET1}/dashboard").status_code == 404
-    assert get("st2", f"/command/areas/{G111}/values?indicator=open_overdue").status_code == 404
+    for layer in ("values?indicator=open_overdue", "grids", "points", "hotspots", "cases/overdue", "reports"):
+        assert get("st2", f"/command/areas/{G111}/{layer}").status_code == 404, layer
+        assert get("st1", f"/command/areas/{G111}/{layer}").status_code == 200, layer
     assert ok("st2", f"/command/areas/{STREET2}/dashboard")["area"]["code"] == STREET2
     assert get("comm", f"/command/areas/{DISTRICT}/dashboard").status_code == 404
     assert get("gw", f"/command/areas/{G111}/dashboard").status_code == 200
@@ -93,6 +96,10 @@ def test_grid_values_agree_with_the_kpis(refreshed, staff):
         "610302001002002": 0.0,
     }
     assert G211 not in {g["code"] for g in overdue["grids"]}
+    # cases per 1,000 residents: two residents in grid 111, which had c1, c5, c9 and c12 reported in March
+    make_ledger(refreshed.admin, G111)
+    per_1000 = ok("dist", f"/command/areas/{C11}/values?indicator=cases_per_1000&period=2026-03")
+    assert {g["code"]: g["value"] for g in per_1000["grids"]} == {G111: 2000.0, G112: None}
 
 
 @pytest.mark.parametrize(
