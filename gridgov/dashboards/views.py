@@ -243,6 +243,7 @@ def hotspot(request, pk: int):
             "allowed": set(HOTSPOT.allowed_actions(request.user, found)),
             "converted_url": converted_url,
             "converted_label": converted_label,
+            "timeline": selectors.hotspot_timeline(found),
             **_links(found.area_code),
         },
     )

@@ -147,6 +147,8 @@ def test_scope_and_turning_into_project_and_topic(place):
         actions.hotspot_to_topic(by=users["community"], hotspot=spot.pk)
     assert again.value.status == 409
 
+    steps = [(row["action"], row["label"]) for row in selectors.hotspot_timeline(spot)]
+    assert steps == [("detect", "发现高发问题"), ("to_project", "转为项目")]
     # A new detection keeps the link.
     actions.hotspots_detect(now=T0 + timedelta(days=6))
     assert Hotspot.objects.get().project_id == project.pk
