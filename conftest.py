@@ -85,3 +85,21 @@ def _security_policy_on_every_page(request, monkeypatch, policy_problems):
     yield
     if policy_problems:
         pytest.fail("Content-Security-Policy:\n" + "\n".join(dict.fromkeys(policy_problems)), pytrace=False)
+
+
+def pytest_collection_modifyitems(items):
+    """With a read replica configured (the PostgreSQL run sets ``GRIDGOV_READ_DATABASE_URL`` to the suite's own
+    database, decision 46), a test that commits — a transactional test, or a browser test whose live server
+    answers from another thread — reads figures through the replica's connection too, so it may use it.
+    Tests inside a transaction never reach the replica (the router keeps their reads on the primary)."""
+    from django.conf import settings
+
+    if "replica" not in settings.DATABASES:
+        return
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", ())
+        commits = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+        if commits or "transactional_db" in fixtures or "live_server" in fixtures:
+            kwargs = {**(marker.kwargs if marker else {}), "transaction": True, "databases": "__all__"}
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
