@@ -28,10 +28,15 @@ from .conftest import DISTRICT, NOW, STREET1, STREET2, at
 
 pytestmark = pytest.mark.django_db
 
-poppler = pytest.mark.skipif(
-    not (shutil.which("pdftotext") and shutil.which("pdftoppm")),
-    reason="poppler-utils is not installed (scripts/bootstrap.sh --browser)",
-)
+
+@pytest.fixture
+def poppler_tools():
+    """The PDF checks need pdftotext and pdftoppm: without them the test fails (never skips)."""
+    missing = [tool for tool in ("pdftotext", "pdftoppm") if not shutil.which(tool)]
+    assert not missing, f"install poppler-utils (scripts/bootstrap.sh --browser): {missing} not found"
+
+
+poppler = pytest.mark.usefixtures("poppler_tools")
 
 
 def signed_in(username: str) -> Client:
