@@ -28,6 +28,10 @@ app.conf.beat_schedule = {
         "task": "gridgov.core.deadline_sweep",
         "schedule": 60.0 * int(os.environ.get("GRIDGOV_SLA_SWEEP_MINUTES", "5")),
     },
+    "outbox-deliver": {
+        "task": "gridgov.core.deliver_outbox",
+        "schedule": float(os.environ.get("GRIDGOV_OUTBOX_POLL_SECONDS", "1")) * 10,
+    },
     "ledger-import-recover": {
         "task": "gridgov.ledger.import_recover",
         "schedule": 300.0,

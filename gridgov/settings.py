@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "gridgov.deliberation",
     "gridgov.assessment",
     "gridgov.dashboards",
+    "gridgov.hooks",
+    "gridgov.open311",
     "gridgov.web",
 ]
 
@@ -285,6 +287,13 @@ DELIBERATION_SUPPORT = {
 }
 DELIBERATION_NOTICE_DAYS = int(os.environ.get("GRIDGOV_DELIBERATION_NOTICE_DAYS", "7"))
 WHISTLE_REPORT_HOURS = os.environ.get("GRIDGOV_WHISTLE_REPORT_HOURS", "2")
+# The outbox (core.outbox): messages that leave the building — webhooks, email, SMS. Destinations in
+# private, loopback and reserved ranges are refused unless listed here (networks, comma-separated).
+OUTBOUND_ALLOW = env_list("GRIDGOV_OUTBOUND_ALLOW", "")
+OUTBOX_THREADS = int(os.environ.get("GRIDGOV_OUTBOX_THREADS", "8"))
+OUTBOX_BATCH = int(os.environ.get("GRIDGOV_OUTBOX_BATCH", "500"))
+OUTBOX_POLL_SECONDS = float(os.environ.get("GRIDGOV_OUTBOX_POLL_SECONDS", "1"))
+OUTBOX_KEEP_DAYS = int(os.environ.get("GRIDGOV_OUTBOX_KEEP_DAYS", "30"))
 # Minutes between deadline sweeps (Celery beat in production; a thread of `gridgov serve` when embedded).
 SLA_SWEEP_MINUTES = int(os.environ.get("GRIDGOV_SLA_SWEEP_MINUTES", "5"))
 # The command centre (docs/dashboards.md): how often the sweep refreshes the figures and looks for recurring

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_noop
 
 from gridgov.cases.models import Case, CaseEvent
 from gridgov.core import audit
+from gridgov.core.events import publish
 from gridgov.core.i18n import Message
 from gridgov.core.models import AuditEntry
 from gridgov.core.timeline import actor_label, note_and_data
@@ -26,7 +27,13 @@ def step(*args, **kwargs) -> CaseEvent:
     event, entry = event_rows(*args, **kwargs)
     event.save()
     entry.save()
+    published(event)
     return event
+
+
+def published(event: CaseEvent) -> None:
+    """Tell the step to the listeners (``core.events``), once it is written."""
+    publish(event.case, event.action, event.from_state, event.to_state, event.at, event.data, event.actor)
 
 
 def event_rows(

@@ -13,6 +13,10 @@ class CoreConfig(AppConfig):
 
         from gridgov.core import checks, signals  # noqa: F401  (system checks; the calendar receiver)
         from gridgov.core.cleaners import refuse_text_over_limit
+        from gridgov.core.jobs import register_recovery
+        from gridgov.core.outbox import prune
+
+        register_recovery("outbox_prune", prune)  # delivered messages leave the table after a while
 
         for model in apps.get_models():
             if model.__module__.startswith("gridgov."):

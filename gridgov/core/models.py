@@ -291,3 +291,65 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.ident}: {self.count}"
+
+
+class OutboxMessage(models.Model):
+    """One message to send out of the building — a webhook delivery, an email, an SMS — written in the same
+    transaction as the change it tells of (``core.outbox``): nothing is sent for a change rolled back, and a
+    message survives the process that wrote it. ``target`` names the recipient by reference (a
+    subscription, a user, a case): no address, phone number or email is kept here in plain text."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        DELIVERED = "delivered", _("已送达")
+        DEAD = "dead", _("已放弃")
+        CANCELLED = "cancelled", _("已取消")
+
+    channel = models.CharField(_("渠道"), max_length=16)
+    target = models.CharField(_("接收方"), max_length=64)
+    msg_id = models.CharField(_("消息编号"), max_length=40, unique=True)
+    event_type = models.CharField(_("事件类型"), max_length=60)
+    payload = models.JSONField(_("内容"), default=dict)
+    urgent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(_("创建时间"))
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_at = models.DateTimeField(_("下次发送"), null=True, blank=True)
+    # a sender's claim: another sender takes the message again only after this moment (a killed process's
+    # claims run out, so nothing it held is lost)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(_("最近状态码"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("待发消息")
+        verbose_name_plural = _("待发消息")
+        indexes = [
+            models.Index(fields=["state", "next_at"], name="outbox_due"),
+            models.Index(fields=["channel", "target", "-id"], name="outbox_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event_type} {self.msg_id}"
+
+
+class OutboxAttempt(models.Model):
+    """One try at sending a message (the delivery log): when, how long, the answer's status and its first
+    characters, or the error."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="tries")
+    at = models.DateTimeField(_("时间"))
+    duration_ms = models.PositiveIntegerField(_("耗时（毫秒）"), default=0)
+    ok = models.BooleanField(_("成功"), default=False)
+    status = models.PositiveSmallIntegerField(_("状态码"), null=True, blank=True)
+    response = models.CharField(_("响应摘要"), max_length=500, blank=True)
+    error = models.CharField(_("错误"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("发送记录")
+        verbose_name_plural = _("发送记录")
+        ordering = ["message_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.at:%Y-%m-%d %H:%M:%S} {self.status or self.error}"

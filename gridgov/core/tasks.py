@@ -19,3 +19,10 @@ def recompute_provisional_task(year: int) -> dict:
     from gridgov.core.deadlines import recompute_provisional
 
     return recompute_provisional(year)
+
+
+@app.task(name="gridgov.core.deliver_outbox")
+def deliver_outbox_task() -> dict:
+    from gridgov.core.outbox import deliver_all
+
+    return deliver_all()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from gridgov.core import audit
+from gridgov.core.events import publish
 from gridgov.core.i18n import KEY, Message
 from gridgov.core.models import TimelineEvent
 from gridgov.core.roles import Role
@@ -86,6 +87,7 @@ def step(
         after={"state": to_state, **{k: v for k, v in data.items() if k != KEY}},
         reason=note,
     )
+    publish(obj, action, from_state, to_state, event.at, data, by)
     return event
 
 

@@ -30,6 +30,7 @@ class Kind(models.TextChoices):
     DELIBERATION = "deliberation", _("议事协商")
     ASSESSMENT = "assessment", _("考核排名")
     REPORT = "report", _("分析报告")
+    WEBHOOK = "webhook", _("外部推送")
 
 
 class Notification(models.Model):

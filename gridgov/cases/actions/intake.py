@@ -15,7 +15,7 @@ from gridgov.accounts.models import Role, User
 from gridgov.areas.models import Area, Level
 from gridgov.cases import category_cache
 from gridgov.cases.actions.shared import hash_token
-from gridgov.cases.events import event_rows
+from gridgov.cases.events import event_rows, published
 from gridgov.cases.events import step as case_step
 from gridgov.cases.models import (
     OPEN_STATES,
@@ -25,7 +25,7 @@ from gridgov.cases.models import (
     RefCounter,
 )
 from gridgov.cases.workflow import MACHINE, actions_in_state
-from gridgov.core import uploads
+from gridgov.core import events, uploads
 from gridgov.core.crypto import blind_index
 from gridgov.core.db import insert_together, prepared_statements
 from gridgov.core.errors import Conflict, DomainError
@@ -239,10 +239,14 @@ def _intake(
             phone_hash=case.reporter_phone_hash,
         )
         event, entry = event_rows(case, user, "report", "", data={"channel": channel}, at=now)
-        # without photos the four rows are one statement (PostgreSQL), in a transaction of its own
-        with transaction.atomic() if checked else nullcontext():
+        # without photos (and without anyone outside to tell) the four rows are one statement
+        # (PostgreSQL), in a transaction of its own
+        told = events.interested("cases.case")
+        with transaction.atomic() if checked or told else nullcontext():
             insert_together(case, (reporter, ("case", "source")), (event, ("case",)), (entry, ()))
             uploads.save(checked, owner=case, role=Upload.Role.PHOTO, step=event, by=user, at=now)
+            if told:
+                published(event)
     from gridgov.cases.selectors import duplicate_candidates
 
     return Intake(

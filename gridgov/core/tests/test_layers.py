@@ -34,6 +34,8 @@ LAYERS = (
     "deliberation",
     "assessment",
     "dashboards",
+    "hooks",
+    "open311",
     "web",
 )
 # Of the package's own top-level modules an app may import only the Celery app (its tasks register with

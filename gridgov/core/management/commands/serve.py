@@ -1,7 +1,8 @@
 """``gridgov serve``: run gridgov under gunicorn (the same server as production, fewer workers).
 
 Without ``GRIDGOV_REDIS_URL`` (the embedded default) this process also runs the background jobs on a
-timer — the deadline sweep every ``GRIDGOV_SLA_SWEEP_MINUTES`` — so one command is the whole system.
+timer — the deadline sweep every ``GRIDGOV_SLA_SWEEP_MINUTES`` — and sends the outbox (webhooks, email,
+SMS; ``core.outbox``) on a thread of its own, so one command is the whole system.
 With Redis, jobs belong to ``celery -A gridgov worker`` and ``celery -A gridgov beat`` (docs/deploy.md).
 """
 
@@ -42,6 +43,12 @@ def run_jobs_forever(stop: threading.Event, minutes: int) -> None:
             close_old_connections()
         if stop.wait(minutes * 60):
             return
+
+
+def run_outbox(stop: threading.Event) -> None:
+    from gridgov.core.outbox import run_forever
+
+    run_forever(stop)
 
 
 class Command(BaseCommand):
@@ -86,7 +93,9 @@ class Command(BaseCommand):
         )
         server = subprocess.Popen(argv)
         signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+        sender = threading.Thread(target=run_outbox, args=(stop,), daemon=True, name="gridgov-outbox")
         jobs.start()
+        sender.start()
         try:
             server.wait()
         except KeyboardInterrupt:
