@@ -41,6 +41,11 @@ class Refused(ValueError):
     """The destination may not be used (its scheme, its name, or the address it resolves to)."""
 
 
+class Unresolved(Refused):
+    """The name did not resolve now: refused at a subscription's save, but a failed try like any other at
+    send time (DNS may be back a moment later), not a final answer."""
+
+
 @dataclass(frozen=True)
 class Destination:
     scheme: str
@@ -58,6 +63,8 @@ class Answer:
     error: str = ""
     duration_ms: int = 0
     retry_after: float | None = None
+    # the destination may never be used (a private address …): trying again is pointless
+    refused: bool = False
 
 
 # ---------------------------------------------------------------- where a message may go
@@ -112,7 +119,7 @@ def check_destination(url: str, *, resolve: bool = True) -> Destination:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise Refused(_("无法解析主机名 %(host)s") % {"host": host}) from exc
+        raise Unresolved(_("无法解析主机名 %(host)s") % {"host": host}) from exc
     addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     allowed = allowed_networks()
     for address in addresses:
@@ -220,7 +227,7 @@ def post(url_or_dest: str | Destination, body: bytes, headers: dict, *, timeout:
     try:
         dest = url_or_dest if isinstance(url_or_dest, Destination) else check_destination(url_or_dest)
     except Refused as exc:
-        return Answer(ok=False, error=str(exc)[:300])
+        return Answer(ok=False, error=str(exc)[:300], refused=not isinstance(exc, Unresolved))
     all_headers = {
         "Host": dest.host if dest.port in (80, 443) else f"{dest.host}:{dest.port}",
         "Content-Type": "application/json",

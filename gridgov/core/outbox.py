@@ -6,11 +6,13 @@ and a message written is never lost: it stays ``pending`` until a sender deliver
 
 Senders (:func:`deliver_due`) claim due messages for a while (``claimed_until``: the claim of a process
 killed mid-send runs out and another sender takes the message again — at-least-once; receivers deduplicate
-by the message id), send them through their channel's function on a few threads, and settle them: each try
-is logged (:class:`~gridgov.core.models.OutboxAttempt`: status, duration, the answer's first characters);
-a failure is tried again after the channel's schedule (by default about three days, exponential with
-jitter: 5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 20 h), then the message is given up
-(``dead``). A channel may give up at once (an answer that says "never again", e.g. 410 Gone).
+by the message id), send them through their channel's function on a few threads, and settle them (the
+loops of :func:`deliver_all` and :func:`run_forever` claim the next batch and settle the previous one while
+a batch is on the wire); each try is logged (:class:`~gridgov.core.models.OutboxAttempt`: status,
+duration, the answer's first characters); a failure is tried again after the channel's schedule (by
+default about three days, exponential with jitter: 5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h,
+20 h), then the message is given up (``dead``). A channel may give up at once (an answer that says "never
+again", e.g. 410 Gone).
 
 Who sends: ``gridgov serve`` runs a sender thread that looks every ``GRIDGOV_OUTBOX_POLL_SECONDS``; with
 Celery, each commit that wrote messages queues the ``gridgov.core.deliver_outbox`` task (at most one per
@@ -30,7 +32,7 @@ import random
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -137,6 +139,11 @@ def wait_for_work(seconds: float) -> bool:
 
 
 def _claim(limit: int, now: datetime) -> list[OutboxMessage]:
+    """Take up to ``limit`` due messages for this sender (``claimed_until``: the lease). On PostgreSQL one
+    statement (``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``): senders never wait
+    for each other's rows."""
+    if connection.vendor == "postgresql":
+        return _claim_returning(limit, now)
     with transaction.atomic():
         qs = (
             OutboxMessage.objects.filter(state=State.PENDING, next_at__lte=now)
@@ -148,6 +155,23 @@ def _claim(limit: int, now: datetime) -> list[OutboxMessage]:
         rows = list(qs[:limit])
         if rows:
             OutboxMessage.objects.filter(pk__in=[m.pk for m in rows]).update(claimed_until=now + LEASE)
+    return rows
+
+
+def _claim_returning(limit: int, now: datetime) -> list[OutboxMessage]:
+    meta = OutboxMessage._meta
+    table = connection.ops.quote_name(meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in meta.concrete_fields)
+    sql = (
+        f"UPDATE {table} SET claimed_until = %s WHERE id IN ("  # noqa: S608 (names from the model)
+        f"SELECT id FROM {table} WHERE state = %s AND next_at <= %s"
+        " AND (claimed_until IS NULL OR claimed_until < %s)"
+        " ORDER BY next_at, id LIMIT %s FOR UPDATE SKIP LOCKED)"
+        f" RETURNING {columns}"
+    )
+    params = [now + LEASE, State.PENDING, now, now, limit]
+    rows = list(OutboxMessage.objects.raw(sql, params, using=connection.alias))  # a write: never a replica
+    rows.sort(key=lambda m: (m.next_at, m.pk))
     return rows
 
 
@@ -183,27 +207,70 @@ def _send(channel: Channel | None, msg: OutboxMessage, context) -> Answer:
         return Answer(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
 
 
-def deliver_due(*, limit: int | None = None, now: datetime | None = None) -> dict:
-    """Claim up to ``limit`` due messages, send them, settle them. Returns the counts."""
-    now = now or timezone.now()
-    rows = _claim(limit or settings.OUTBOX_BATCH, now)
-    if not rows:
-        return {"claimed": 0, "delivered": 0, "failed": 0, "dead": 0}
+def _start(rows: list[OutboxMessage]) -> list[tuple[OutboxMessage, Future | Answer]]:
+    """Prepare each channel's messages (in this thread: the database) and hand them to the sender threads;
+    the answers come later (:func:`_collect`)."""
     by_channel: dict[str, list[OutboxMessage]] = {}
     for msg in rows:
         by_channel.setdefault(msg.channel, []).append(msg)
-    results: list[tuple[OutboxMessage, Answer]] = []
+    started: list[tuple[OutboxMessage, Future | Answer]] = []
+    pool = _executor()
     for name, messages in by_channel.items():
         channel = CHANNELS.get(name)
         try:
             context = channel.prepare(messages) if channel else None
         except Exception as exc:
             log.exception("outbox channel %s could not prepare", name)
-            results += [(m, Answer(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])) for m in messages]
+            started += [(m, Answer(ok=False, error=f"{type(exc).__name__}: {exc}"[:300])) for m in messages]
             continue
-        answers = list(_executor().map(lambda m, c=channel, x=context: _send(c, m, x), messages))
-        results += list(zip(messages, answers, strict=True))
-    return _settle(results)
+        started += [(m, pool.submit(_send, channel, m, context)) for m in messages]
+    return started
+
+
+def _collect(started: list[tuple[OutboxMessage, Future | Answer]]) -> list[tuple[OutboxMessage, Answer]]:
+    return [(m, a.result() if isinstance(a, Future) else a) for m, a in started]
+
+
+def deliver_due(*, limit: int | None = None, now: datetime | None = None) -> dict:
+    """Claim up to ``limit`` due messages, send them, settle them. Returns the counts."""
+    rows = _claim(limit or settings.OUTBOX_BATCH, now or timezone.now())
+    if not rows:
+        return {"claimed": 0, "delivered": 0, "failed": 0, "dead": 0}
+    return _settle(_collect(_start(rows)))
+
+
+def _deliver_batches(
+    *, rounds: int, now: datetime | None = None, stop: threading.Event | None = None
+) -> dict:
+    """Send until nothing is due, one batch in flight while the next is claimed and the one before is
+    settled: the database's round trips overlap the receivers' answers (docs/performance.md, "Outbound
+    webhooks")."""
+    total = {"claimed": 0, "delivered": 0, "failed": 0, "dead": 0}
+
+    def add(counts: dict) -> None:
+        for key, value in counts.items():
+            total[key] += value
+
+    in_flight = None
+    for _ in range(rounds):
+        if stop is not None and stop.is_set():
+            break
+        rows = _claim(settings.OUTBOX_BATCH, now or timezone.now())
+        started = _start(rows) if rows else None
+        if in_flight is not None:
+            add(_settle(_collect(in_flight)))
+        in_flight = started
+        if started is None:
+            break
+    if in_flight is not None:
+        add(_settle(_collect(in_flight)))
+    return total
+
+
+def _kept(text: str | None, limit: int) -> str:
+    """What the log keeps of another system's answer: its first characters, without NUL (PostgreSQL refuses
+    it in text, and a batch that cannot be settled would be sent again and again)."""
+    return (text or "").replace("\x00", "")[:limit]
 
 
 def _settle(results: list[tuple[OutboxMessage, Answer]]) -> dict:
@@ -214,16 +281,15 @@ def _settle(results: list[tuple[OutboxMessage, Answer]]) -> dict:
         msg.attempts += 1
         msg.claimed_until = None
         msg.last_status = answer.status
-        msg.last_error = (answer.error or ("" if answer.ok else answer.response))[:300]
+        msg.last_error = _kept(answer.error or ("" if answer.ok else answer.response), 300)
         tries.append(
-            OutboxAttempt(
-                message=msg,
-                at=now,
-                duration_ms=answer.duration_ms,
-                ok=answer.ok,
-                status=answer.status,
-                response=(answer.response or "")[:500],
-                error=(answer.error or "")[:300],
+            (
+                msg.pk,
+                answer.duration_ms,
+                answer.ok,
+                answer.status,
+                _kept(answer.response, 500),
+                _kept(answer.error, 300),
             )
         )
         if answer.ok:
@@ -239,12 +305,8 @@ def _settle(results: list[tuple[OutboxMessage, Answer]]) -> dict:
             msg.next_at = now + wait
             counts["failed"] += 1
     with transaction.atomic():
-        OutboxAttempt.objects.bulk_create(tries)
-        OutboxMessage.objects.bulk_update(
-            [m for m, _ in results],
-            ["attempts", "claimed_until", "last_status", "last_error", "state", "delivered_at", "next_at"],
-            batch_size=500,
-        )
+        _log_tries(tries, now)
+        _save_settled(results)
         for name in {m.channel for m, _ in results}:
             channel = CHANNELS.get(name)
             if channel and channel.settled:
@@ -252,16 +314,69 @@ def _settle(results: list[tuple[OutboxMessage, Answer]]) -> dict:
     return counts
 
 
+def _log_tries(tries: list[tuple], at: datetime) -> None:
+    """The delivery log, without a model instance and seven field conversions per row (``bulk_create`` took a
+    third of the time a batch spent settling; docs/performance.md, "Outbound webhooks"): on PostgreSQL one
+    ``INSERT … SELECT FROM unnest(<one array per column>)``, elsewhere one statement run for every try
+    (``executemany``: SQLite loops in C)."""
+    meta = OutboxAttempt._meta
+    quote = connection.ops.quote_name
+    names = ("message", "duration_ms", "ok", "status", "response", "error", "at")
+    columns = ", ".join(quote(meta.get_field(n).column) for n in names)
+    table = quote(meta.db_table)
+    moment = meta.get_field("at").get_db_prep_save(at, connection)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            message, duration, ok, status, response, error = (list(c) for c in zip(*tries, strict=True))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT *, %s FROM unnest("  # noqa: S608 (names from the model)
+                "%s::bigint[], %s::integer[], %s::boolean[], %s::integer[], %s::text[], %s::text[])",
+                [moment, message, duration, ok, status, response, error],
+            )
+        else:
+            sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
+            cursor.executemany(sql, [(*row, moment) for row in tries])
+
+
+SETTLED_FIELDS = (
+    "attempts",
+    "claimed_until",
+    "last_status",
+    "last_error",
+    "state",
+    "delivered_at",
+    "next_at",
+)
+
+
+def _save_settled(results: list[tuple[OutboxMessage, Answer]]) -> None:
+    """Write the settled rows: the delivered ones of a batch differ only in their status code, so each code
+    is one ``UPDATE … WHERE id IN (…)`` (``bulk_update``'s ``CASE WHEN`` per row and field cost 1.5 s per
+    500 rows to build: docs/performance.md, "Outbound webhooks"); failed ones — each with its own next try
+    — are one ``UPDATE`` each."""
+    delivered: dict[tuple, list[int]] = {}
+    for msg, _answer in results:
+        if msg.state == State.DELIVERED:
+            delivered.setdefault((msg.attempts, msg.last_status, msg.delivered_at), []).append(msg.pk)
+        else:  # unless it was cancelled meanwhile (its subscription disabled by another batch)
+            OutboxMessage.objects.filter(pk=msg.pk, state=State.PENDING).update(
+                **{f: getattr(msg, f) for f in SETTLED_FIELDS}
+            )
+    for (attempts, status, at), pks in delivered.items():
+        OutboxMessage.objects.filter(pk__in=pks).update(
+            state=State.DELIVERED,
+            attempts=attempts,
+            claimed_until=None,
+            last_status=status,
+            last_error="",
+            delivered_at=at,
+            next_at=None,
+        )
+
+
 def deliver_all(*, rounds: int = 1000, now: datetime | None = None) -> dict:
     """Send until nothing is due (the Celery task, ``gridgov deliver_outbox``, the tests)."""
-    total = {"claimed": 0, "delivered": 0, "failed": 0, "dead": 0}
-    for _ in range(rounds):
-        counts = deliver_due(now=now)
-        for key, value in counts.items():
-            total[key] += value
-        if counts["claimed"] == 0:
-            break
-    return total
+    return _deliver_batches(rounds=rounds, now=now)
 
 
 def run_forever(stop: threading.Event) -> None:
@@ -271,7 +386,7 @@ def run_forever(stop: threading.Event) -> None:
     while not stop.is_set():
         claimed = 0
         try:
-            claimed = deliver_due()["claimed"]
+            claimed = _deliver_batches(rounds=100, stop=stop)["claimed"]
         except Exception:  # the next round tries again; the messages are still in the table
             log.exception("outbox round failed")
         finally:
