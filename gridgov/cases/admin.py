@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from gridgov.cases.models import Case, Category, RoutingRule
+from gridgov.cases.models import Case, Category, CategoryAttribute, RoutingRule
 from gridgov.core.admin import AuditedAdmin
 
 
@@ -12,6 +12,14 @@ class RoutingRuleInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["area", "lead_unit"]
     filter_horizontal = ["assist_units"]
+
+
+class CategoryAttributeInline(admin.StackedInline):
+    """What a report of the category must or may also say (Open311's service definition)."""
+
+    model = CategoryAttribute
+    extra = 0
+    fields = [("code", "label", "datatype"), ("required", "order"), "description", "values"]
 
 
 @admin.register(Category)
@@ -30,7 +38,7 @@ class CategoryAdmin(AuditedAdmin):
     ]
     list_filter = ["parent", "response_unit", "resolution_unit", "anonymous_allowed", "is_active"]
     search_fields = ["name", "code"]
-    inlines = [RoutingRuleInline]
+    inlines = [CategoryAttributeInline, RoutingRuleInline]
 
 
 @admin.register(RoutingRule)

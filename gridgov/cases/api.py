@@ -143,6 +143,7 @@ class CaseDetailOut(CaseOut):
     reporter_name: str
     reporter_phone: str  # masked
     result: str
+    attributes: dict = Field(description="Values of the category's attributes, by attribute code")
     allowed_actions: list[str]
     dispatches: list[CaseDispatchOut]
     possible_duplicates: list[str]
@@ -421,9 +422,6 @@ class CasePublicOut(Schema):
     timeline: list[CasePublicEventOut]
 
 
-PUBLIC_NOTE_ACTIONS = {"reject", "resolve", "return", "rework", "reopen", "extend", "escalate"}
-
-
 def _public(case: Case) -> dict:
     return {
         "ref": case.ref,
@@ -442,7 +440,7 @@ def _public(case: Case) -> dict:
                 "action": e.action,
                 "state": e.to_state,
                 # staff reasons and results are shown; names and phones never are
-                "note": e.note if e.action in PUBLIC_NOTE_ACTIONS else "",
+                "note": e.note if e.action in selectors.PUBLIC_NOTE_ACTIONS else "",
             }
             for e in selectors.public_timeline(case)
         ],

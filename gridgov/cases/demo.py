@@ -10,7 +10,7 @@ from django.db import transaction
 from gridgov.accounts.models import Unit, User
 from gridgov.areas.models import Area
 from gridgov.cases import actions
-from gridgov.cases.models import Case, Category, RoutingRule
+from gridgov.cases.models import Case, Category, CategoryAttribute, RoutingRule
 
 WH, WD, UH = "working_hours", "working_days", "urgent_hours"
 # (code, name, parent code, response limit, unit, resolution limit, unit, anonymous allowed, sort)
@@ -22,6 +22,7 @@ CATEGORIES = [
     ("street_order", "街面秩序", "city", 2, WH, 1, WD, True, 14),
     ("emergency", "突发事件", "city", Decimal("0.5"), UH, 4, UH, True, 15),
     ("other", "其他", "city", 4, WH, 5, WD, False, 16),
+    ("illegal_parking", "违章停车", "city", 2, WH, 1, WD, True, 17),
     ("life", "社区生活", None, 4, WH, 5, WD, False, 2),
     ("property_service", "物业服务", "life", 2, WH, 3, WD, False, 21),
     ("neighbour_dispute", "邻里纠纷", "life", 1, WD, 7, WD, False, 22),
@@ -37,6 +38,7 @@ RULES = [
     ("construction", "610302", "渭滨区住房和城乡建设局", ["渭滨区城市管理执法局"]),
     ("street_order", "610302", "渭滨区城市管理执法局", []),
     ("street_order", "610302003", "渭滨区城市管理执法局", ["姜谭路派出所"]),
+    ("illegal_parking", "610302", "渭滨区城市管理执法局", ["姜谭路派出所"]),
     ("emergency", "610302", "渭滨区应急管理局", ["渭滨区城市管理执法局"]),
     ("property_service", "610302", "渭滨区住房和城乡建设局", []),
     ("property_service", "610302003001", "秦川物业服务有限公司", []),
@@ -61,6 +63,47 @@ def load_categories() -> int:
                 "resolution_unit": s_unit,
                 "anonymous_allowed": anon,
                 "sort": sort,
+            },
+        )
+        created += made
+    load_attributes()
+    return created
+
+
+# What a category asks for beyond the description (its Open311 service definition):
+# (category, code, datatype, label, description, required, order, choices)
+ATTRIBUTES = [
+    ("illegal_parking", "plate", "string", "车牌号", "如 陕C12345；看不清可填“无牌”", True, 1, []),
+    (
+        "illegal_parking",
+        "vehicle",
+        "singlevaluelist",
+        "车辆类型",
+        "",
+        False,
+        2,
+        [
+            {"key": "car", "name": "小汽车"},
+            {"key": "truck", "name": "货车"},
+            {"key": "motorbike", "name": "摩托车、电动车"},
+        ],
+    ),
+]
+
+
+def load_attributes() -> int:
+    created = 0
+    for cat, code, datatype, label, description, required, order, choices in ATTRIBUTES:
+        _, made = CategoryAttribute.objects.get_or_create(
+            category=Category.objects.get(code=cat),
+            code=code,
+            defaults={
+                "datatype": datatype,
+                "label": label,
+                "description": description,
+                "required": required,
+                "order": order,
+                "values": choices,
             },
         )
         created += made

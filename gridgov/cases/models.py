@@ -78,6 +78,60 @@ class Category(models.Model):
         return chain
 
 
+class AttributeType(models.TextChoices):
+    """The datatypes of GeoReport v2 (Open311) service attributes."""
+
+    STRING = "string", _("短文本")
+    NUMBER = "number", _("数字")
+    DATETIME = "datetime", _("日期时间")
+    TEXT = "text", _("长文本")
+    SINGLE = "singlevaluelist", _("单选")
+    MULTI = "multivaluelist", _("多选")
+
+
+LIST_TYPES = (AttributeType.SINGLE, AttributeType.MULTI)
+
+
+class CategoryAttribute(models.Model):
+    """事项属性: what a report of this category (and of its sub-categories) must or may also say — a licence
+    plate for illegal parking, a meter number for a water leak. Open311 clients read them as the service
+    definition's attributes; intake checks the values given (``cases.attributes``)."""
+
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="attributes", verbose_name=_("分类")
+    )
+    code = models.SlugField(_("代码"), max_length=40)
+    datatype = models.CharField(
+        _("类型"), max_length=16, choices=AttributeType.choices, default=AttributeType.STRING
+    )
+    label = models.CharField(_("名称"), max_length=60)
+    description = models.TextField(_("填写说明"), max_length=500, blank=True)
+    required = models.BooleanField(_("必填"), default=False)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    values = models.JSONField(
+        _("可选值"),
+        default=list,
+        blank=True,
+        help_text=_('单选、多选的可选值，如 [{"key": "car", "name": "小汽车"}]'),
+    )
+
+    class Meta:
+        verbose_name = _("事项属性")
+        verbose_name_plural = _("事项属性")
+        ordering = ["order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "code"], name="one_attribute_code_per_category")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} · {self.label}"
+
+    def clean(self) -> None:
+        from gridgov.cases.attributes import check_definition
+
+        check_definition(self)
+
+
 class CategoryVersion(models.Model):
     """A single row whose counter moves whenever a category is saved or deleted; the per-process copies of
     the categories (gridgov/cases/category_cache.py) compare it."""
@@ -262,6 +316,8 @@ class Case(models.Model):
     rating_comment = models.TextField(_("评价意见"), blank=True, max_length=500)
     rated_at = models.DateTimeField(null=True, blank=True)
     rate_token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # What the category's attributes asked for (``CategoryAttribute``), by attribute code; checked at intake.
+    attributes = models.JSONField(_("事项属性"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("事件")

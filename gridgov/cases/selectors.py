@@ -132,6 +132,9 @@ def public_case(ref: str) -> Case:
     return case
 
 
+# the steps whose note the public tracking page (and Open311) shows: reasons given to the reporter
+PUBLIC_NOTE_ACTIONS = {"reject", "resolve", "return", "rework", "reopen", "extend", "escalate"}
+
 PUBLIC_ACTIONS = {
     "report",
     "accept",

@@ -28,7 +28,7 @@ from gridgov.accounts.models import Role
 from gridgov.areas.models import Level
 from gridgov.areas.selectors import grid_point, public_grid_outlines
 from gridgov.cases import actions, selectors, workflow
-from gridgov.cases.api import PUBLIC_NOTE_ACTIONS
+from gridgov.cases.attributes import shown_attributes
 from gridgov.cases.models import OPEN_STATES, Channel, Rating, State
 from gridgov.core import cleaners, ratelimit, uploads
 from gridgov.core.errors import DomainError, NotFound
@@ -307,7 +307,7 @@ def _public_events(case) -> list[dict]:
             "label": _event_label(e),
             "state": _new_state(e),
             # staff reasons and results are shown; names and phones never are
-            "note": e.note if e.action in PUBLIC_NOTE_ACTIONS else "",
+            "note": e.note if e.action in selectors.PUBLIC_NOTE_ACTIONS else "",
         }
         for e in selectors.public_timeline(case)
     ]
@@ -551,6 +551,7 @@ def _detail_context(request, case, *, open_action: str = "", values=None, errors
         "dispatches": sorted(case.dispatches.all(), key=lambda d: (-d.round, d.role, d.pk)),
         "whistles": list(case.whistles.all()),
         "reporter_count": len(case.reporters.all()),
+        "attributes": shown_attributes(case),
         "map_data": {"point": point, "boundary": case.area.boundary} if point or case.area.boundary else None,
     }
 

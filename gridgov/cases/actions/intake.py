@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -15,6 +17,7 @@ from gridgov.accounts.models import Role, User
 from gridgov.areas.models import Area, Level
 from gridgov.cases import category_cache
 from gridgov.cases.actions.shared import hash_token
+from gridgov.cases.attributes import clean_attributes
 from gridgov.cases.events import event_rows, published
 from gridgov.cases.events import step as case_step
 from gridgov.cases.models import (
@@ -102,9 +105,17 @@ def case_report(
     reported_at: datetime | None = None,
     photos: list | None = None,
     idempotency_key: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    source: Mapping[str, Any] | None = None,
 ) -> Intake:
     """Take in one report. One transaction; a repeated ``idempotency_key`` returns the case made the
-    first time instead of a second one."""
+    first time instead of a second one.
+
+    ``attributes`` are the values for the category's attributes (``cases.attributes``: code → value), from
+    a channel that asks for them (Open311): each is checked and required ones are enforced. ``None`` is a
+    channel that does not ask (the report page, a visit, the hotline): nothing is checked or stored.
+    ``source`` is what the channel knows of where the report came from (Open311: the client application
+    and the building named as the place), kept with the channel in the data of the intake's step."""
     user = by if getattr(by, "is_authenticated", False) else None
     key = None
     if idempotency_key:
@@ -128,6 +139,8 @@ def case_report(
             channel=channel,
             reported_at=reported_at,
             photos=photos,
+            attributes=attributes,
+            source=source,
         )
     except (DomainError, IntegrityError):
         # A retry is found when it fails: its key is taken (the unique constraint), or what was valid the
@@ -155,6 +168,8 @@ def _intake(
     channel: str | None,
     reported_at: datetime | None,
     photos: list | None,
+    attributes: Mapping[str, Any] | None,
+    source: Mapping[str, Any] | None,
 ) -> Intake:
     """case_report's checks and writes, for a report that is not yet known to be a retry."""
     category = category_cache.active_category(category_code)
@@ -167,6 +182,7 @@ def _intake(
         raise DomainError("required", _("请描述问题（至少 5 个字）"), "description")
     if len(description) > 2000:
         raise DomainError("too_long", _("描述不能超过 2000 字"), "description")
+    values = clean_attributes(category, attributes) if attributes is not None else {}
     address = (address or "").strip()[:200]
     is_staff = user is not None and user.role not in (Role.RESIDENT, Role.VOLUNTEER, Role.UNIT)
     if channel is None:
@@ -225,6 +241,7 @@ def _intake(
             reporter_phone=phone,
             reporter_phone_hash=blind_index(phone) if phone else "",
             anonymous=anonymous,
+            attributes=values,
             reported_at=reported_at or now,
             idempotency_key=key,
         )
@@ -238,7 +255,8 @@ def _intake(
             phone=phone,
             phone_hash=case.reporter_phone_hash,
         )
-        event, entry = event_rows(case, user, "report", "", data={"channel": channel}, at=now)
+        data = {**(source or {}), "channel": channel}
+        event, entry = event_rows(case, user, "report", "", data=data, at=now)
         # without photos (and without anyone outside to tell) the four rows are one statement
         # (PostgreSQL), in a transaction of its own
         told = events.interested("cases.case")

@@ -48,6 +48,8 @@ def test_category_edit_in_admin_is_audited(world):
             "is_active": "on",
             "rules-TOTAL_FORMS": "0",
             "rules-INITIAL_FORMS": "0",
+            "attributes-TOTAL_FORMS": "0",
+            "attributes-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content[:2000]
