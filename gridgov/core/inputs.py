@@ -131,8 +131,17 @@ class InputGuardMiddleware:
         return self.get_response(request)
 
 
+# Interfaces with an error format of their own (Open311 under ``/open311/``): path prefix → the function
+# that writes ``error`` their way. Registered by the app that owns the interface.
+REFUSERS: dict[str, Callable[[HttpRequest, DomainError], HttpResponse]] = {}
+
+
 def refusal(request: HttpRequest, error: DomainError) -> HttpResponse:
-    """``error`` as the API answers it under ``/api/``, else as a page."""
+    """``error`` as the API answers it under ``/api/`` (or an interface's own way under its prefix), else
+    as a page."""
+    for prefix, refuse in REFUSERS.items():
+        if request.path.startswith(prefix):
+            return refuse(request, error)
     if request.path.startswith("/api/"):
         response = JsonResponse(
             error.as_dict(), status=error.status, json_dumps_params={"ensure_ascii": False}
