@@ -13,9 +13,11 @@ class CasesConfig(AppConfig):
             receivers,  # noqa: F401  (connects the calendar signal)
             selectors,
             sla,  # noqa: F401  (registers the case deadline sweep)
+            sms,
         )
         from gridgov.cases.models import Case
         from gridgov.core import uploads
 
         uploads.register_owner(Case, selectors.case_files_visible)
         elements.register()
+        sms.register()  # residents who reported by phone hear of their case's key steps by SMS

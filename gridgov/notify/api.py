@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from gridgov.core.pagination import Pages
@@ -46,3 +46,49 @@ def mark_read(request: HttpRequest, notification_id: int):
 def mark_all_read(request: HttpRequest):
     marked = actions.notification_mark_read(user=request.auth)
     return {"marked": marked, "unread": 0}
+
+
+class NotifyChannelOut(Schema):
+    code: str = Field(description="email, sms or wechat")
+    label: str
+    available: bool = Field(description="the account has an address for it (email, phone)")
+
+
+class NotifyKindChannelsOut(Schema):
+    kind: str
+    label: str
+    urgent: bool = Field(description="sent at once, even inside quiet hours")
+    channels: list[str] = Field(description="channels beyond the inbox (which is always used)")
+
+
+class NotifyPreferencesOut(Schema):
+    channels: list[NotifyChannelOut] = Field(description="the channels this server offers")
+    kinds: list[NotifyKindChannelsOut]
+    quiet_start: str | None = Field(None, description="HH:MM, local time")
+    quiet_end: str | None = Field(None, description="HH:MM, local time")
+
+
+class NotifyPreferencesIn(Schema):
+    kinds: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="kind → channels beyond the inbox; kinds left out keep their setting",
+    )
+    quiet_start: str | None = Field(None, max_length=8, description="HH:MM; null with quiet_end: none")
+    quiet_end: str | None = Field(None, max_length=8, description="HH:MM")
+
+
+@router.get("/preferences", response=NotifyPreferencesOut, summary="My notification preferences")
+def get_preferences(request: HttpRequest):
+    return selectors.preferences_of(request.auth)
+
+
+@router.put(
+    "/preferences",
+    response=NotifyPreferencesOut,
+    summary="Set my notification preferences (channels per kind, quiet hours)",
+)
+def put_preferences(request: HttpRequest, payload: NotifyPreferencesIn):
+    actions.preference_save(
+        by=request.auth, kinds=payload.kinds, quiet_start=payload.quiet_start, quiet_end=payload.quiet_end
+    )
+    return selectors.preferences_of(request.auth)

@@ -1,4 +1,5 @@
-"""The in-app inbox (站内消息, M13). Email/SMS delivery adapters build on these rows later."""
+"""The in-app inbox (站内消息, M13) and each account's choice of how else its messages reach it (接收设置):
+by email, SMS or WeChat through the outbox (``notify.channels``, docs/notifications.md)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,38 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Preference(models.Model):
+    """接收设置: which channels beyond the inbox each kind of message takes, and the quiet hours (免打扰).
+
+    ``channels`` holds the kinds the person chose, ``{kind: [channel, …]}``; a kind not in it follows the
+    defaults (``notify.preferences.default_channels``). Quiet hours are local times; a message that is not
+    urgent and falls inside them waits for their end. An account without a row has the defaults and no
+    quiet hours."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notify_preference",
+        verbose_name=_("账号"),
+    )
+    channels = models.JSONField(_("接收渠道"), default=dict, blank=True)
+    quiet_start = models.TimeField(_("免打扰开始"), null=True, blank=True)
+    quiet_end = models.TimeField(_("免打扰结束"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("修改时间"))
+
+    class Meta:
+        verbose_name = _("接收设置")
+        verbose_name_plural = _("接收设置")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quiet_start__isnull=True, quiet_end__isnull=True)
+                | models.Q(quiet_start__isnull=False, quiet_end__isnull=False),
+                name="notify_quiet_hours_both_or_neither",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
