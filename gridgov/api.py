@@ -20,6 +20,7 @@ from gridgov.core.inputs import JsonParser
 from gridgov.core.ratelimit import rate_limited
 from gridgov.dashboards.api import router as dashboards_router
 from gridgov.deliberation.api import router as deliberation_router
+from gridgov.hooks.api import router as webhooks_router
 from gridgov.ledger import api as ledger_api
 from gridgov.ledger.import_api import exports, imports
 from gridgov.notify.api import router as inbox_router
@@ -75,3 +76,4 @@ api.add_router("/party", party_router)
 api.add_router("/deliberation", deliberation_router)
 api.add_router("/assessment", assessment_router)
 api.add_router("/command", dashboards_router)
+api.add_router("/webhooks", webhooks_router)

@@ -294,6 +294,32 @@ OUTBOX_THREADS = int(os.environ.get("GRIDGOV_OUTBOX_THREADS", "8"))
 OUTBOX_BATCH = int(os.environ.get("GRIDGOV_OUTBOX_BATCH", "500"))
 OUTBOX_POLL_SECONDS = float(os.environ.get("GRIDGOV_OUTBOX_POLL_SECONDS", "1"))
 OUTBOX_KEEP_DAYS = int(os.environ.get("GRIDGOV_OUTBOX_KEEP_DAYS", "30"))
+# Outbound webhooks (docs/webhooks.md): after a secret is rotated the previous one keeps signing this long.
+WEBHOOK_SECRET_OVERLAP_HOURS = float(os.environ.get("GRIDGOV_WEBHOOK_SECRET_OVERLAP_HOURS", "24"))
+# Notifications that leave the building (docs/notifications.md). The site's public address, which links in
+# emails and SMS start with (e.g. https://grid.example.gov.cn; empty: messages carry no link).
+SITE_URL = os.environ.get("GRIDGOV_SITE_URL", "").strip().rstrip("/")
+# Email over SMTP: without a host the email channel is not offered and no preference can choose it.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("GRIDGOV_EMAIL_HOST", "").strip()
+EMAIL_PORT = int(os.environ.get("GRIDGOV_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("GRIDGOV_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("GRIDGOV_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("GRIDGOV_EMAIL_USE_TLS", False)  # STARTTLS (usually port 587)
+EMAIL_USE_SSL = env_bool("GRIDGOV_EMAIL_USE_SSL", False)  # TLS from the start (usually port 465)
+EMAIL_TIMEOUT = float(os.environ.get("GRIDGOV_EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("GRIDGOV_EMAIL_FROM", "gridgov@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# SMS and WeChat gateways: a JSON POST signed with the gateway's secret (Standard Webhooks; several secrets
+# separated by spaces while rotating). Without a URL the channel is not offered.
+SMS_GATEWAY_URL = os.environ.get("GRIDGOV_SMS_GATEWAY_URL", "").strip()
+SMS_GATEWAY_SECRET = os.environ.get("GRIDGOV_SMS_GATEWAY_SECRET", "")
+WECHAT_GATEWAY_URL = os.environ.get("GRIDGOV_WECHAT_GATEWAY_URL", "").strip()
+WECHAT_GATEWAY_SECRET = os.environ.get("GRIDGOV_WECHAT_GATEWAY_SECRET", "")
+GATEWAY_TIMEOUT = float(os.environ.get("GRIDGOV_GATEWAY_TIMEOUT", "10"))
+# Residents who reported by phone get their case's key steps by SMS, never inside these local hours
+# ("HH:MM-HH:MM"; empty: at any hour).
+RESIDENT_SMS_QUIET_HOURS = os.environ.get("GRIDGOV_RESIDENT_SMS_QUIET_HOURS", "21:00-08:00").strip()
 # Minutes between deadline sweeps (Celery beat in production; a thread of `gridgov serve` when embedded).
 SLA_SWEEP_MINUTES = int(os.environ.get("GRIDGOV_SLA_SWEEP_MINUTES", "5"))
 # The command centre (docs/dashboards.md): how often the sweep refreshes the figures and looks for recurring

@@ -26,6 +26,8 @@ urlpatterns = [
     path("deliberation/", include("gridgov.deliberation.urls")),
     path("assessment/", include("gridgov.assessment.urls")),
     path("command/", include("gridgov.dashboards.urls")),
+    path("hooks/", include("gridgov.hooks.urls")),
+    path("open311/v2/", include("gridgov.open311.urls")),
     path("", include("gridgov.web.urls")),
 ]
 
