@@ -138,8 +138,11 @@ def test_the_admin_works_under_the_policy(browser, live_server, tree):
     assert page.locator("#id_date").input_value()
     # ... and a category's routing rules can be added inline, with the two-box choice of units.
     page.goto(f"{base}/admin/cases/category/add/")
-    page.locator(".add-row a").click()
+    page.locator("#rules-group .add-row a").click()
     page.locator("#id_rules-0-assist_units_from").wait_for()
+    # ... and what the category asks a report for, too.
+    page.locator("#attributes-group .add-row a").click()
+    page.locator("#id_attributes-0-code").wait_for()
 
 
 def test_the_api_documentation_works_under_the_policy(browser, live_server):
