@@ -105,7 +105,9 @@ def subscription_new(request):
     user = request.user
     require(selectors.may_use_webhooks(user))
     if request.method == "GET":
-        values = {"scope": "area", "event_types": [], "name": "", "url": "", "area": "", "unit": ""}
+        # staff start from their own area (its subtree is what they may subscribe to)
+        own = user.area.code if getattr(user, "area_id", None) else ""
+        values = {"scope": "area", "event_types": [], "name": "", "url": "", "area": own, "unit": ""}
         return _form(request, values, {})
     values = _values(request.POST)
     by_unit = values["scope"] == "unit"

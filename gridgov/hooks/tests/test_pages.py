@@ -32,6 +32,7 @@ def test_staff_create_a_subscription_and_see_its_secret_once(world, rx):
     page = text(client.get("/hooks/new/"))
     assert 'name="event_types" value="case.dispatched"' in page and 'maxlength="500"' in page
     assert "渭滨区" in page  # the areas of the district's scope
+    assert f'<option value="{world.district.area.code}" selected>' in page  # starting from their own
     r = client.post(
         "/hooks/new/",
         {
