@@ -77,9 +77,35 @@ TARGET_RATIO = 0.5  # PostgreSQL: intake ≥ 50 % of the floor's requests/s
 TARGET_INTAKE_RPS = 300  # PostgreSQL: ≥ 300 cases/s
 TARGET_P99_MS = 100.0  # p99 at half the measured max intake rate
 
+# The end of every wrk script of the benches: count the statuses and print one WRK_RESULT line of JSON.
+WRK_RESULT_LUA = r"""
+function response(status, headers, body)
+  status_counts[status] = (status_counts[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local totals = {}
+  for _, t in ipairs(threads) do
+    local counts = t:get("status_counts")
+    for k, v in pairs(counts) do totals[k] = (totals[k] or 0) + v end
+  end
+  local parts = {}
+  for k, v in pairs(totals) do table.insert(parts, string.format('"%d":%d', k, v)) end
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_RESULT {"duration_us":%d,"requests":%d,"bytes":%d,' ..
+    '"socket_errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"non_2xx_3xx":%d,' ..
+    '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%.1f},"statuses":{%s}}\n',
+    summary.duration, summary.requests, summary.bytes, e.connect, e.read, e.write, e.timeout, e.status,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean,
+    table.concat(parts, ",")))
+end
+"""
+
 # One script for both closed-loop phases. Each wrk thread counts the statuses it sees; done() adds them up
 # and prints one line of JSON. Bodies are made per request: a random point, a unique client_id.
-WRK_LUA = r"""
+WRK_LUA = (
+    r"""
 local threads = {}
 local next_id = 0
 
@@ -111,28 +137,9 @@ function request()
   return wrk.format("POST", "{intake_path}", post_headers, body)
 end
 
-function response(status, headers, body)
-  status_counts[status] = (status_counts[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local totals = {}
-  for _, t in ipairs(threads) do
-    local counts = t:get("status_counts")
-    for k, v in pairs(counts) do totals[k] = (totals[k] or 0) + v end
-  end
-  local parts = {}
-  for k, v in pairs(totals) do table.insert(parts, string.format('"%d":%d', k, v)) end
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_RESULT {"duration_us":%d,"requests":%d,"bytes":%d,' ..
-    '"socket_errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"non_2xx_3xx":%d,' ..
-    '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%.1f},"statuses":{%s}}\n',
-    summary.duration, summary.requests, summary.bytes, e.connect, e.read, e.write, e.timeout, e.status,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean,
-    table.concat(parts, ",")))
-end
 """
+    + WRK_RESULT_LUA
+)
 
 
 def wrk_script() -> str:

@@ -65,6 +65,7 @@ from bench.intake import (
     THREADS,
     UNLIMITED,
     WORKERS,
+    WRK_RESULT_LUA,
     _balanced,
     _Conn,
     count_cases,
@@ -79,7 +80,8 @@ PACED_WARMUP_S = 2.0
 TARGET_RATIO = 0.8  # Open311 reports/s ≥ 80 % of /api/v1/cases
 TARGET_P99_MS = 100.0  # at half the /api/v1/cases throughput, for both
 
-WRK_LUA = r"""
+WRK_LUA = (
+    r"""
 local threads = {}
 local next_id = 0
 
@@ -115,28 +117,9 @@ function request()
   return wrk.format("POST", "{open311_path}", headers, body)
 end
 
-function response(status, headers, body)
-  status_counts[status] = (status_counts[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local totals = {}
-  for _, t in ipairs(threads) do
-    local counts = t:get("status_counts")
-    for k, v in pairs(counts) do totals[k] = (totals[k] or 0) + v end
-  end
-  local parts = {}
-  for k, v in pairs(totals) do table.insert(parts, string.format('"%d":%d', k, v)) end
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_RESULT {"duration_us":%d,"requests":%d,"bytes":%d,' ..
-    '"socket_errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"non_2xx_3xx":%d,' ..
-    '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%.1f},"statuses":{%s}}\n',
-    summary.duration, summary.requests, summary.bytes, e.connect, e.read, e.write, e.timeout, e.status,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean,
-    table.concat(parts, ",")))
-end
 """
+    + WRK_RESULT_LUA
+)
 
 
 def wrk_script(api_key: str) -> str:
