@@ -66,6 +66,12 @@ class CaseIn(Schema):
     channel: str | None = Field(None, description="portal / grid_worker / hotline / api")
     reported_at: datetime | None = Field(None, description="热线转办时的原始上报时间")
     client_id: str | None = Field(None, description="客户端生成的唯一键，重试时返回同一事件")
+    attributes: dict[str, str | list[str]] | None = Field(
+        None,
+        description="What the category asks a report for (its attributes: code → value, a list for several "
+        "choices; `GET /categories` and Open311 service definitions list them). When given, required "
+        "attributes must be present.",
+    )
 
 
 class CaseUnitRef(Schema):
@@ -259,6 +265,7 @@ def create_case(request: HttpRequest, payload: CaseIn):
         channel=payload.channel or ("api" if _user(request) is None else None),
         reported_at=payload.reported_at,
         idempotency_key=key,
+        attributes=payload.attributes,
     )
     case = intake.case
     case.created, case.rate_token, case.possible_duplicates = (

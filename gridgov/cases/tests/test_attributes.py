@@ -126,3 +126,25 @@ def test_staff_see_the_values_on_the_case(client, world, plate):  # noqa: ARG001
 
     detail = ApiClient("community").get(f"/cases/{case.ref}").json()
     assert detail["attributes"] == {"plate": "陕C12345", "kind": ["bulky", "food"]}
+
+
+def test_the_api_takes_the_attributes_a_category_asks_for(world, plate):  # noqa: ARG001
+    from gridgov.testing.api import ApiClient
+
+    api = ApiClient("worker")
+    body = {
+        "category": world.category.code,
+        "description": "小区门口车辆违停堵塞消防通道",
+        "lng": IN_GRID_111[0],
+        "lat": IN_GRID_111[1],
+        "reporter_phone": "13912345678",
+    }
+    missing = api.post("/cases", {**body, "attributes": {}})
+    assert missing.status_code == 400
+    assert missing.json()["field"] == "attribute[plate]"
+    unknown = api.post("/cases", {**body, "attributes": {"plate": "陕C1", "colour": "red"}})
+    assert unknown.status_code == 400 and unknown.json()["field"] == "attribute[colour]"
+    made = api.post("/cases", {**body, "attributes": {"plate": "陕C12345"}})
+    assert made.status_code == 201
+    assert Case.objects.get(ref=made.json()["ref"]).attributes == {"plate": "陕C12345"}
+    assert api.post("/cases", body).status_code == 201  # a client that does not ask is not refused
