@@ -1,4 +1,4 @@
-"""Category attributes (事项属性): checking their definitions and the values a report gives for them.
+"""Category attributes: checking their definitions and the values a report gives for them.
 
 A category may ask for more than a description and a place — a licence plate for illegal parking, a meter
 number for a water leak. Its attributes (``CategoryAttribute``) and those of its ancestors apply; they

@@ -93,7 +93,7 @@ LIST_TYPES = (AttributeType.SINGLE, AttributeType.MULTI)
 
 
 class CategoryAttribute(models.Model):
-    """事项属性: what a report of this category (and of its sub-categories) must or may also say — a licence
+    """A category attribute: what a report of this category (and of its sub-categories) must or may also say — a licence
     plate for illegal parking, a meter number for a water leak. Open311 clients read them as the service
     definition's attributes; intake checks the values given (``cases.attributes``)."""
 

@@ -1,4 +1,4 @@
-"""SMS to residents who reported a case by phone number (短信告知): its key steps, through the outbox.
+"""SMS to residents who reported a case by phone number: its key steps, through the outbox.
 
 A resident who reported without an account — on the public form with a phone number, anonymously with one, or
 through the hotline or a grid worker who typed their number in — has no inbox. When an SMS gateway is

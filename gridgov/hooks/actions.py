@@ -33,9 +33,7 @@ from gridgov.hooks.selectors import (
 from gridgov.hooks.subjects import type_names
 
 DISABLED_TITLE = gettext_lazy("外部推送订阅“%(name)s”已停用")
-DISABLED_BODY = gettext_lazy(
-    "原因：%(reason)s（%(detail)s）。修复接收端后可在订阅页面重新启用，并从发送记录中重发。"
-)
+DISABLED_BODY = gettext_lazy("原因：%(reason)s（%(detail)s）。修复接收端后可在订阅页面重新启用，并从发送记录中重发。")  # fmt: skip
 
 
 def secret_overlap() -> timedelta:
