@@ -88,6 +88,8 @@ ERROR_HANDLERS = (
     (AuthenticationError, on_auth_error),
     (Http404, on_404),
     (HttpError, on_http_error),
+    # an id in the path beyond what the database stores (SQLite refuses it before asking): no such object
+    (OverflowError, on_404),
 )
 
 

@@ -200,3 +200,10 @@ def test_no_get_endpoint_shows_another_communitys_party_data(world, orgs):
             if response.status_code == 200:
                 text = response.content.decode()
                 assert not any(s in text for s in secrets), (username, url)
+
+
+def test_an_id_beyond_what_the_database_stores_is_no_server_error(world, api):  # noqa: ARG001
+    # SQLite refuses the number before the query (404 through core.api); PostgreSQL finds no unit (no credit)
+    r = api.get("/party/units/-2161415034603423399936/credit")
+    assert r.status_code in (200, 404), r.content
+    assert r.json().get("code") == "not_found" if r.status_code == 404 else r.json()["tasks"] == 0
