@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "gridgov.dashboards",
     "gridgov.hooks",
     "gridgov.open311",
+    "gridgov.assist",
     "gridgov.web",
 ]
 

@@ -318,6 +318,9 @@ class Case(models.Model):
     rate_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     # What the category's attributes asked for (``CategoryAttribute``), by attribute code; checked at intake.
     attributes = models.JSONField(_("事项属性"), default=dict, blank=True)
+    # Brought in from an old system (gridgov.assist history import): closed when it arrives, read by the
+    # suggestions and the hot spots, left out of current figures (KPIs, rankings, assessment).
+    historical = models.BooleanField(_("历史工单"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("事件")

@@ -36,6 +36,7 @@ LAYERS = (
     "dashboards",
     "hooks",
     "open311",
+    "assist",
     "web",
 )
 # Of the package's own top-level modules an app may import only the Celery app (its tasks register with
