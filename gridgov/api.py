@@ -10,6 +10,7 @@ from gridgov.accounts.api import router as accounts_router
 from gridgov.accounts.auth import AUTH
 from gridgov.areas.api import router as areas_router
 from gridgov.assessment.api import router as assessment_router
+from gridgov.assist.api import router as assist_router
 from gridgov.cases.api import categories as categories_router
 from gridgov.cases.api import public as public_router
 from gridgov.cases.api import router as cases_router
@@ -77,3 +78,4 @@ api.add_router("/deliberation", deliberation_router)
 api.add_router("/assessment", assessment_router)
 api.add_router("/command", dashboards_router)
 api.add_router("/webhooks", webhooks_router)
+api.add_router("/assist", assist_router)

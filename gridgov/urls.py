@@ -28,6 +28,7 @@ urlpatterns = [
     path("command/", include("gridgov.dashboards.urls")),
     path("hooks/", include("gridgov.hooks.urls")),
     path("open311/v2/", include("gridgov.open311.urls")),
+    path("assist/", include("gridgov.assist.urls")),
     path("", include("gridgov.web.urls")),
 ]
 
