@@ -197,6 +197,11 @@ class CaseNoteIn(Schema):
     note: str = Field("", max_length=REASON_LIMIT)
 
 
+class CaseRecategoriseIn(Schema):
+    category: str = Field(..., max_length=40)
+    note: str = Field("", max_length=REASON_LIMIT)
+
+
 class CaseMergeIn(Schema):
     into: str = Field(..., max_length=32)
     note: str = Field("", max_length=REASON_LIMIT)
@@ -305,6 +310,16 @@ def _act(request, case: Case):
 @router.post("/{ref}/accept", response=CaseDetailOut, summary="受理")
 def accept(request: HttpRequest, ref: str, payload: CaseNoteIn):
     return _act(request, actions.case_accept(ref=ref, by=request.auth, note=payload.note))
+
+
+@router.post("/{ref}/recategorise", response=CaseDetailOut, summary="改分类（派遣前）")
+def recategorise(request: HttpRequest, ref: str, payload: CaseRecategoriseIn):
+    return _act(
+        request,
+        actions.case_recategorise(
+            ref=ref, by=request.auth, category_code=payload.category, note=payload.note
+        ),
+    )
 
 
 @router.post("/{ref}/reject", response=CaseDetailOut, summary="不予受理（须填原因）")

@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "accept": gettext_lazy("受理"),
     "reject": gettext_lazy("不予受理"),
     "merge": gettext_lazy("合并"),
+    "recategorise": gettext_lazy("改分类"),
     "dispatch": gettext_lazy("派遣"),
     "claim": gettext_lazy("签收"),
     "return": gettext_lazy("退回"),
@@ -77,6 +78,7 @@ ACTION_FIELDS = {
     "accept": {"note"},
     "reject": {"reason"},
     "merge": {"into", "note"},
+    "recategorise": {"category", "note"},
     "dispatch": {"lead_unit_id", "assist_unit_ids", "candidate_unit_ids", "note"},
     "claim": set(),
     "return": {"reason"},
@@ -521,6 +523,9 @@ def _form_context(user, case, action: str, values) -> dict:
         ctx["amount_unit"] = case.category.get_resolution_unit_display()
     if action == "merge":
         ctx["duplicates"] = _duplicates(user, case)
+    if action == "recategorise":
+        ctx["category_groups"] = selectors.category_groups()
+        ctx["category_selected"] = get("category", "")
     return ctx
 
 
@@ -586,6 +591,8 @@ def _run(action: str, ref: str, user, post, files):
         return actions.case_reject(ref=ref, by=user, reason=reason)
     if action == "merge":
         return actions.case_merge(ref=ref, by=user, into=post.get("into", "").strip(), note=note)
+    if action == "recategorise":
+        return actions.case_recategorise(ref=ref, by=user, category_code=post.get("category", ""), note=note)
     if action == "dispatch":
         return actions.case_dispatch(
             ref=ref,

@@ -23,6 +23,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("accept", _("受理"), (S.REPORTED,), S.ACCEPTED, "dispatcher"),
     Transition("reject", _("不予受理"), (S.REPORTED,), S.REJECTED, "dispatcher", needs_reason=True),
     Transition("merge", _("合并"), (S.REPORTED, S.ACCEPTED), S.MERGED, "dispatcher"),
+    Transition("recategorise", _("改分类"), (S.REPORTED, S.ACCEPTED), SAME, "dispatcher"),
     Transition("dispatch", _("派遣"), (S.ACCEPTED,), S.DISPATCHED, "dispatcher"),
     Transition("claim", _("签收"), (S.DISPATCHED,), S.CLAIMED, "lead_unit"),
     Transition("return", _("退回"), (S.DISPATCHED, S.CLAIMED), S.ACCEPTED, "lead_unit", needs_reason=True),

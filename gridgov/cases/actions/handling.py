@@ -63,6 +63,32 @@ def case_reject(*, ref: str, by: User, reason: str) -> Case:
     return case
 
 
+def case_recategorise(*, ref: str, by: User, category_code: str, note: str = "") -> Case:
+    """Change the category of a case not yet dispatched (改分类): the report chose one, the dispatcher — or a
+    suggestion the dispatcher accepted — another. The limits are the new category's from the dispatch on;
+    the step keeps both codes."""
+    from gridgov.cases import category_cache
+
+    note = cleaners.text(note, "note", limit=REASON_LIMIT)
+    category = category_cache.active_category((category_code or "").strip())
+    if category is None:
+        raise DomainError(
+            "invalid_category",
+            _("事项分类「%(code)s」不存在") % {"code": (category_code or "")[:40]},
+            "category",
+        )
+    with transaction.atomic():
+        case = MACHINE.lock(by, ref=ref)
+        if case.category_id == category.pk:
+            raise DomainError(
+                "unchanged", _("事件已是「%(category)s」分类") % {"category": category.name}, "category"
+            )
+        with MACHINE.transition(case, "recategorise", by=by, note=note, fields=["category"]) as s:
+            s.data = {"from": case.category.code, "to": category.code}
+            case.category = category
+    return case
+
+
 def case_merge(*, ref: str, by: User, into: str, note: str = "") -> Case:
     """Merge a duplicate into another open case; all its reporters become reporters of the target and are
     told where to follow it."""

@@ -8,7 +8,7 @@ there."""
 from __future__ import annotations
 
 from gridgov.cases import actions
-from gridgov.cases.models import Case, State, WhistleCall
+from gridgov.cases.models import Case, Category, State, WhistleCall
 from gridgov.cases.workflow import MACHINE
 from gridgov.testing.contract import Walker
 
@@ -39,6 +39,9 @@ def _perform(world, case: Case, action: str, branch: bool) -> None:  # noqa: ARG
     elif action == "merge":
         other = report(world, by=world.resident, description="同一处垃圾，邻居也报了").case
         actions.case_merge(ref=ref, by=chief, into=other.ref)
+    elif action == "recategorise":
+        other, _ = Category.objects.get_or_create(code="blocked_lane", defaults={"name": "占道"})
+        actions.case_recategorise(ref=ref, by=chief, category_code=other.code)
     elif action == "dispatch":
         actions.case_dispatch(ref=ref, by=chief, lead_unit_id=world.unit_a.pk)
     elif action == "claim":
