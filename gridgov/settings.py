@@ -340,6 +340,10 @@ PDF_FONT = os.environ.get("GRIDGOV_PDF_FONT", "")
 # over the workers (Linux; off: one shared socket).
 REUSE_PORT = env_bool("GRIDGOV_REUSE_PORT", True)
 
+# Suggestions (M14, docs/assist.md): a threshold applies a category suggestion by itself only where the
+# active model's measured precision rests on at least this many held-out cases.
+ASSIST_THRESHOLD_MIN_SUPPORT = int(os.environ.get("GRIDGOV_ASSIST_THRESHOLD_MIN_SUPPORT", "20"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -348,3 +352,22 @@ LOGGING = {
 }
 
 GRIDGOV_SITE_NAME = _("网格化基层治理平台")
+
+# Text-aware duplicates (M14, docs/assist.md "Text-aware duplicates", "Recurring problems by words",
+# "Needs and resources by words"). Texts are compared as character-bigram profiles with personal data
+# masked (gridgov.core.text); a similarity is a cosine, 0 … 1.
+# A duplicate suggestion: an open case of any category alike in words (similarity ≥ the minimum) within the
+# radius and days of the report; same-category cases within 100 m and 7 days are suggested as before. At
+# most DUPLICATE_TEXT_MAX_CANDIDATES cases of the lat/lng box and window are compared.
+DUPLICATE_TEXT_MIN_SIMILARITY = float(os.environ.get("GRIDGOV_DUPLICATE_TEXT_MIN_SIMILARITY", "0.25"))
+DUPLICATE_TEXT_RADIUS_M = float(os.environ.get("GRIDGOV_DUPLICATE_TEXT_RADIUS_M", "200"))
+DUPLICATE_TEXT_DAYS = float(os.environ.get("GRIDGOV_DUPLICATE_TEXT_DAYS", "10"))
+DUPLICATE_TEXT_MAX_CANDIDATES = int(os.environ.get("GRIDGOV_DUPLICATE_TEXT_MAX_CANDIDATES", "200"))
+# Recurring problems: a located case of another category within the problem's radius of one of its cases,
+# reported within its time span (± its rule's window), joins it "by words" when this alike to the problem's
+# words; the problem page shows its common words and those cases.
+HOTSPOT_TEXT_MIN_SIMILARITY = float(os.environ.get("GRIDGOV_HOTSPOT_TEXT_MIN_SIMILARITY", "0.25"))
+# Needs ↔ resources: points for the words a need and a resource share (similarity × the points), and the
+# similarity below which the words are not counted or shown.
+MATCH_TEXT_POINTS = float(os.environ.get("GRIDGOV_MATCH_TEXT_POINTS", "30"))
+MATCH_TEXT_MIN_SIMILARITY = float(os.environ.get("GRIDGOV_MATCH_TEXT_MIN_SIMILARITY", "0.3"))

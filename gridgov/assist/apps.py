@@ -6,3 +6,20 @@ class AssistConfig(AppConfig):
     name = "gridgov.assist"
     label = "assist"
     verbose_name = _("智能辅助")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from gridgov.assist import panel, suggest
+        from gridgov.assist.models import SuggesterModel
+        from gridgov.cases import panels
+        from gridgov.core import events
+
+        events.listen(suggest.on_step, suggest.interested)  # offer at intake, settle at dispatch
+        post_save.connect(suggest.forget, sender=SuggesterModel, dispatch_uid="assist-forget-active")
+        panels.register("assist", panel.case_panel)  # the suggestions on the staff case page
+
+        from gridgov.assist import history, history_tasks  # noqa: F401 - history_tasks: the worker's task
+        from gridgov.core.jobs import register_recovery
+
+        register_recovery("history_imports", history.history_import_recover)  # jobs a dead process left

@@ -333,6 +333,8 @@ class Case(models.Model):
             models.Index(fields=["category", "reported_at"], name="case_category_reported"),
             # duplicate suggestions: same category, a small lat/lng box
             models.Index(fields=["category", "lat", "lng"], name="case_category_lat_lng"),
+            # text-aware duplicate suggestions: any category, a lat/lng box and a time window
+            models.Index(fields=["lat", "lng", "reported_at"], name="case_lat_lng_reported"),
             models.Index(fields=["lead_unit", "reported_at"], name="case_unit_reported"),
             models.Index(fields=["reporter_phone_hash"], name="case_reporter_phone_hash"),
         ]

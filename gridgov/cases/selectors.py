@@ -4,12 +4,15 @@ them, residents what they reported."""
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Case as DbCase
 from django.db.models import Exists, F, OuterRef, QuerySet, When
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from gridgov.accounts.models import AREA_ROLES, Role, Unit
 from gridgov.cases.models import (
@@ -24,6 +27,7 @@ from gridgov.cases.models import (
 )
 from gridgov.core.errors import NotFound
 from gridgov.core.scope import is_staff, scope_q
+from gridgov.core.text import clean, cosine, profile, shared
 
 
 def cases_visible_to(user) -> QuerySet[Case]:
@@ -195,31 +199,167 @@ def _metres(lat1, lng1, lat2, lng2) -> float:
 
 
 MAX_DUPLICATES = 10
+DUPLICATE_WORDS = 5
+# Bigrams that say where or how urgent (or label contact details), not what is wrong: every report has
+# some, so two reports sharing them are not alike (the place is compared by distance; two reports are not
+# alike for both giving a phone number). They are left out of the profiles compared.
+GENERIC_WORDS = frozenset((
+    "小区", "区门", "门口", "附近", "楼下", "路口", "存在", "在安", "安全", "全隐", "隐患", "问题", "居民", "反映",
+    "希望", "尽快", "处理", "解决", "严重", "影响", "经常", "多日", "夜间", "一直", "没有", "无人", "现在", "目前",
+    "我们", "我家", "这里", "那里", "时间", "已经", "还是", "请求", "要求", "情况", "发现", "有人", "多天", "好几",
+    "几天", "联系", "系人", "电话", "身份", "份证",
+))  # fmt: skip
+
+
+def phrases(text: str, words, names=(), limit: int = 5) -> list[str]:
+    """The shared bigrams ``words`` as a person reads them: the longest runs of ``text`` (cleaned: personal
+    data masked) made of overlapping bigrams of ``words`` — 下水、水道、道堵 in 下水道堵了 read 下水道堵 —
+    longest first. A run holds only characters of ``words``, so never a masked phone, ID number or name."""
+    words = set(words)
+    cleaned = clean(text or "", names)
+    runs: list[str] = []
+    current, end = "", -1
+    for i in range(len(cleaned) - 1):
+        pair = cleaned[i : i + 2]
+        if pair not in words:
+            continue
+        if current and i == end:
+            current += pair[1]
+        else:
+            if current:
+                runs.append(current)
+            current = pair
+        end = i + 1
+    if current:
+        runs.append(current)
+    seen: dict[str, int] = {}
+    for at, run in enumerate(runs):
+        seen.setdefault(run, at)
+    ordered = sorted(seen, key=lambda r: (-len(r), seen[r]))
+    return [r for i, r in enumerate(ordered) if not any(r in longer for longer in ordered[:i])][:limit]
+
+
+def case_text_profile(text: str, names=()) -> Counter:
+    """The bigram profile reports are compared by: :func:`gridgov.core.text.profile` (personal data masked
+    and dropped) without :data:`GENERIC_WORDS`."""
+    return Counter({g: n for g, n in profile(text, names=names).items() if g not in GENERIC_WORDS})
+
+
+@dataclass
+class Duplicate:
+    """A suggested merge and why (docs/assist.md "Text-aware duplicates"): how alike the words are (cosine
+    of the character-bigram profiles, personal data masked first), the words both texts use, the distance
+    and the time between the two reports."""
+
+    case: Case
+    similarity: float
+    words: list[str]
+    distance_m: float
+    days: float
+    same_category: bool
+
+    @property
+    def reason(self) -> str:
+        facts = {
+            "similarity": self.similarity,
+            "words": pgettext("列举", "、").join(self.words),
+            "distance": round(self.distance_m),
+            "days": f"{self.days:.0f}" if self.days >= 1 else f"{self.days:.1f}",
+        }
+        if self.words and self.same_category:
+            return _("同一分类，文字相似 %(similarity).2f（%(words)s），相距 %(distance)s 米，相隔 %(days)s 天") % facts  # fmt: skip
+        if self.words:
+            return _("文字相似 %(similarity).2f（%(words)s），相距 %(distance)s 米，相隔 %(days)s 天") % facts  # fmt: skip
+        return _("同一分类，相距 %(distance)s 米，相隔 %(days)s 天") % facts
+
+
+DUPLICATE_FIELDS = (
+    "pk",
+    "ref",
+    "state",
+    "reported_at",
+    "description",
+    "lat",
+    "lng",
+    "category_id",
+    "reporter_name",
+    "area_code",
+    "merged_into_id",
+)
+
+
+def duplicate_suggestions(case: Case, user, radius_m: float = 100, days: int = 7) -> list[Duplicate]:
+    """Open cases ``user`` can see that may report the same problem as ``case``, the likeliest first:
+
+    * alike in words (similarity ≥ ``DUPLICATE_TEXT_MIN_SIMILARITY``), any category, within
+      ``DUPLICATE_TEXT_RADIUS_M`` metres and ``DUPLICATE_TEXT_DAYS`` days; or
+    * the rule before words were compared: the same category within ``radius_m`` metres and ``days`` days.
+
+    One indexed query fetches the open cases in a lat/lng box and time window wide enough for both rules
+    (any category, ``case_lat_lng_reported``), at most ``DUPLICATE_TEXT_MAX_CANDIDATES`` of them; the words
+    are compared in Python on those. The words shown come from :func:`gridgov.core.text.profile`, which
+    masks phone and ID numbers, e-mail addresses and names (both reporters' among them) and drops them."""
+    if case.lat is None or case.lng is None or not getattr(user, "is_authenticated", False):
+        return []
+    text_radius = float(settings.DUPLICATE_TEXT_RADIUS_M)
+    text_days = float(settings.DUPLICATE_TEXT_DAYS)
+    min_similarity = float(settings.DUPLICATE_TEXT_MIN_SIMILARITY)
+    reach_m = max(radius_m, text_radius)
+    window = timedelta(days=max(days, text_days))
+    dlat = reach_m / 111_000
+    dlng = reach_m / (111_000 * max(math.cos(math.radians(case.lat)), 0.01))
+    near = list(
+        cases_visible_to(user)
+        .filter(
+            lat__range=(case.lat - dlat, case.lat + dlat),
+            lng__range=(case.lng - dlng, case.lng + dlng),
+            reported_at__gte=case.reported_at - window,
+            reported_at__lte=case.reported_at + window,
+            state__in=OPEN_STATES,
+            merged_into__isnull=True,
+        )
+        .exclude(pk=case.pk)
+        .only(*DUPLICATE_FIELDS)
+        .order_by("-reported_at")[: settings.DUPLICATE_TEXT_MAX_CANDIDATES]
+    )
+    if not near:
+        return []
+    # Each text is masked with its own reporter's name and the other's, so a name written in both never
+    # becomes a shared word (``mine`` with every candidate's reporter's name at once).
+    mine_names = [case.reporter_name, *{c.reporter_name for c in near}]
+    mine = case_text_profile(case.description, names=mine_names)
+    found = []
+    for other in near:
+        distance = _metres(case.lat, case.lng, other.lat, other.lng)
+        apart = abs((other.reported_at - case.reported_at).total_seconds()) / 86400
+        same_category = other.category_id == case.category_id
+        by_rule = same_category and distance <= radius_m and apart <= days
+        if not by_rule and (distance > text_radius or apart > text_days):
+            continue
+        theirs = case_text_profile(other.description, names=(other.reporter_name, case.reporter_name))
+        similarity = cosine(mine, theirs)
+        alike = similarity >= min_similarity
+        if not (alike or by_rule):
+            continue
+        words = (
+            phrases(case.description, shared(mine, theirs, limit=50), names=mine_names, limit=DUPLICATE_WORDS)
+            if alike
+            else []
+        )
+        found.append(Duplicate(other, round(similarity, 2), words, distance, apart, same_category))
+    found.sort(key=lambda d: (-bool(d.words), -d.similarity, d.distance_m, d.case.reported_at, d.case.pk))
+    return found[:MAX_DUPLICATES]
 
 
 def duplicate_candidates(case: Case, user, radius_m: float = 100, days: int = 7) -> list[Case]:
-    """Open cases of the same category within ``radius_m`` metres and ``days`` days that ``user`` can see
-    (suggested merges)."""
-    if case.lat is None or case.lng is None or not getattr(user, "is_authenticated", False):
-        return []
-    dlat = radius_m / 111_000
-    dlng = radius_m / (111_000 * max(math.cos(math.radians(case.lat)), 0.01))
-    near = (
-        cases_visible_to(user)
-        .filter(
-            category=case.category,
-            state__in=OPEN_STATES,
-            merged_into__isnull=True,
-            reported_at__gte=case.reported_at - timedelta(days=days),
-            reported_at__lte=case.reported_at + timedelta(days=days),
-            lat__range=(case.lat - dlat, case.lat + dlat),
-            lng__range=(case.lng - dlng, case.lng + dlng),
-        )
-        .exclude(pk=case.pk)
-        .order_by("-reported_at")[: MAX_DUPLICATES * 4]
-    )
-    close = [c for c in near if _metres(case.lat, case.lng, c.lat, c.lng) <= radius_m]
-    return sorted(close, key=lambda c: c.reported_at)[:MAX_DUPLICATES]
+    """The cases of :func:`duplicate_suggestions` (suggested merges), each carrying its suggestion as
+    ``case.duplicate`` and the sentence explaining it as ``case.duplicate_reason``."""
+    out = []
+    for suggestion in duplicate_suggestions(case, user, radius_m=radius_m, days=days):
+        suggestion.case.duplicate = suggestion
+        suggestion.case.duplicate_reason = suggestion.reason
+        out.append(suggestion.case)
+    return out
 
 
 def propose_routing(case: Case) -> tuple[Unit | None, list[Unit]]:

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gridgov.accounts.models import Role
 from gridgov.areas.models import Level
 from gridgov.areas.selectors import grid_point, public_grid_outlines
-from gridgov.cases import actions, selectors, workflow
+from gridgov.cases import actions, panels, selectors, workflow
 from gridgov.cases.attributes import shown_attributes
 from gridgov.cases.models import OPEN_STATES, Channel, Rating, State
 from gridgov.core import cleaners, ratelimit, uploads
@@ -558,6 +558,7 @@ def _detail_context(request, case, *, open_action: str = "", values=None, errors
         "reporter_count": len(case.reporters.all()),
         "attributes": shown_attributes(case),
         "map_data": {"point": point, "boundary": case.area.boundary} if point or case.area.boundary else None,
+        "panels": panels.panels_for(request, case),
     }
 
 

@@ -130,3 +130,103 @@ def clusters(points: Sequence[Point], radius_m: float, min_cases: int) -> list[C
     found = [Cluster(sorted(g, key=lambda p: (p.at, p.id))) for g in groups.values() if len(g) >= min_cases]
     found.sort(key=lambda c: (-len(c.points), c.first_at, c.ids[0]))
     return found
+
+
+# ---------------------------------------------------------------- by words (M14)
+#
+# A recurring problem is found per category (above). Reporters choose categories differently — a loose
+# manhole cover is filed under roads by one and under municipal facilities by another — and a street leader
+# asks "what is it, in residents' words?" So a problem carries:
+#
+# * its common words: the bigrams used by at least a third of its reports (and by two at least), with how
+#   many reports use each; and
+# * the reports of other categories that join it by words: located within ``radius_m`` of one of its cases,
+#   reported in its time span widened by ``window``, whose words are alike (cosine ≥ a minimum) to the
+#   problem's words (the sum of its reports' profiles), each with its similarity and the words it shares.
+#
+# Profiles come from ``gridgov.cases.selectors.case_text_profile`` (personal data masked and dropped, words
+# of place and urgency left out), so no phone number, ID number or name is ever shown as a word.
+
+
+@dataclass(frozen=True)
+class Said:
+    """A located report, its words (a bigram profile) and its text as cleaned (personal data masked), which
+    turns shared bigrams into the phrases shown."""
+
+    id: int
+    lat: float
+    lng: float
+    at: datetime
+    words: Counter
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A report of another category joining a problem by words."""
+
+    id: int
+    similarity: float
+    words: list[str]
+    distance_m: float
+
+
+def common_words(profiles: Sequence[Counter], limit: int = 6) -> list[tuple[str, int]]:
+    """The bigrams used by at least a third of the reports (and two at least), most used first: (bigram,
+    number of reports using it)."""
+    used: Counter = Counter()
+    for words in profiles:
+        used.update(set(words))
+    least = max(2, math.ceil(len(profiles) / 3))
+    common = [(word, n) for word, n in used.items() if n >= least]
+    common.sort(key=lambda item: (-item[1], item[0]))
+    return common[:limit]
+
+
+def common_phrases(said: Sequence[Said], limit: int = 6) -> list[tuple[str, int]]:
+    """:func:`common_words` as a person reads them: the runs of the reports' texts made of common bigrams
+    (垃圾、没人清运 rather than 垃圾、没人、人清、清运), each with the number of reports whose text holds it, used
+    by a third of the reports and two at least; a phrase inside a longer one used as often is left out."""
+    from gridgov.cases.selectors import phrases
+
+    bigrams = {word for word, _n in common_words([s.words for s in said], limit=100)}
+    if not bigrams:
+        return []
+    found = {p for s in said for p in phrases(s.text, bigrams, limit=50)}
+    used = {p: sum(1 for s in said if p in s.text) for p in found}
+    least = max(2, math.ceil(len(said) / 3))
+    kept: list[tuple[str, int]] = []
+    for p in sorted(used, key=lambda p: (-used[p], -len(p), p)):
+        if used[p] >= least and not any(p in k and n >= used[p] for k, n in kept):
+            kept.append((p, used[p]))
+    return kept[:limit]
+
+
+def joined_by_words(
+    members: Sequence[Said], others: Sequence[Said], radius_m: float, min_similarity: float, limit: int = 20
+) -> list[Joined]:
+    """The ``others`` within ``radius_m`` of a member whose words are alike to the members' together, the
+    most alike first (the caller chooses ``others`` by category and time)."""
+    from gridgov.cases.selectors import phrases
+    from gridgov.core.text import cosine, shared
+
+    if not members or not others:
+        return []
+    together: Counter = Counter()
+    for m in members:
+        together.update(m.words)
+    near = Near(members, radius_m)
+    found = []
+    for other in others:
+        hits = near.within(other.lat, other.lng, radius_m)
+        if not hits or not other.words:
+            continue
+        similarity = cosine(together, other.words)
+        if similarity < min_similarity:
+            continue
+        closest = min(distance_m(other.lat, other.lng, members[i].lat, members[i].lng) for i in hits)
+        common = shared(together, other.words, limit=50)
+        words = phrases(other.text, common, limit=5) if other.text else common[:5]
+        found.append(Joined(other.id, round(similarity, 2), words, closest))
+    found.sort(key=lambda j: (-j.similarity, j.distance_m, j.id))
+    return found[:limit]

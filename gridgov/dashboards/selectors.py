@@ -6,6 +6,7 @@ lands on exactly the cases counted. docs/dashboards.md defines each figure."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -18,7 +19,7 @@ from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from gridgov.areas.models import Area
 from gridgov.areas.selectors import area_get_visible, area_path_visible, area_scope_roots
@@ -196,7 +197,9 @@ def category_counts(code: str, start: date, end: date) -> dict[int, int]:
     begin, _end = day_bounds(start)
     _begin, finish = day_bounds(end)
     rows = (  # a grid's few cases are counted directly
-        Case.objects.filter(prefix_q("area_code", code), reported_at__gte=begin, reported_at__lt=finish)
+        Case.objects.filter(
+            prefix_q("area_code", code), reported_at__gte=begin, reported_at__lt=finish, historical=False
+        )
         .values("category_id")
         .annotate(n=Count("pk"))
     )
@@ -616,7 +619,7 @@ def case_points(user, code: str | None, *, days: int = TREND_DAYS, now: datetime
     since, _end = day_bounds(timezone.localdate(now) - timedelta(days=days - 1))
     rows = (
         cases_visible_to(user)
-        .filter(prefix_q("area_code", area.code), lat__isnull=False, lng__isnull=False)
+        .filter(prefix_q("area_code", area.code), lat__isnull=False, lng__isnull=False, historical=False)
         .filter(Q(state__in=OPEN_STATES) | Q(reported_at__gte=since))
         .values_list("ref", "lat", "lng", "sla", "state", "category__name")
     )
@@ -698,6 +701,84 @@ def hotspot_cases(user, h: Hotspot) -> QuerySet[Case]:
         .select_related("category", "area", "lead_unit")
         .order_by("-reported_at")
     )
+
+
+HOTSPOT_TEXT_READ = 500  # reports read for a problem's words, and of other categories around it
+
+
+def hotspot_words(user, h: Hotspot) -> dict:
+    """What the problem is in residents' words (docs/assist.md "Recurring problems by words"): the common
+    words of its reports that ``user`` can see, and the reports of other categories around it, in its time
+    span widened by its rule's window, alike in words (``HOTSPOT_TEXT_MIN_SIMILARITY``), each with why."""
+    from django.conf import settings
+
+    from gridgov.cases.kpis import EXCLUDED_STATES
+    from gridgov.cases.selectors import case_text_profile
+    from gridgov.core.text import clean
+    from gridgov.dashboards import hotspots as spots
+    from gridgov.dashboards.models import HotspotRule
+
+    rule = (
+        HotspotRule.objects.filter(category_id=h.category_id, is_active=True).first()
+        or HotspotRule.objects.filter(category__isnull=True).first()
+        or HotspotRule(category=None)
+    )
+    fields = ("pk", "lat", "lng", "reported_at", "description", "reporter_name")
+    rows = list(
+        cases_visible_to(user)
+        .filter(pk__in=h.case_ids, lat__isnull=False, lng__isnull=False)
+        .order_by("-reported_at")
+        .values_list(*fields)[:HOTSPOT_TEXT_READ]
+    )
+    names = [r[5] for r in rows if r[5]]
+    members = [
+        spots.Said(pk, lat, lng, at, case_text_profile(text, names=names), clean(text, names))
+        for pk, lat, lng, at, text, _n in rows
+    ]
+    window = timedelta(days=rule.window_days)
+    reach = h.radius_m + rule.radius_m
+    dlat = reach / spots.M_PER_DEG_LAT
+    dlng = reach / (spots.M_PER_DEG_LNG_EQUATOR * max(math.cos(math.radians(h.lat)), 0.01))
+    around = list(
+        cases_visible_to(user)
+        .filter(
+            lat__range=(h.lat - dlat, h.lat + dlat),
+            lng__range=(h.lng - dlng, h.lng + dlng),
+            reported_at__gte=h.first_at - window,
+            reported_at__lte=h.last_at + window,
+        )
+        .exclude(category_id=h.category_id)
+        .exclude(state__in=EXCLUDED_STATES)
+        .order_by("-reported_at")
+        .values_list(*fields)[:HOTSPOT_TEXT_READ]
+        if members
+        else []
+    )
+    others = [
+        spots.Said(
+            pk, lat, lng, at, case_text_profile(text, names=[*names, name]), clean(text, [*names, name])
+        )
+        for pk, lat, lng, at, text, name in around
+    ]
+    found = spots.joined_by_words(members, others, rule.radius_m, settings.HOTSPOT_TEXT_MIN_SIMILARITY)
+    cases = Case.objects.select_related("category").in_bulk([j.id for j in found])
+    joined = [
+        {
+            "case": cases[j.id],
+            "similarity": j.similarity,
+            "words": j.words,
+            "distance_m": round(j.distance_m),
+            "reason": _("文字相似 %(similarity).2f（%(words)s），距本问题的事件 %(distance)s 米")
+            % {
+                "similarity": j.similarity,
+                "words": pgettext("列举", "、").join(j.words),
+                "distance": round(j.distance_m),
+            },
+        }
+        for j in found
+    ]
+    words = [{"word": w, "count": n} for w, n in spots.common_phrases(members)]
+    return {"reports": len(members), "words": words, "joined": joined}
 
 
 # ---------------------------------------------------------------- reports

@@ -244,6 +244,7 @@ def hotspot(request, pk: int):
             "converted_url": converted_url,
             "converted_label": converted_label,
             "timeline": selectors.hotspot_timeline(found),
+            "said": selectors.hotspot_words(request.user, found),  # its words, and alike reports (M14)
             **_links(found.area_code),
         },
     )

@@ -18,20 +18,32 @@ availability       active and available today                                  1
 past ratings       average resident score (1–5) of completed projects that     (avg − 3) × 5,
                    used the resource                                           i.e. −10 … +10;
                                                                                unrated 0 (neutral)
+words              similarity of the need's and the resource's title and       similarity × 30,
+                   description (character bigrams, personal data masked),      i.e. 9 … 30;
+                   counted from MATCH_TEXT_MIN_SIMILARITY (0.3)                below: 0
 =================  ==========================================================  =====================
+
+A resource of another category is kept beside those of the same or a related category when its words are
+alike (another person may have filed the same help under another category); otherwise other categories
+are offered only when nothing of the same or a related category fits. The words' reason names the words
+both use: "文字相似 0.60（老人、助餐）" (docs/assist.md "Needs and resources by words").
 
 Ties go to the resource with the larger capacity, then the older registration (lower id).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db.models import Avg, Count
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
+from gridgov.cases.selectors import phrases
+from gridgov.core.text import cosine, profile, shared
 from gridgov.projects.models import Need, Project, ProjectEvaluation, Resource
 
 CATEGORY_POINTS = {"same": 40, "parent": 20, "other": 0}
@@ -49,6 +61,13 @@ RATING_WEIGHT = 5
 NEUTRAL_SCORE = 3
 
 
+# Bigrams every need and resource may say (what kind of text it is, not what is needed), left out.
+# The labels of contact details (联系人, 电话, 身份证) are left out too: two texts are not alike for both
+# giving a phone number.
+GENERIC_WORDS = frozenset(("服务", "务站", "需要", "提供", "帮助", "希望", "社区", "居民", "联系", "系人", "电话", "身份", "份证"))  # fmt: skip
+TEXT_WORDS = 5
+
+
 @dataclass
 class Match:
     resource: Resource
@@ -58,6 +77,14 @@ class Match:
     area_level: int = 0
     rating: float | None = None
     rated_projects: int = 0
+    similarity: float = 0.0
+    words: list[str] = field(default_factory=list)
+
+
+def text_profile(title: str, description: str) -> Counter:
+    """The bigram profile a need or a resource is compared by (personal data masked and dropped)."""
+    words = profile(f"{title}\n{description or ''}")
+    return Counter({g: n for g, n in words.items() if g not in GENERIC_WORDS})
 
 
 def _category_fit(need: Need, resource: Resource) -> str:
@@ -98,6 +125,8 @@ def match_resources(need: Need, *, today: date, candidates=None, limit: int | No
         "category", "owner_unit", "owner_user", "owner_org"
     )
     window_end = need.needed_by or (today + timedelta(days=SOON_DAYS))
+    wanted = text_profile(need.title, need.description)
+    min_similarity = float(settings.MATCH_TEXT_MIN_SIMILARITY)
     found: list[Match] = []
     for res in qs:
         if res.available_until and res.available_until < today:
@@ -113,6 +142,17 @@ def match_resources(need: Need, *, today: date, candidates=None, limit: int | No
         m.score += CATEGORY_POINTS[fit]
         label = {"same": _("同类别"), "parent": _("相近类别"), "other": _("其他类别")}[fit]
         m.reasons.append(_("%(fit)s：%(category)s") % {"fit": label, "category": res.category.name})
+        offered = text_profile(res.title, res.description)
+        similarity = cosine(wanted, offered)
+        if similarity >= min_similarity:
+            common = shared(wanted, offered, limit=50)
+            m.similarity = round(similarity, 2)
+            m.words = phrases(f"{need.title}\n{need.description or ''}", common, limit=TEXT_WORDS)
+            m.score += m.similarity * float(settings.MATCH_TEXT_POINTS)
+            m.reasons.append(
+                _("文字相似 %(similarity).2f（%(words)s）")
+                % {"similarity": m.similarity, "words": pgettext("列举", "、").join(m.words)}
+            )
         m.score += AREA_POINTS[level]
         m.reasons.append(str(AREA_LABELS[level]))
         if starts_later:
@@ -139,6 +179,6 @@ def match_resources(need: Need, *, today: date, candidates=None, limit: int | No
             m.reasons.append(_("往期项目评价 %(avg).1f/5 (%(n)s 个)") % {"avg": avg, "n": n})
         m.score = round(m.score, 2)
     if any(m.category_fit != "other" for m in found):
-        found = [m for m in found if m.category_fit != "other"]
+        found = [m for m in found if m.category_fit != "other" or m.words]
     found.sort(key=lambda m: (-m.score, -(m.resource.capacity or 0), m.resource.pk))
     return found[:limit] if limit else found

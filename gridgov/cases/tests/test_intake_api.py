@@ -229,7 +229,13 @@ def test_action_endpoints_map_refusals(world):
     wrong_state = worker.post(f"/cases/{case.ref}/close", {})
     assert wrong_state.status_code == 409
     assert wrong_state.json()["code"] == "wrong_state"
-    assert set(wrong_state.json()["allowed_actions"]) == {"accept", "reject", "merge", "escalate"}
+    assert set(wrong_state.json()["allowed_actions"]) == {
+        "accept",
+        "reject",
+        "merge",
+        "recategorise",
+        "escalate",
+    }
     missing = worker.post(f"/cases/{case.ref}/reject", {})
     assert missing.status_code == 400 and missing.json()["field"] == "reason"
     out_of_scope = ApiClient("street2").post(f"/cases/{case.ref}/accept", {})

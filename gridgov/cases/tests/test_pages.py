@@ -427,7 +427,7 @@ def buttons(body: str) -> set[str]:
 def test_detail_shows_only_allowed_buttons(client, world):
     ref = report(world).case.ref
     body = text(as_user(client, world.dispatcher).get(f"/cases/{ref}/"))
-    assert buttons(body) == {"accept", "reject", "merge", "escalate"}
+    assert buttons(body) == {"accept", "reject", "merge", "recategorise", "escalate"}
     assert "138****5678" in body and PHONE not in body
     assert "张三" in body
 
