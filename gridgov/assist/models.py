@@ -94,6 +94,16 @@ class HistoryImport(models.Model):
     errors = models.JSONField(_("错误（前 500 条）"), default=list, blank=True)
     unmapped = models.JSONField(_("未对应的名称"), default=dict, blank=True)
     message = models.CharField(_("说明"), max_length=300, blank=True)
+    # The import's area: rows with neither a grid nor a point found in a grid are placed here, and every
+    # row must fall inside it; the job is seen by staff whose scope holds it.
+    area = models.ForeignKey(
+        "areas.Area",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("导入范围"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

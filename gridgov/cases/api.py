@@ -114,6 +114,7 @@ class CaseOut(Schema):
     extension_count: int
     rating: str
     merged_into: str | None
+    historical: bool = Field(False, description="brought in from an old system: a record, not current work")
 
     @staticmethod
     def resolve_state_label(obj: Case) -> str:

@@ -67,7 +67,9 @@ def _call_conditions() -> dict[str, Q]:
 
 
 def _cases(grouping: Grouping, period: Period, basis: Basis, path: str = "") -> tuple[Q, frozenset[int]]:
+    # historical cases (brought in from an old system) are not current work: no figure counts them
     q = Q(**{f"{path}reported_at__gte": period.begin, f"{path}reported_at__lt": period.finish})
+    q &= Q(**{f"{path}historical": False})
     if grouping.kind == AREA:
         q &= grouping.area_q(f"{path}area_code")
     return q, basis.excluded_ids(CASE)

@@ -231,7 +231,7 @@ def case_kpis(
         return q & in_area & (Q(**{f"{path}category_id": category_id}) if category_id is not None else Q())
 
     unit_only = user.role == Role.UNIT and not user.is_admin
-    cases = cases_visible_to(user).filter(of_period())
+    cases = cases_visible_to(user).filter(of_period(), historical=False)  # history import: not current work
     # Missed report-ins are few: they are counted from the calls side, checking each call's case (the same
     # period, area and category; rejected and merged cases left out). A report-in is missed after its case
     # was reported, so calls missed before the period (less a day's margin) are skipped unread.

@@ -128,8 +128,12 @@ ACTORS = {
 
 CONDITIONS = {
     "escalate": Condition(lambda case: case.level in NEXT_LEVEL, _("事件已在区级处置，不能再上报")),
-    "rate": Condition(lambda case: not case.rated_at, _("事件已评价")),
-    "reopen": Condition(lambda case: case.rating == Rating.UNSATISFIED, _("只有评价为不满意的事件才能重办")),
+    # a historical case is never rated or reopened (the actions refuse it by name: "historical")
+    "rate": Condition(lambda case: not case.rated_at and not case.historical, _("事件已评价")),
+    "reopen": Condition(
+        lambda case: case.rating == Rating.UNSATISFIED and not case.historical,
+        _("只有评价为不满意的事件才能重办"),
+    ),
 }
 
 

@@ -80,6 +80,7 @@ def unit_performance(code: str, period: Period, now: datetime, limit: int = 15) 
             reported_at__gte=period.begin,
             reported_at__lt=period.finish,
             lead_unit__isnull=False,
+            historical=False,
         )
         .values("lead_unit_id", "lead_unit__name")
         .annotate(

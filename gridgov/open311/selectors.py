@@ -235,7 +235,8 @@ def building_point(building: Building) -> tuple[float, float]:
 
 
 def _base(district: str) -> QuerySet[Case]:
-    return Case.objects.filter(area_code__startswith=district).select_related(
+    # historical cases (an old system's work orders) are not this platform's service requests
+    return Case.objects.filter(area_code__startswith=district, historical=False).select_related(
         "category", "lead_unit", "area", "area__parent", "merged_into"
     )
 

@@ -400,6 +400,12 @@ def _reporter_or_token(ref: str, by, token: str | None) -> tuple[Case, object]:
     return MACHINE.lock(by, ref=ref), by
 
 
+def _refuse_historical(case: Case) -> None:
+    """A historical case (an old system's work order) is a record only: nobody rates or reopens it."""
+    if case.historical:
+        raise MACHINE.conflict(case, "historical", _("历史工单仅作记录，不能评价或重办"))
+
+
 def case_rate(
     *, ref: str, by: User | None = None, token: str | None = None, rating: str, comment: str = ""
 ) -> Case:
@@ -413,6 +419,7 @@ def case_rate(
         _code_attempt(ref, token)
     with transaction.atomic():
         case, actor = _reporter_or_token(ref, by, token)
+        _refuse_historical(case)
         if case.state != State.CLOSED:
             raise MACHINE.conflict(
                 case,
@@ -450,6 +457,7 @@ def case_reopen(*, ref: str, by: User | None = None, token: str | None = None, r
         _code_attempt(ref, token)
     with transaction.atomic():
         case, actor = _reporter_or_token(ref, by, token)
+        _refuse_historical(case)
         if actor is None:  # with the code: the checks the machine makes of a person
             if case.state != State.CLOSED:
                 raise MACHINE.conflict(case, "wrong_state", _("只有已结案的事件才能重办"))

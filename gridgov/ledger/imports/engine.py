@@ -4,6 +4,7 @@ collects (row, column, value, reason) errors, then writes the kept records with 
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -288,6 +289,8 @@ def fast_insert(model, rows: list[dict]) -> list[int]:
     for i, f in enumerate(fields):
         if isinstance(f, EncryptedTextField):
             columns[i] = [encrypt(v) if v else v for v in columns[i]]
+        elif isinstance(f, models.JSONField):  # sent as text, cast to jsonb[] with the others
+            columns[i] = [None if v is None else json.dumps(v, cls=f.encoder) for v in columns[i]]
     casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
     sql = (
         f"INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
