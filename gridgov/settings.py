@@ -371,3 +371,15 @@ HOTSPOT_TEXT_MIN_SIMILARITY = float(os.environ.get("GRIDGOV_HOTSPOT_TEXT_MIN_SIM
 # similarity below which the words are not counted or shown.
 MATCH_TEXT_POINTS = float(os.environ.get("GRIDGOV_MATCH_TEXT_POINTS", "30"))
 MATCH_TEXT_MIN_SIMILARITY = float(os.environ.get("GRIDGOV_MATCH_TEXT_MIN_SIMILARITY", "0.3"))
+
+# Suggester training (M14, gridgov.assist.training, docs/assist.md "Suggestions"). A training needs at
+# least ASSIST_MIN_EXAMPLES labelled cases of at least two categories; the most recent ASSIST_TEST_FRACTION
+# of them are held out for the figures. A new model replaces the active one only when, on the same held-out
+# cases, its category macro-F1 and unit top-1 accuracy are each at least the active model's minus
+# ASSIST_NOT_WORSE_TOLERANCE. ASSIST_TRAINING_INLINE runs a requested training at once in the caller (tests).
+ASSIST_MIN_EXAMPLES = int(os.environ.get("GRIDGOV_ASSIST_MIN_EXAMPLES", "200"))
+ASSIST_TEST_FRACTION = float(os.environ.get("GRIDGOV_ASSIST_TEST_FRACTION", "0.2"))
+ASSIST_SEED = int(os.environ.get("GRIDGOV_ASSIST_SEED", "0"))
+ASSIST_NOT_WORSE_TOLERANCE = float(os.environ.get("GRIDGOV_ASSIST_NOT_WORSE_TOLERANCE", "0.0"))
+ASSIST_N_FEATURES = int(os.environ.get("GRIDGOV_ASSIST_N_FEATURES", str(2**18)))
+ASSIST_TRAINING_INLINE = False

@@ -23,3 +23,7 @@ class AssistConfig(AppConfig):
         from gridgov.core.jobs import register_recovery
 
         register_recovery("history_imports", history.history_import_recover)  # jobs a dead process left
+
+        from gridgov.assist import tasks, training  # noqa: F401 - tasks: the worker's training task
+
+        register_recovery("suggester_training", training.training_recover)  # trainings a dead process left

@@ -101,3 +101,80 @@ def case_suggestions(user, ref: str) -> tuple[Case, dict[str, Suggestion]]:
     if not is_dispatcher(user, case):
         raise NotFound(field="ref")
     return case, {s.kind: s for s in Suggestion.objects.filter(case=case)}
+
+
+@dataclass
+class FigureSet:
+    """One task's figures (categories or units) as the model page shows them."""
+
+    title: str
+    n: int
+    accuracy: float
+    top3: float
+    macro_f1: float
+    baselines: list[tuple[str, dict]]  # (label, {accuracy, top3, macro_f1, …})
+    classes: list[tuple[str, dict]]  # (name, {precision, recall, f1, support, predicted})
+
+
+def model_figures(model: SuggesterModel) -> list[FigureSet]:
+    """The figures of a model on its held-out cases, with the categories' and units' names."""
+    from django.utils.translation import gettext as _
+
+    from gridgov.accounts.models import Unit
+
+    out = []
+    metrics = model.metrics or {}
+    cat = metrics.get("category")
+    if cat:
+        names = dict(
+            Category.objects.filter(code__in=list(cat.get("classes", {}))).values_list("code", "name")
+        )
+        base = cat.get("baselines") or {}
+        rows = []
+        if base.get("most_frequent"):
+            mf = base["most_frequent"]
+            rows.append(
+                (_("最常见分类（%(name)s）") % {"name": names.get(mf.get("label"), mf.get("label"))}, mf)
+            )
+        out.append(
+            FigureSet(
+                _("事项分类"),
+                cat.get("n", 0),
+                cat.get("accuracy", 0.0),
+                cat.get("top3", 0.0),
+                cat.get("macro_f1", 0.0),
+                rows,
+                sorted(
+                    ((names.get(k, k), v) for k, v in cat.get("classes", {}).items()),
+                    key=lambda r: -r[1]["support"],
+                ),
+            )
+        )
+    unit = metrics.get("unit")
+    if unit:
+        ids = [int(k) for k in unit.get("classes", {}) if str(k).isdigit()]
+        names = {str(pk): name for pk, name in Unit.objects.filter(pk__in=ids).values_list("pk", "name")}
+        base = unit.get("baselines") or {}
+        rows = []
+        if base.get("most_frequent"):
+            mf = base["most_frequent"]
+            rows.append(
+                (_("最常见单位（%(name)s）") % {"name": names.get(str(mf.get("label")), mf.get("label"))}, mf)
+            )
+        if base.get("rules"):
+            rows.append((_("仅按派单规则"), base["rules"]))
+        out.append(
+            FigureSet(
+                _("处置单位"),
+                unit.get("n", 0),
+                unit.get("accuracy", 0.0),
+                unit.get("top3", 0.0),
+                unit.get("macro_f1", 0.0),
+                rows,
+                sorted(
+                    ((names.get(str(k), k), v) for k, v in unit.get("classes", {}).items()),
+                    key=lambda r: -r[1]["support"],
+                ),
+            )
+        )
+    return out

@@ -291,7 +291,7 @@ def on_step(event) -> None:
     if event.label != "cases.case":
         return
     case = event.obj
-    if event.action == "intake":
+    if event.action == "report" and not event.from_state:  # the intake (报到 of a whistle has a state)
         if case.historical:
             return
         try:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gridgov.assist import actions, selectors, suggest
+from gridgov.assist.history import may_import as history_may_import
 from gridgov.core.errors import DomainError
 from gridgov.core.pages import found, require
 
@@ -25,13 +26,16 @@ from gridgov.core.pages import found, require
 def overview(request):
     """智能辅助: the active model's figures, earlier models, the training button."""
     require(selectors.may_view_figures(request.user))
+    active = selectors.active_model()
     return render(
         request,
         "assist/overview.html",
         {
-            "active": selectors.active_model(),
+            "active": active,
+            "figures": selectors.model_figures(active) if active else [],
             "models": selectors.models_list(),
             "may_manage": selectors.may_manage(request.user),
+            "may_import": history_may_import(request.user),
         },
     )
 
@@ -41,7 +45,7 @@ def overview(request):
 def model_detail(request, version: int):
     require(selectors.may_view_figures(request.user))
     model = found(selectors.model_get, version)
-    return render(request, "assist/model.html", {"model": model})
+    return render(request, "assist/model.html", {"model": model, "figures": selectors.model_figures(model)})
 
 
 @login_required

@@ -27,7 +27,7 @@ from gridgov.cases.models import (
 )
 from gridgov.core.errors import NotFound
 from gridgov.core.scope import is_staff, scope_q
-from gridgov.core.text import clean, cosine, profile, shared
+from gridgov.core.text import cosine, phrases, profile, shared
 
 
 def cases_visible_to(user) -> QuerySet[Case]:
@@ -209,34 +209,6 @@ GENERIC_WORDS = frozenset((
     "我们", "我家", "这里", "那里", "时间", "已经", "还是", "请求", "要求", "情况", "发现", "有人", "多天", "好几",
     "几天", "联系", "系人", "电话", "身份", "份证",
 ))  # fmt: skip
-
-
-def phrases(text: str, words, names=(), limit: int = 5) -> list[str]:
-    """The shared bigrams ``words`` as a person reads them: the longest runs of ``text`` (cleaned: personal
-    data masked) made of overlapping bigrams of ``words`` — 下水、水道、道堵 in 下水道堵了 read 下水道堵 —
-    longest first. A run holds only characters of ``words``, so never a masked phone, ID number or name."""
-    words = set(words)
-    cleaned = clean(text or "", names)
-    runs: list[str] = []
-    current, end = "", -1
-    for i in range(len(cleaned) - 1):
-        pair = cleaned[i : i + 2]
-        if pair not in words:
-            continue
-        if current and i == end:
-            current += pair[1]
-        else:
-            if current:
-                runs.append(current)
-            current = pair
-        end = i + 1
-    if current:
-        runs.append(current)
-    seen: dict[str, int] = {}
-    for at, run in enumerate(runs):
-        seen.setdefault(run, at)
-    ordered = sorted(seen, key=lambda r: (-len(r), seen[r]))
-    return [r for i, r in enumerate(ordered) if not any(r in longer for longer in ordered[:i])][:limit]
 
 
 def case_text_profile(text: str, names=()) -> Counter:

@@ -149,3 +149,31 @@ def shared(a: Counter, b: Counter, limit: int = 5) -> list[str]:
     common = [g for g in a if g in b]
     common.sort(key=lambda g: (-(min(a[g], b[g])), g))
     return common[:limit]
+
+
+def phrases(text: str, words, names=(), limit: int = 5) -> list[str]:
+    """The shared bigrams ``words`` as a person reads them: the longest runs of ``text`` (cleaned: personal
+    data masked) made of overlapping bigrams of ``words`` — 下水、水道、道堵 in 下水道堵了 read 下水道堵 —
+    longest first. A run holds only characters of ``words``, so never a masked phone, ID number or name."""
+    words = set(words)
+    cleaned = clean(text or "", names)
+    runs: list[str] = []
+    current, end = "", -1
+    for i in range(len(cleaned) - 1):
+        pair = cleaned[i : i + 2]
+        if pair not in words:
+            continue
+        if current and i == end:
+            current += pair[1]
+        else:
+            if current:
+                runs.append(current)
+            current = pair
+        end = i + 1
+    if current:
+        runs.append(current)
+    seen: dict[str, int] = {}
+    for at, run in enumerate(runs):
+        seen.setdefault(run, at)
+    ordered = sorted(seen, key=lambda r: (-len(r), seen[r]))
+    return [r for i, r in enumerate(ordered) if not any(r in longer for longer in ordered[:i])][:limit]

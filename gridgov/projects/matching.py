@@ -42,8 +42,7 @@ from django.db.models import Avg, Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from gridgov.cases.selectors import phrases
-from gridgov.core.text import cosine, profile, shared
+from gridgov.core.text import cosine, phrases, profile, shared
 from gridgov.projects.models import Need, Project, ProjectEvaluation, Resource
 
 CATEGORY_POINTS = {"same": 40, "parent": 20, "other": 0}
