@@ -252,7 +252,7 @@ class Suggester:
     ) -> tuple[str, ...]:
         """Up to five words of the text that pushed most toward class ``c``: the n-grams (two or three
         characters) whose weight × value is positive, the strongest ``2 * WORDS`` of them, joined where
-        they overlap in the text into the runs a person reads (井盖松 + 盖松动 → 井盖松动), strongest
+        they overlap in the text into the runs a person reads (two overlapping trigrams make one run of four characters), strongest
         first. A run holds only characters of such n-grams, so never a placeholder."""
         if not uniq:
             return ()

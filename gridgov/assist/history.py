@@ -1,4 +1,4 @@
-"""History import (历史工单导入): years of work orders from a district's old system, brought in as closed
+"""History import: years of work orders from a district's old system, brought in as closed
 historical cases (``Case.historical``) that the suggestions learn from and the hot spots count, and that
 current figures leave out.
 
@@ -8,7 +8,7 @@ and queues a :class:`HistoryImport`; :func:`history_import_run` claims it (``UPD
 
 1. **Check** every row: the column rules, the old category name (a :class:`CategoryAlias`, else an
    active category's exact name or code), the old unit name (a :class:`UnitAlias`, else a unit's exact
-   name), the place (the 所属网格 column as an area code or a grid name; else the grid holding the point,
+   name), the place (the ``grid`` column as an area code or a grid name; else the grid holding the point,
    by the intake's grid index; else the job's area). Errors are (row, column, value, reason).
 2. **Write**, one transaction, in bulk batches. With ``on_unmapped=refuse`` nothing is written when any
    row has an error or an old category name that maps to nothing; with ``skip`` those rows are skipped
@@ -232,7 +232,7 @@ class Mapping:
 
 def parse_moment(value: Any, column: str, *, required: bool = False) -> datetime | None:
     """A datetime from a cell: a datetime or date, an Excel serial number, or ``2023/5/6 14:03``,
-    ``2023-05-06``, ``2023.5.6``, ``2023年5月6日 14:03``, ISO 8601. Naive ones are in the site's zone."""
+    ``2023-05-06``, ``2023.5.6``, the same with the Chinese year, month and day marks, ISO 8601. Naive ones are in the site's zone."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise DomainError("required", _("必填"), column)

@@ -1,8 +1,8 @@
-"""The file format of past work orders (历史工单) brought in from an old system: an Excel .xlsx workbook
+"""The file format of past work orders brought in from an old system: an Excel .xlsx workbook
 (first sheet) or a CSV file (UTF-8 with or without BOM, or GB18030 as older Chinese systems write), one
 header row then one work order a row.
 
-A header may be the Chinese column header or the English column name (``工单编号`` or ``ref``); column order
+A header may be the Chinese column header or the English column name (see :data:`COLUMNS`); column order
 does not matter, unknown columns are refused by name, blank rows are skipped. :func:`read_rows` yields raw
 values only (cells as openpyxl or the CSV gives them): checking and converting them is the import's work
 (:mod:`gridgov.assist.history`). :func:`write_rows` writes the same format, for the demo and benchmarks.

@@ -1,4 +1,4 @@
-"""Pages of the history import (历史工单导入): upload and the recent jobs, one job's progress and outcome
+"""Pages of the history import: upload and the recent jobs, one job's progress and outcome
 (polled with htmx while it runs), and the mapping of old category and unit names.
 
 Views stay thin: the actions and reads of :mod:`gridgov.assist.history` check role, scope and input; a

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CategoryAlias(models.Model):
-    """What an old system called a category (历史分类名称) and the category of the tree it maps to; with no
+    """What an old system called a category and the category of the tree it maps to; with no
     category, rows under that name are left out on purpose."""
 
     name = models.CharField(_("原系统分类名称"), max_length=100, unique=True)
@@ -67,7 +67,7 @@ class UnitAlias(models.Model):
 
 
 class HistoryImport(models.Model):
-    """One file of past work orders (历史工单导入), imported as closed historical cases."""
+    """One file of past work orders from an old system, imported as closed historical cases."""
 
     class OnUnmapped(models.TextChoices):
         REFUSE = "refuse", _("有未对应的分类则全部不导入")
@@ -185,7 +185,7 @@ class SuggesterModel(models.Model):
 
 
 class Threshold(models.Model):
-    """自动采纳阈值: a category's suggestion applies itself at ``confidence`` or above, and only while the
+    """The auto-apply threshold of a category: a category's suggestion applies itself at ``confidence`` or above, and only while the
     active model's precision at that confidence, measured on held-out history, is at least
     ``min_precision`` (what the admin saw and accepted when setting it)."""
 

@@ -266,7 +266,9 @@ def settle(case: Case, action: str, data: dict, by) -> None:
             s.outcome = _outcome(s.options, "code", case.category.code, reported)
             s.category_id = case.category_id
         else:
-            if case.lead_unit_id is None:  # 抢单: no lead yet; the unit is decided by whoever claims
+            if (
+                case.lead_unit_id is None
+            ):  # dispatched to candidates: no lead yet; the unit is decided by whoever claims
                 continue
             s.outcome = _outcome(s.options, "id", case.lead_unit_id, None)
             s.unit_id = case.lead_unit_id
@@ -276,7 +278,7 @@ def settle(case: Case, action: str, data: dict, by) -> None:
 
 
 def _reported_category(case: Case) -> str:
-    """The category the report came in with (before any 改分类)."""
+    """The category the report came in with (before any change of category)."""
     first = (
         case.events.filter(action="recategorise").order_by("at", "id").values_list("data", flat=True).first()
     )
@@ -291,7 +293,7 @@ def on_step(event) -> None:
     if event.label != "cases.case":
         return
     case = event.obj
-    if event.action == "report" and not event.from_state:  # the intake (报到 of a whistle has a state)
+    if event.action == "report" and not event.from_state:  # the intake (a whistle's report-in has a state)
         if case.historical:
             return
         try:

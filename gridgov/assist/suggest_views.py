@@ -24,7 +24,7 @@ from gridgov.core.pages import found, require
 @login_required
 @require_GET
 def overview(request):
-    """智能辅助: the active model's figures, earlier models, the training button."""
+    """Smart assistance: the active model's figures, earlier models, the training button."""
     require(selectors.may_view_figures(request.user))
     active = selectors.active_model()
     return render(
@@ -66,7 +66,7 @@ def train(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def thresholds(request):
-    """自动采纳阈值: per category, the confidence at which a suggestion applies itself and the precision the
+    """The auto-apply thresholds: per category, the confidence at which a suggestion applies itself and the precision the
     active model measured there."""
     require(selectors.may_view_figures(request.user))
     errors: dict[str, str] = {}

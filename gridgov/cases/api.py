@@ -313,7 +313,7 @@ def accept(request: HttpRequest, ref: str, payload: CaseNoteIn):
     return _act(request, actions.case_accept(ref=ref, by=request.auth, note=payload.note))
 
 
-@router.post("/{ref}/recategorise", response=CaseDetailOut, summary="改分类（派遣前）")
+@router.post("/{ref}/recategorise", response=CaseDetailOut, summary="Change the category (before dispatch)")
 def recategorise(request: HttpRequest, ref: str, payload: CaseRecategoriseIn):
     return _act(
         request,

@@ -5,12 +5,13 @@ Every app that reads free text for a purpose other than showing it — the sugge
 (``gridgov.assist``), text-aware duplicates (``cases``), recurring problems (``dashboards``), needs ↔
 resources (``projects``) — goes through :func:`clean`, so no phone number, ID number, e-mail address or
 name reaches a feature, a stored vocabulary or an explanation. Chinese is written without spaces, so the
-unit of comparison is the character n-gram (bigrams by default: 漏水, 井盖, 噪音 are bigrams); no word
+unit of comparison is the character n-gram (bigrams by default: most Chinese words of a complaint are two characters); no word
 segmenter is needed and a typo spoils only the n-grams it touches.
 
 Masking is deliberately greedy: a long digit run is masked whatever it was (a meter number is lost to the
 features, a phone number never leaks into them), and a name is recognised by what surrounds it — a cue
-before it (我叫, 联系人, 业主) or a form of address after a surname (王阿姨, 李先生, 老张).
+before it (:data:`NAME_CUES`) or a form of address after a surname (:data:`ADDRESS_FORMS`), or a
+familiar "old" or "young" before one.
 """
 
 from __future__ import annotations
@@ -153,8 +154,9 @@ def shared(a: Counter, b: Counter, limit: int = 5) -> list[str]:
 
 def phrases(text: str, words, names=(), limit: int = 5) -> list[str]:
     """The shared bigrams ``words`` as a person reads them: the longest runs of ``text`` (cleaned: personal
-    data masked) made of overlapping bigrams of ``words`` — 下水、水道、道堵 in 下水道堵了 read 下水道堵 —
-    longest first. A run holds only characters of ``words``, so never a masked phone, ID number or name."""
+        data masked) made of overlapping bigrams of ``words`` — three overlapping bigrams read as one run of four
+    characters —
+        longest first. A run holds only characters of ``words``, so never a masked phone, ID number or name."""
     words = set(words)
     cleaned = clean(text or "", names)
     runs: list[str] = []

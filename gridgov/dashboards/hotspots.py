@@ -185,9 +185,9 @@ def common_words(profiles: Sequence[Counter], limit: int = 6) -> list[tuple[str,
 
 def common_phrases(said: Sequence[Said], limit: int = 6) -> list[tuple[str, int]]:
     """:func:`common_words` as a person reads them: the runs of the reports' texts made of common bigrams
-    (垃圾、没人清运 rather than 垃圾、没人、人清、清运), each with the number of reports whose text holds it, used
+    (one run of several characters rather than its overlapping bigrams), each with the number of reports whose text holds it, used
     by a third of the reports and two at least; a phrase inside a longer one used as often is left out."""
-    from gridgov.cases.selectors import phrases
+    from gridgov.core.text import phrases
 
     bigrams = {word for word, _n in common_words([s.words for s in said], limit=100)}
     if not bigrams:
@@ -207,8 +207,7 @@ def joined_by_words(
 ) -> list[Joined]:
     """The ``others`` within ``radius_m`` of a member whose words are alike to the members' together, the
     most alike first (the caller chooses ``others`` by category and time)."""
-    from gridgov.cases.selectors import phrases
-    from gridgov.core.text import cosine, shared
+    from gridgov.core.text import cosine, phrases, shared
 
     if not members or not others:
         return []

@@ -26,7 +26,7 @@ words              similarity of the need's and the resource's title and       s
 A resource of another category is kept beside those of the same or a related category when its words are
 alike (another person may have filed the same help under another category); otherwise other categories
 are offered only when nothing of the same or a related category fits. The words' reason names the words
-both use: "文字相似 0.60（老人、助餐）" (docs/assist.md "Needs and resources by words").
+both use, with the similarity (docs/assist.md "Needs and resources by words").
 
 Ties go to the resource with the larger capacity, then the older registration (lower id).
 """
@@ -61,7 +61,7 @@ NEUTRAL_SCORE = 3
 
 
 # Bigrams every need and resource may say (what kind of text it is, not what is needed), left out.
-# The labels of contact details (联系人, 电话, 身份证) are left out too: two texts are not alike for both
+# The labels of contact details (contact, phone, ID number) are left out too: two texts are not alike for both
 # giving a phone number.
 GENERIC_WORDS = frozenset(("服务", "务站", "需要", "提供", "帮助", "希望", "社区", "居民", "联系", "系人", "电话", "身份", "份证"))  # fmt: skip
 TEXT_WORDS = 5

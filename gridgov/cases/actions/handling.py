@@ -64,7 +64,7 @@ def case_reject(*, ref: str, by: User, reason: str) -> Case:
 
 
 def case_recategorise(*, ref: str, by: User, category_code: str, note: str = "") -> Case:
-    """Change the category of a case not yet dispatched (改分类): the report chose one, the dispatcher — or a
+    """Change the category of a case not yet dispatched: the report chose one, the dispatcher — or a
     suggestion the dispatcher accepted — another. The limits are the new category's from the dispatch on;
     the step keeps both codes."""
     from gridgov.cases import category_cache
