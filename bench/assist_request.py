@@ -42,12 +42,11 @@ from bench._server import (
     pg_url,
     temp_var_dir,
 )
+from bench.intake import UNLIMITED  # one client sends everything: no per-address limits
 
 TARGET_P95_MS = 20.0
 BBOX = (107.0, 34.28, 107.35, 34.45)  # the demo district, which its grids tile
 USER = "gridworker"  # the demo district's grid worker (load_demo)
-# One client sends everything: the per-address limits of the public endpoints are off, as in bench.intake.
-UNLIMITED = {"GRIDGOV_RATE_LIMIT_INTAKE": "0", "GRIDGOV_RATE_LIMIT_PUBLIC": "0"}
 PASSWORD = "gridgov-demo"
 
 

@@ -7,6 +7,10 @@ from gridgov.assist.models import Suggestion
 from gridgov.cases.models import State
 from gridgov.cases.workflow import is_dispatcher
 
+# Below this confidence an option's words are not shown: what little pushed toward an unlikely class says
+# nothing to a dispatcher.
+WORDS_FROM = 0.05
+
 
 def case_panel(request, case) -> dict | None:
     """For the case's dispatchers while it is in triage: the category suggestion (offered now if the case
@@ -26,6 +30,8 @@ def case_panel(request, case) -> dict | None:
         return None
     return {
         "template": "assist/_case_panel.html",
+        "agrees": bool(category and category.options and category.options[0]["code"] == case.category.code),
+        "words_from": WORDS_FROM,
         "category": category,
         "unit": unit,
         "pending": category is not None and category.outcome == Suggestion.Outcome.PENDING,

@@ -116,6 +116,19 @@ class FigureSet:
     classes: list[tuple[str, dict]]  # (name, {precision, recall, f1, support, predicted})
 
 
+def _figure_set(title: str, figures: dict, names: dict, baselines: list[tuple[str, dict]]) -> FigureSet:
+    classes = figures.get("classes", {})
+    return FigureSet(
+        title,
+        figures.get("n", 0),
+        figures.get("accuracy", 0.0),
+        figures.get("top3", 0.0),
+        figures.get("macro_f1", 0.0),
+        baselines,
+        sorted(((names.get(str(k), k), v) for k, v in classes.items()), key=lambda r: -r[1]["support"]),
+    )
+
+
 def model_figures(model: SuggesterModel) -> list[FigureSet]:
     """The figures of a model on its held-out cases, with the categories' and units' names."""
     from django.utils.translation import gettext as _
@@ -126,55 +139,23 @@ def model_figures(model: SuggesterModel) -> list[FigureSet]:
     metrics = model.metrics or {}
     cat = metrics.get("category")
     if cat:
-        names = dict(
-            Category.objects.filter(code__in=list(cat.get("classes", {}))).values_list("code", "name")
-        )
-        base = cat.get("baselines") or {}
+        codes = list(cat.get("classes", {}))
+        names = dict(Category.objects.filter(code__in=codes).values_list("code", "name"))
         rows = []
-        if base.get("most_frequent"):
-            mf = base["most_frequent"]
-            rows.append(
-                (_("最常见分类（%(name)s）") % {"name": names.get(mf.get("label"), mf.get("label"))}, mf)
-            )
-        out.append(
-            FigureSet(
-                _("事项分类"),
-                cat.get("n", 0),
-                cat.get("accuracy", 0.0),
-                cat.get("top3", 0.0),
-                cat.get("macro_f1", 0.0),
-                rows,
-                sorted(
-                    ((names.get(k, k), v) for k, v in cat.get("classes", {}).items()),
-                    key=lambda r: -r[1]["support"],
-                ),
-            )
-        )
+        if mf := (cat.get("baselines") or {}).get("most_frequent"):
+            label = names.get(str(mf.get("label")), mf.get("label"))
+            rows.append((_("最常见分类（%(name)s）") % {"name": label}, mf))
+        out.append(_figure_set(_("事项分类"), cat, names, rows))
     unit = metrics.get("unit")
     if unit:
         ids = [int(k) for k in unit.get("classes", {}) if str(k).isdigit()]
         names = {str(pk): name for pk, name in Unit.objects.filter(pk__in=ids).values_list("pk", "name")}
         base = unit.get("baselines") or {}
         rows = []
-        if base.get("most_frequent"):
-            mf = base["most_frequent"]
-            rows.append(
-                (_("最常见单位（%(name)s）") % {"name": names.get(str(mf.get("label")), mf.get("label"))}, mf)
-            )
+        if mf := base.get("most_frequent"):
+            label = names.get(str(mf.get("label")), mf.get("label"))
+            rows.append((_("最常见单位（%(name)s）") % {"name": label}, mf))
         if base.get("rules"):
             rows.append((_("仅按派单规则"), base["rules"]))
-        out.append(
-            FigureSet(
-                _("处置单位"),
-                unit.get("n", 0),
-                unit.get("accuracy", 0.0),
-                unit.get("top3", 0.0),
-                unit.get("macro_f1", 0.0),
-                rows,
-                sorted(
-                    ((names.get(str(k), k), v) for k, v in unit.get("classes", {}).items()),
-                    key=lambda r: -r[1]["support"],
-                ),
-            )
-        )
+        out.append(_figure_set(_("处置单位"), unit, names, rows))
     return out

@@ -66,6 +66,7 @@ PAST: dict[str, str] = {
     "freeze": "frozen",
     "fulfil": "fulfilled",
     "merge": "merged",
+    "recategorise": "recategorised",
     "milestone": "milestone_done",
     "milestone_add": "milestone_added",
     "open": "opened",

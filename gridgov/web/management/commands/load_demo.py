@@ -13,6 +13,7 @@ from gridgov.accounts import demo as accounts_demo
 from gridgov.areas.demo import load_demo_areas
 from gridgov.areas.models import Area
 from gridgov.assessment.demo import load_demo_assessment
+from gridgov.assist.demo import load_demo_assist
 from gridgov.cases import demo as case_demo
 from gridgov.cases.demo_history import load_demo_history
 from gridgov.dashboards.demo import load_demo_dashboards
@@ -51,6 +52,7 @@ class Command(BaseCommand):
         history = load_demo_history(admin)
         assessment = load_demo_assessment(admin)
         command = load_demo_dashboards(admin)
+        assist = load_demo_assist(admin)
         counts = {
             lvl: Area.objects.filter(level=lvl, is_active=True).count()
             for lvl in ("district", "street", "community", "grid")
@@ -86,6 +88,21 @@ class Command(BaseCommand):
                 "reports": command["reports"],
             }
         )
+        if assist["imported"]:
+            self.stdout.write(_("已导入 %(n)s 条历史工单（原系统）") % {"n": assist["imported"]})
+        if assist["model"]:
+            m = assist["model"]
+            line = _("智能建议模型 v%(version)s：%(message)s；在最近的 %(test)s 条工单上，分类首选正确率 %(top1)s、前三命中率 %(top3)s、宏平均 F1 %(f1)s，处置单位首选正确率 %(unit)s")  # fmt: skip
+            figures = {
+                "version": m["version"],
+                "message": m["message"],
+                "test": m["test"],
+                "top1": _share(m["category_top1"]),
+                "top3": _share(m["category_top3"]),
+                "f1": _share(m["category_macro_f1"]),
+                "unit": _share(m["unit_top1"]),
+            }
+            self.stdout.write(line % figures)
         if ledger:
             self.stdout.write(
                 _(
@@ -144,3 +161,7 @@ class Command(BaseCommand):
         for username, role, area_code, unit_name, display, _phone in accounts_demo.DEMO_USERS:
             where = area_code or unit_name or "—"
             self.stdout.write(f"  {username:<11} {role:<12} {display}（{where}）")
+
+
+def _share(value) -> str:
+    return "—" if value is None else f"{value:.1%}"
