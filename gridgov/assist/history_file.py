@@ -17,9 +17,11 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.core.errors import DomainError
@@ -207,6 +209,10 @@ def _cell(ws: Any, value: Any) -> Any:
         cell = WriteOnlyCell(ws, excel.UNWRITABLE.sub("\ufffd", value))
         cell.data_type = "s"
         return cell
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # Excel keeps no zone: an aware moment is written as the site's wall-clock time, which the
+        # import reads back in the same zone
+        return timezone.localtime(value).replace(tzinfo=None)
     return value
 
 

@@ -189,6 +189,18 @@ def test_files_in_every_format_import(world, tmp_path, settings, name, encoding)
     assert Case.objects.filter(description="=公式不执行", historical=True).exists()
 
 
+def test_aware_moments_keep_their_wall_clock_time_through_a_workbook(world, tmp_path, settings):
+    from zoneinfo import ZoneInfo
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.HISTORY_IMPORT_INLINE = True
+    at = datetime(2023, 5, 6, 14, 3, tzinfo=ZoneInfo("Asia/Shanghai"))
+    path = history_file.write_rows(tmp_path / "aware.xlsx", [row(1, reported_at=at)])
+    job = history.history_import_create(by=world.district, file=path, filename="aware.xlsx")
+    assert job.state == HistoryImport.State.DONE, job.message
+    assert Case.objects.get(historical=True).reported_at == at
+
+
 def test_english_headers_and_excel_dates(world, tmp_path, settings):
     from openpyxl import Workbook
 
