@@ -32,8 +32,9 @@ app.conf.beat_schedule = {
         "task": "gridgov.core.deliver_outbox",
         "schedule": float(os.environ.get("GRIDGOV_OUTBOX_POLL_SECONDS", "1")) * 10,
     },
-    "ledger-import-recover": {
-        "task": "gridgov.ledger.import_recover",
+    # every app's recoveries (imports, trainings left by a dead process) and periodic jobs (core.jobs)
+    "job-recoveries": {
+        "task": "gridgov.core.run_recoveries",
         "schedule": 300.0,
     },
 }

@@ -383,3 +383,5 @@ ASSIST_SEED = int(os.environ.get("GRIDGOV_ASSIST_SEED", "0"))
 ASSIST_NOT_WORSE_TOLERANCE = float(os.environ.get("GRIDGOV_ASSIST_NOT_WORSE_TOLERANCE", "0.0"))
 ASSIST_N_FEATURES = int(os.environ.get("GRIDGOV_ASSIST_N_FEATURES", str(2**18)))
 ASSIST_TRAINING_INLINE = False
+# A new model is trained when the newest is this many days old and cases were labelled since (0: never).
+ASSIST_RETRAIN_DAYS = int(os.environ.get("GRIDGOV_ASSIST_RETRAIN_DAYS", "7"))

@@ -27,3 +27,4 @@ class AssistConfig(AppConfig):
         from gridgov.assist import tasks, training  # noqa: F401 - tasks: the worker's training task
 
         register_recovery("suggester_training", training.training_recover)  # trainings a dead process left
+        register_recovery("suggester_retrain", training.retrain_if_due)  # weekly, with new labels

@@ -203,6 +203,30 @@ def training_recover(*, now=None, stale_after: timedelta = STALE_AFTER) -> list[
     return restarted
 
 
+def retrain_if_due(*, now=None) -> SuggesterModel | None:
+    """The scheduled retraining, so that the dispatchers' decisions become labels without anyone asking:
+    once the newest model is ``ASSIST_RETRAIN_DAYS`` old (0: never) and cases have been confirmed or
+    imported since it was made, a new one is trained in the background (it replaces the active one only
+    if not worse). Nothing before a first model exists (an admin, the command or the demo makes it), and
+    nothing while one is training. Run by the jobs loop of ``gridgov serve`` and by Celery beat."""
+    days = int(settings.ASSIST_RETRAIN_DAYS)
+    latest = SuggesterModel.objects.order_by("-version").first()
+    if not days or latest is None or latest.state == State.TRAINING:
+        return None
+    now = now or timezone.now()
+    if latest.created_at > now - timedelta(days=days):
+        return None
+    from gridgov.cases.models import Case
+
+    labelled_since = Case.objects.filter(
+        Q(historical=True, created_at__gt=latest.created_at)
+        | Q(state__in=CONFIRMED_STATES, accepted_at__gt=latest.created_at)
+    )
+    if not labelled_since.exists():
+        return None
+    return request_training(trigger=SuggesterModel.Trigger.SCHEDULE)
+
+
 # ---------------------------------------------------------------- run
 
 

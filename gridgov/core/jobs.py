@@ -1,5 +1,7 @@
 """The registry of job recoveries: work a dead process left unfinished (an import claimed by a worker
-that died, jobs queued while no worker ran) is picked up again by the jobs loop of ``gridgov serve``.
+that died, jobs queued while no worker ran) is picked up again by the jobs loop of ``gridgov serve`` (with
+Celery: beat's ``gridgov.core.run_recoveries``). Periodic jobs that only need to look whether they are due
+(the suggester's retraining) register here too.
 
 Each app registers its recovery from its ``AppConfig.ready`` (``register_recovery("ledger_imports", fn)``),
 so core runs them without knowing the apps, as it runs the deadline sweeps (``core.deadlines``).

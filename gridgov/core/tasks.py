@@ -26,3 +26,12 @@ def deliver_outbox_task() -> dict:
     from gridgov.core.outbox import deliver_all
 
     return deliver_all()
+
+
+@app.task(name="gridgov.core.run_recoveries")
+def run_recoveries_task() -> dict:
+    """With Celery, beat runs what the jobs loop of ``gridgov serve`` runs otherwise: every app's
+    recovery and periodic job (``core.jobs``)."""
+    from gridgov.core.jobs import run_recoveries
+
+    return {name: str(result)[:200] for name, result in run_recoveries().items()}

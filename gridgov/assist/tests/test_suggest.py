@@ -330,3 +330,28 @@ def test_an_admin_asks_for_a_new_model_in_the_background(client, world, model):
     assert newest.trigger == "admin" and newest.requested_by == world.tree.admin
     client.force_login(world.district)
     assert client.post("/assist/models/train/").status_code == 404
+
+
+def test_the_dispatchers_decisions_are_learnt_weekly_without_anyone_asking(world, model, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.ASSIST_TRAINING_INLINE = True
+    settings.ASSIST_MIN_EXAMPLES = 50
+    week_later = timezone.now() + timedelta(days=8)
+    assert training.retrain_if_due() is None  # the model is new
+    assert training.retrain_if_due(now=week_later) is None  # old, but nothing labelled since
+    case = lane_report(world)
+    actions.case_accept(ref=case.ref, by=world.street)
+    retrained = training.retrain_if_due(now=week_later)
+    assert retrained is not None and retrained.trigger == "schedule"
+    assert retrained.version == model.version + 1
+    assert retrained.state in ("active", "rejected")
+    settings.ASSIST_RETRAIN_DAYS = 0
+    assert training.retrain_if_due(now=week_later + timedelta(days=30)) is None
+
+
+def test_no_schedule_before_a_first_model(world):
+    assert training.retrain_if_due() is None
+    assert not SuggesterModel.objects.exists()
