@@ -24,7 +24,21 @@ class AssistConfig(AppConfig):
 
         register_recovery("history_imports", history.history_import_recover)  # jobs a dead process left
 
-        from gridgov.assist import tasks, training  # noqa: F401 - tasks: the worker's training task
+        from gridgov.assist import tasks  # noqa: F401 - the worker's training task
 
-        register_recovery("suggester_training", training.training_recover)  # trainings a dead process left
-        register_recovery("suggester_retrain", training.retrain_if_due)  # weekly, with new labels
+        # (training is imported when a job runs: it brings numpy and scikit-learn, which most processes
+        # never need)
+        register_recovery("suggester_training", _training_recover)  # trainings a dead process left
+        register_recovery("suggester_retrain", _retrain_if_due)  # weekly, with new labels
+
+
+def _training_recover():
+    from gridgov.assist.training import training_recover
+
+    return training_recover()
+
+
+def _retrain_if_due():
+    from gridgov.assist.training import retrain_if_due
+
+    return retrain_if_due()

@@ -40,13 +40,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction import FeatureHasher
-from sklearn.linear_model import SGDClassifier
 
 from gridgov.core.text import clean
+
+if TYPE_CHECKING:  # scikit-learn is imported where a model is trained or a text hashed: not by every process
+    from sklearn.linear_model import SGDClassifier
 
 FORMAT = 1
 N_FEATURES = 2**18
@@ -135,6 +137,8 @@ class Featurizer:
 
     def __init__(self, n_features: int = N_FEATURES) -> None:
         self.n_features = n_features
+        from sklearn.feature_extraction import FeatureHasher
+
         self._hasher = FeatureHasher(
             n_features=n_features, input_type="string", alternate_sign=False, dtype=np.float64
         )
@@ -599,6 +603,8 @@ def _fit(
     epochs: int,
     chunk: int,
 ) -> SGDClassifier:
+    from sklearn.linear_model import SGDClassifier
+
     clf = SGDClassifier(loss="log_loss", alpha=alpha, random_state=seed, shuffle=True, average=False)
     rng = np.random.default_rng(seed)
     classes = np.arange(n_classes)
