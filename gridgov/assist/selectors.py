@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from gridgov.assist.models import SuggesterModel, Suggestion, Threshold
 from gridgov.cases.models import Case, Category
-from gridgov.cases.selectors import case_get_visible, category_groups
+from gridgov.cases.selectors import cases_visible_to, category_groups
 from gridgov.cases.workflow import is_dispatcher
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.scope import is_command_staff
@@ -97,10 +97,10 @@ def threshold_row(code: str) -> ThresholdRow:
 def case_suggestions(user, ref: str) -> tuple[Case, dict[str, Suggestion]]:
     """A case's suggestions for one of its dispatchers (404 otherwise: out of scope, or not theirs to
     dispatch — suggestions are triage's business)."""
-    case = case_get_visible(user, ref)
-    if not is_dispatcher(user, case):
+    case = cases_visible_to(user).select_related("category").filter(ref=ref).first()
+    if case is None or not is_dispatcher(user, case):
         raise NotFound(field="ref")
-    return case, {s.kind: s for s in Suggestion.objects.filter(case=case)}
+    return case, {s.kind: s for s in Suggestion.objects.filter(case=case).select_related("category")}
 
 
 @dataclass
