@@ -6,6 +6,8 @@ report. Run again, it adds nothing (the import is idempotent; a model is trained
 
 from __future__ import annotations
 
+import os
+
 from django.utils import timezone
 
 from gridgov.assist import corpus, history, training
@@ -14,11 +16,21 @@ from gridgov.cases.models import Case, Category
 
 SEED = 20260114
 PER_CATEGORY = 2_000
+# How many past cases per category the demo writes: GRIDGOV_DEMO_HISTORY_PER_CATEGORY (the suite sets a
+# smaller history in its conftest; at least enough for a first model).
+PER_CATEGORY_ENV = "GRIDGOV_DEMO_HISTORY_PER_CATEGORY"
 
 
-def load_demo_assist(admin, *, per_category: int = PER_CATEGORY) -> dict:
+def history_per_category() -> int:
+    value = os.environ.get(PER_CATEGORY_ENV, "").strip()
+    return int(value) if value else PER_CATEGORY
+
+
+def load_demo_assist(admin, *, per_category: int | None = None) -> dict:
     """Import the demo history (once) and train the first model (when none is active). Returns what was
     done: rows imported, the model's version, state and headline figures."""
+    if per_category is None:
+        per_category = history_per_category()
     out: dict = {"imported": 0, "model": None}
     codes = dict(Category.objects.values_list("code", "pk"))
     for old, code in corpus.OLD_NAMES.items():

@@ -1,28 +1,32 @@
-"""Every module of the package imports on its own, first thing after ``django.setup()``, each in a fresh
-interpreter. An import cycle between apps shows up only in the order that closes it (for instance a router
-imported before the API that registers it), so the order the suite happens to import things in proves
-nothing: each module gets an interpreter of its own, and the interpreters run side by side.
+"""Every module of the package imports on its own, first thing after ``django.setup()``. An import cycle between
+apps shows up only in the order that closes it (for instance a router imported before the API that registers it),
+so the order the suite happens to import things in proves nothing: each module is imported in a process of its
+own that holds exactly what ``django.setup()`` left — one fresh interpreter completes ``django.setup()`` and then
+forks a child per module (side by side, one per core), which is what a fresh interpreter per module would see,
+without paying Python's and Django's start-up three hundred times.
 
 ``django.setup()`` itself imports about half of the modules (models, admin, what the apps' ``ready()``
-registers); for those, ``import`` after it would do nothing, so one fresh interpreter that completes
-``django.setup()`` and lists them stands for theirs."""
+registers); for those, ``import`` after it would do nothing, so the parent's list of them stands for theirs."""
 
 from __future__ import annotations
 
+import importlib
+import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import tempfile
+import traceback
 from pathlib import Path
 
 import gridgov
 
 PACKAGE = Path(gridgov.__file__).resolve().parent
-SETUP = (
-    "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'gridgov.settings'); django.setup()"
+# The parent: a fresh interpreter that completes django.setup(), then runs ``serve`` (stdin: the modules).
+SCRIPT = (
+    "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'gridgov.settings'); django.setup(); "
+    "from gridgov.core.tests.test_imports import serve; serve()"
 )
-SCRIPT = SETUP + "; import {module}"
-LOADED_BY_SETUP = SETUP + "; import sys; print(*sorted(m for m in sys.modules if m.startswith('gridgov')))"
 
 
 def package_modules() -> list[str]:
@@ -42,23 +46,56 @@ def package_modules() -> list[str]:
     return modules
 
 
-def run_fresh(script: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", script],
+def fork_each(modules: list[str], workers: int) -> dict[str, str | None]:
+    """In the set-up interpreter: import each module in a forked child, ``workers`` at a time. Returns each
+    module's error (the traceback's last lines) or ``None``."""
+    results: dict[str, str | None] = {}
+    running: dict[int, tuple[str, str]] = {}
+    queue = list(modules)
+    while queue or running:
+        while queue and len(running) < workers:
+            module = queue.pop(0)
+            fd, path = tempfile.mkstemp(prefix="gridgov-import-")
+            pid = os.fork()
+            if pid == 0:  # the child: import, write the error if any, leave without running any clean-up
+                code = 0
+                try:
+                    importlib.import_module(module)
+                except BaseException:
+                    os.write(fd, "\n".join(traceback.format_exc().strip().splitlines()[-3:]).encode())
+                    code = 1
+                os._exit(code)
+            os.close(fd)
+            running[pid] = (module, path)
+        pid, status = os.wait()
+        module, path = running.pop(pid)
+        error = Path(path).read_text(encoding="utf-8", errors="replace")
+        os.unlink(path)
+        results[module] = None if status == 0 else (error or f"the child ended with status {status}")
+    return results
+
+
+def serve() -> None:
+    """The parent's main: prints the modules ``django.setup()`` loaded and the result of importing each module
+    of stdin's list that it did not, as JSON."""
+    loaded = sorted(m for m in sys.modules if m.startswith("gridgov") and ".tests" not in m)
+    wanted = [m for m in json.loads(sys.stdin.read()) if m not in sys.modules]
+    results = fork_each(wanted, os.cpu_count() or 2)
+    print(json.dumps({"loaded": loaded, "results": results}))
+
+
+def import_after_setup(modules: list[str]) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        input=json.dumps(modules),
         capture_output=True,
         text=True,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "gridgov.settings"},
         cwd=PACKAGE.parent,
-        timeout=300,
+        timeout=600,
     )
-
-
-def import_alone(module: str) -> tuple[str, str | None]:
-    """Import ``module`` in a new interpreter; returns the error's last lines, or ``None``."""
-    done = run_fresh(SCRIPT.format(module=module))
-    if done.returncode == 0:
-        return module, None
-    return module, "\n".join(done.stderr.strip().splitlines()[-3:])
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_the_walk_finds_every_kind_of_module():
@@ -78,17 +115,15 @@ def test_the_walk_finds_every_kind_of_module():
 
 
 def test_a_module_that_cannot_be_imported_is_reported():
-    module, error = import_alone("gridgov.no_such_module")
-    assert module == "gridgov.no_such_module" and "ModuleNotFoundError" in error
+    results = import_after_setup(["gridgov.no_such_module", "gridgov.cases.api"])["results"]
+    assert "ModuleNotFoundError" in results["gridgov.no_such_module"]
+    assert results["gridgov.cases.api"] is None
 
 
-def test_every_module_imports_first_in_a_fresh_interpreter():
-    setup = run_fresh(LOADED_BY_SETUP)
-    assert setup.returncode == 0, setup.stderr
-    loaded = set(setup.stdout.split())
-    assert "gridgov.cases.models" in loaded  # (setup imports the models)
-    modules = [m for m in package_modules() if m not in loaded]
-    assert "gridgov.cases.api" in modules
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        failures = [f"{module}:\n{error}" for module, error in pool.map(import_alone, modules) if error]
+def test_every_module_imports_first_after_django_setup():
+    out = import_after_setup(package_modules())
+    assert "gridgov.cases.models" in out["loaded"]  # (setup imports the models)
+    assert "gridgov.cases.api" in out["results"]  # (and not the API)
+    assert set(out["loaded"]) | set(out["results"]) >= set(package_modules())
+    failures = [f"{module}:\n{error}" for module, error in out["results"].items() if error]
     assert not failures, "modules that do not import first after django.setup():\n\n" + "\n\n".join(failures)

@@ -8,6 +8,8 @@ from django.core.management import call_command
 from gridgov.accounts.demo import DEMO_PASSWORD
 from gridgov.accounts.models import User
 from gridgov.areas.models import Area
+from gridgov.assist.models import CategoryAlias, SuggesterModel
+from gridgov.cases.models import Case
 
 pytestmark = pytest.mark.django_db
 
@@ -16,9 +18,20 @@ def test_load_demo_is_idempotent_and_creates_demo_accounts(capsys):
     call_command("load_demo")
     first = capsys.readouterr().out
     assert "gridworker" in first and DEMO_PASSWORD in first
-    counts = (Area.objects.count(), User.objects.count())
+    # the demo's past, at the suite's size (conftest: 300 per category, 12 categories), and its first model
+    assert "已导入 3600 条历史工单" in first and "智能建议模型 v1" in first
+    assert CategoryAlias.objects.filter(name="违停", category__code="illegal_parking").exists()
+    active = SuggesterModel.objects.get(state=SuggesterModel.State.ACTIVE)
+    assert active.trigger == SuggesterModel.Trigger.DEMO
+    counts = (Area.objects.count(), User.objects.count(), Case.objects.filter(historical=True).count())
+    assert counts[2] == 3600
     call_command("load_demo")
-    assert (Area.objects.count(), User.objects.count()) == counts
+    assert (
+        Area.objects.count(),
+        User.objects.count(),
+        Case.objects.filter(historical=True).count(),
+    ) == counts
+    assert SuggesterModel.objects.filter(state=SuggesterModel.State.ACTIVE).get() == active
     assert Area.objects.filter(level="grid", kind="basic").count() == 365
     assert Area.objects.filter(level="community").count() == 68
     usernames = set(User.objects.values_list("username", flat=True))
