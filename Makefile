@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # The PostgreSQL server the suite also runs on; pytest-django creates and drops test_<name> itself.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/gridgov_suite
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=15
 export GRIDGOV_VAR_DIR ?= $(CURDIR)/var
 
 .PHONY: demo test setup test-sqlite test-postgres lint bench clean
