@@ -61,6 +61,7 @@ RATE_LIMITS = {
         "rating": 10,  # rating or reopening with a rating code (API and page)
         "wall": 120,  # the wish wall: GET /api/v1/wishes/wall, /wishes/
         "public": 300,  # other public reads: categories, the report map, the OpenAPI document
+        "code": 10,  # sign-in codes sent: POST /api/v1/residents/codes, /resident/signin/
     }.items()
 }
 RATE_LIMIT_REDIS_URL = os.environ.get("GRIDGOV_RATE_LIMIT_REDIS_URL", REDIS_URL)
@@ -204,6 +205,14 @@ LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("GRIDGOV_LOGIN_ADDRESS_FAILURE_
 LOGIN_USERNAME_FAILURE_LIMIT = int(os.environ.get("GRIDGOV_LOGIN_USERNAME_FAILURE_LIMIT", "50"))
 LOGIN_DELAY_MAX_SECONDS = int(os.environ.get("GRIDGOV_LOGIN_DELAY_MAX", "60"))
 API_TOKEN_TTL_DAYS = int(os.environ.get("GRIDGOV_API_TOKEN_TTL_DAYS", "30"))
+# Residents' sign-in by mobile number (accounts.codes, docs/residents.md): who delivers the codes (a dotted
+# path; the default writes them to the server log, for the demo only), how long a code lives, how many wrong
+# tries kill it, and how often one number may be sent a code.
+CODE_SENDER = os.environ.get("GRIDGOV_CODE_SENDER", "gridgov.accounts.codes.LogSender")
+CODE_TTL_SECONDS = int(os.environ.get("GRIDGOV_CODE_TTL", "300"))
+CODE_ATTEMPTS = int(os.environ.get("GRIDGOV_CODE_ATTEMPTS", "5"))
+CODE_PHONE_INTERVAL_SECONDS = int(os.environ.get("GRIDGOV_CODE_PHONE_INTERVAL", "60"))
+CODE_PHONE_PER_HOUR = int(os.environ.get("GRIDGOV_CODE_PHONE_PER_HOUR", "5"))
 WORK_HOURS = os.environ.get("GRIDGOV_WORK_HOURS", "09:00-12:00,13:30-17:30")  # working windows (工作时)
 
 LANGUAGE_CODE = "zh-hans"

@@ -29,6 +29,7 @@ urlpatterns = [
     path("hooks/", include("gridgov.hooks.urls")),
     path("open311/v2/", include("gridgov.open311.urls")),
     path("assist/", include("gridgov.assist.urls")),
+    path("resident/", include("gridgov.accounts.urls")),
     path("", include("gridgov.web.urls")),
 ]
 

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.accounts.actions import _check_binding, sign_in
-from gridgov.accounts.models import Unit, User
-from gridgov.core.admin import AuditedAdmin
+from gridgov.accounts.models import HouseholdBinding, Unit, User
+from gridgov.core.admin import AuditedAdmin, ReadOnlyAdmin
 from gridgov.core.crypto import blind_index
 from gridgov.core.errors import DomainError
 from gridgov.core.validators import normalise_phone
@@ -94,3 +94,13 @@ class UserAdmin(BaseUserAdmin, AuditedAdmin):
     def save_model(self, request, obj, form, change):
         obj.phone_hash = blind_index(obj.phone) if obj.phone else ""
         super().save_model(request, obj, form, change)
+
+
+@admin.register(HouseholdBinding)
+class HouseholdBindingAdmin(ReadOnlyAdmin):
+    """Read-only: a binding is confirmed or refused by the community on its page (户籍绑定审核), never here."""
+
+    list_display = ("user", "area_code", "state", "created_at", "decided_at", "decided_by")
+    list_filter = ("state",)
+    search_fields = ("user__username", "area_code")
+    exclude = ("resident",)  # the ledger person's name is read on the community's page, masked

@@ -15,8 +15,10 @@ __all__ = [
     "ROLE_AREA_LEVELS",
     "STAFF_ROLES",
     "ApiToken",
+    "HouseholdBinding",
     "LoginFailure",
     "Role",
+    "SignInCode",
     "Unit",
     "User",
 ]
@@ -144,3 +146,80 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class SignInCode(models.Model):
+    """A one-time code sent to a mobile number (``accounts.codes``). Neither the number nor the code is kept:
+    only the number's keyed hash and the code's keyed hash."""
+
+    class Purpose(models.TextChoices):
+        SIGN_IN = "sign_in", _("登录")
+
+    phone_hash = models.CharField(max_length=64, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.SIGN_IN)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        indexes = [models.Index(fields=["phone_hash", "created_at"], name="signin_code_phone_at")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class HouseholdBinding(models.Model):
+    """A resident account's request to be linked to a person of the ledger (and so to their household),
+    matched by the keyed hash of the ID number the resident typed (the number itself is not kept) and
+    confirmed or refused by the community's staff (``accounts.residents.BINDING``). A confirmed request is
+    the link."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待确认")
+        CONFIRMED = "confirmed", _("已确认")
+        REFUSED = "refused", _("已拒绝")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="household_bindings", verbose_name=_("居民账号")
+    )
+    resident = models.ForeignKey(
+        "ledger.Resident", on_delete=models.CASCADE, related_name="+", verbose_name=_("台账人员")
+    )
+    area_code = models.CharField(max_length=18, db_index=True, editable=False)
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.PENDING)
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("处理人")
+    )
+
+    class Meta:
+        verbose_name = _("户籍绑定申请")
+        verbose_name_plural = _("户籍绑定申请")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(state="pending"), name="one_pending_binding_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(state="confirmed"), name="one_confirmed_binding_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["resident"],
+                condition=models.Q(state="confirmed"),
+                name="one_account_per_ledger_resident",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.resident_id} ({self.state})"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("accounts:household_bind")

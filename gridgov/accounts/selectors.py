@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from gridgov.accounts.models import Role, User
-from gridgov.core.scope import scope_prefixes
+from gridgov.accounts.models import HouseholdBinding, Role, User
+from gridgov.core.scope import filter_in_scope, is_command_staff, scope_prefixes
 
 # ---------------------------------------------------------------- recipients of notifications
 
@@ -36,3 +36,50 @@ def user_profile(user: User) -> dict:
         "phone": user.masked_phone,
         "scope": scope_prefixes(user),
     }
+
+
+# ---------------------------------------------------------------- residents' household bindings
+
+
+def mask_name(name: str) -> str:
+    """王建国 → 王**: enough for the community to recognise, not enough for a stranger."""
+    return name[:1] + "*" * (len(name) - 1) if name else ""
+
+
+def binding_of(user: User):
+    """The resident's latest binding request (with the ledger person and household), or ``None``."""
+    return (
+        HouseholdBinding.objects.filter(user=user)
+        .select_related("resident__household__building")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def binding_row(binding) -> dict:
+    """What a page or the API shows of a binding: the person's name masked, the household's address."""
+    resident = binding.resident
+    return {
+        "id": binding.pk,
+        "state": binding.state,
+        "state_label": str(binding.get_state_display()),
+        "name": mask_name(resident.name),
+        "household": resident.household.label,
+        "area_code": binding.area_code,
+        "reason": binding.reason,
+        "created_at": binding.created_at,
+        "decided_at": binding.decided_at,
+        "applicant": binding.user.display_name or binding.user.username,
+    }
+
+
+def bindings_to_decide(user: User, state: str | None = "pending"):
+    """The binding requests of the households in ``user``'s scope (command staff only; others see none)."""
+    if not is_command_staff(user):
+        return HouseholdBinding.objects.none()
+    qs = filter_in_scope(HouseholdBinding.objects.all(), user, "area_code").select_related(
+        "user", "resident__household__building"
+    )
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("created_at", "pk")

@@ -11,6 +11,7 @@ class CasesConfig(AppConfig):
         from gridgov.cases import (
             elements,
             receivers,  # noqa: F401  (connects the calendar signal)
+            residents,
             selectors,
             sla,  # noqa: F401  (registers the case deadline sweep)
             sms,
@@ -21,3 +22,4 @@ class CasesConfig(AppConfig):
         uploads.register_owner(Case, selectors.case_files_visible)
         elements.register()
         sms.register()  # residents who reported by phone hear of their case's key steps by SMS
+        residents.register()  # residents signing in by code: their earlier reports, their binding

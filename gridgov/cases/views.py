@@ -64,6 +64,7 @@ ACTION_LABELS = {
 # Timeline rows that are not workflow actions.
 EVENT_LABELS = {
     "intake": gettext_lazy("上报"),
+    "account_linked": gettext_lazy("关联居民账号"),
     "add_photos": gettext_lazy("补充照片"),
     "recompute": gettext_lazy("重新计算时限"),
     "warning": gettext_lazy("时限预警"),

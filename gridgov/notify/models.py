@@ -32,6 +32,7 @@ class Kind(models.TextChoices):
     ASSESSMENT = "assessment", _("考核排名")
     REPORT = "report", _("分析报告")
     WEBHOOK = "webhook", _("外部推送")
+    BINDING = "binding", _("户籍绑定")
 
 
 class Notification(models.Model):

@@ -15,6 +15,7 @@ from gridgov.core.workflow import MACHINES
 
 # the walkers ("module" holds ``WALKER``; "module:NAME" names another one), by the app of their workflow
 WALKERS = {
+    "accounts": ["gridgov.accounts.tests.walk"],
     "cases": ["gridgov.cases.tests.walk"],
     "orders": ["gridgov.orders.tests.walk"],
     "points": ["gridgov.points.tests.walk"],
