@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -140,6 +141,11 @@ class Wish(models.Model):
     @property
     def places_left(self) -> int:
         return max(self.max_claimants - self.claimants_count, 0)
+
+    @property
+    def claim_time_over(self) -> bool:
+        """The claim deadline has passed (the wish stays on the wall, flagged; a late claim is still taken)."""
+        return self.claim_due is not None and timezone.now() >= self.claim_due
 
     @property
     def sla(self) -> str:

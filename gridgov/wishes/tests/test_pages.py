@@ -3,6 +3,8 @@ my claims with the fulfil form, the detail with only the allowed actions, and th
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.test import Client
 
 from gridgov.core import uploads
@@ -29,6 +31,19 @@ def test_wall_page_is_public_and_anonymised(world):
     for secret in ("李居民", "王秀兰", "13800001234", "138****1234"):
         assert secret not in html
     assert "登录后认领" in html and 'action="/wishes/' not in html
+
+
+def test_a_wish_past_its_claim_deadline_no_longer_says_it_can_be_claimed(world, clock):
+    wish = published(world)
+    before = _client("volunteer").get("/wishes/").content.decode()
+    assert "还可认领 1 / 1" in before and "认领已超时" not in before
+    clock.move_to(wish.claim_due + timedelta(hours=1))
+    wall = _client("volunteer").get("/wishes/").content.decode()
+    assert "还可认领" not in wall and "认领已超时" in wall and "空余名额 1 / 1" in wall
+    # still on the wall, flagged for the community, and a late claim is still taken
+    assert f'action="/wishes/{wish.ref}/claim/"' in wall
+    detail = _client("volunteer").get(f"/wishes/{wish.ref}/").content.decode()
+    assert "已超时" in detail
 
 
 def test_wall_shows_claim_buttons_to_volunteers_only(world):
