@@ -5,8 +5,10 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -217,6 +219,7 @@ WORK_HOURS = os.environ.get("GRIDGOV_WORK_HOURS", "09:00-12:00,13:30-17:30")  # 
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+FORMAT_MODULE_PATH = ["gridgov.core.formats"]  # named date formats per language (core/formats)
 LOCALE_PATHS = [REPO_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
@@ -260,10 +263,29 @@ SECURE_REFERRER_POLICY = "same-origin"
 # with allowEval off). Styles, fonts and fetches fall back to default-src: our own origin only, and no
 # inline style either (Leaflet and htmx set styles through the DOM, which a policy does not restrict).
 # Images may also be data: URLs (the icons in the API documentation's stylesheet).
+# A base map where one exists (docs/maps.md): a tile server's URL template ("https://…/{z}/{x}/{y}.png",
+# "{s}" for subdomains), its attribution, and the coordinate system its tiles are drawn in ("wgs84" or
+# "gcj02"; the platform stores WGS-84). Without a URL the maps draw boundaries and buildings only.
+TILE_URL = os.environ.get("GRIDGOV_TILE_URL", "").strip()
+TILE_ATTRIBUTION = os.environ.get("GRIDGOV_TILE_ATTRIBUTION", "").strip()
+TILE_CRS = os.environ.get("GRIDGOV_TILE_CRS", "wgs84").strip().lower() or "wgs84"
+if TILE_CRS not in ("wgs84", "gcj02"):
+    raise ImproperlyConfigured(f"GRIDGOV_TILE_CRS must be wgs84 or gcj02, not {TILE_CRS!r}")
+
+
+def _tile_origin(url: str) -> str:
+    """The img-src source the tile URL needs: its scheme and host, a "{s}" subdomain as a wildcard."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ImproperlyConfigured(f"GRIDGOV_TILE_URL must be an http(s) URL, not {url!r}")
+    host = ".".join("*" if "{" in label else label for label in parts.netloc.split("."))
+    return f"{parts.scheme}://{host}"
+
+
 CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
-    "img-src": ["'self'", "data:"],
+    "img-src": ["'self'", "data:", *([_tile_origin(TILE_URL)] if TILE_URL else [])],
     "object-src": ["'none'"],
     "frame-ancestors": ["'none'"],
     "base-uri": ["'self'"],

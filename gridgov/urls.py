@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/setlang/", web_views.set_language, name="set_language"),
     path("files/", include("gridgov.core.urls")),
+    path("calendar/", include("gridgov.core.calendar_urls")),
     path("", include("gridgov.cases.urls")),
     path("", include("gridgov.notify.urls")),
     path("ledger/", include("gridgov.ledger.urls")),

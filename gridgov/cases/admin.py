@@ -37,7 +37,7 @@ class CategoryAdmin(AuditedAdmin):
         "is_active",
     ]
     list_filter = ["parent", "response_unit", "resolution_unit", "anonymous_allowed", "is_active"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "name_en", "code"]
     inlines = [CategoryAttributeInline, RoutingRuleInline]
 
 

@@ -127,7 +127,7 @@ class CaseOut(Schema):
 
     @staticmethod
     def resolve_category_name(obj: Case) -> str:
-        return obj.category.name
+        return obj.category.label
 
     @staticmethod
     def resolve_grid(obj: Case) -> str:
@@ -205,7 +205,7 @@ class CaseRecategoriseIn(Schema):
 
 class CaseMergeIn(Schema):
     into: str = Field(..., max_length=32)
-    note: str = Field("", max_length=REASON_LIMIT)
+    reason: str = Field("", max_length=REASON_LIMIT)  # required by the action: 400 on "reason" when empty
 
 
 class CaseDispatchIn(Schema):
@@ -328,9 +328,11 @@ def reject(request: HttpRequest, ref: str, payload: CaseReasonIn):
     return _act(request, actions.case_reject(ref=ref, by=request.auth, reason=payload.reason))
 
 
-@router.post("/{ref}/merge", response=CaseDetailOut, summary="合并到另一事件")
+@router.post("/{ref}/merge", response=CaseDetailOut, summary="合并到另一事件（须填原因）")
 def merge(request: HttpRequest, ref: str, payload: CaseMergeIn):
-    return _act(request, actions.case_merge(ref=ref, by=request.auth, into=payload.into, note=payload.note))
+    return _act(
+        request, actions.case_merge(ref=ref, by=request.auth, into=payload.into, reason=payload.reason)
+    )
 
 
 @router.post("/{ref}/dispatch", response=CaseDetailOut, summary="派遣（主办、协办或候选单位）")

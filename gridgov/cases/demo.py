@@ -30,6 +30,23 @@ CATEGORIES = [
     ("charging", "充电桩", "life", 1, WD, 10, WD, False, 24),
     ("road_repair", "道路维修", "life", 4, WH, 10, WD, True, 25),
 ]
+# English names (name_en), shown when English is active.
+NAMES_EN = {
+    "city": "City management",
+    "city_appearance": "Street cleanliness",
+    "advertising": "Advertising",
+    "construction": "Construction",
+    "street_order": "Street order",
+    "emergency": "Emergencies",
+    "other": "Other",
+    "illegal_parking": "Illegal parking",
+    "life": "Community life",
+    "property_service": "Property management",
+    "neighbour_dispute": "Neighbour disputes",
+    "heating_water": "Heating and water",
+    "charging": "EV charging",
+    "road_repair": "Road repairs",
+}
 EXTRA_UNITS = [("渭滨区应急管理局", "department", "610302"), ("渭滨区司法局", "department", "610302")]
 # (category, area code, lead unit, assist units)
 RULES = [
@@ -52,10 +69,11 @@ RULES = [
 def load_categories() -> int:
     created = 0
     for code, name, parent, r_lim, r_unit, s_lim, s_unit, anon, sort in CATEGORIES:
-        _, made = Category.objects.get_or_create(
+        category, made = Category.objects.get_or_create(
             code=code,
             defaults={
                 "name": name,
+                "name_en": NAMES_EN.get(code, ""),
                 "parent": Category.objects.get(code=parent) if parent else None,
                 "response_limit": Decimal(str(r_lim)),
                 "response_unit": r_unit,
@@ -65,6 +83,9 @@ def load_categories() -> int:
                 "sort": sort,
             },
         )
+        if not made and not category.name_en and NAMES_EN.get(code):
+            category.name_en = NAMES_EN[code]
+            category.save(update_fields=["name_en"])
         created += made
     load_attributes()
     return created

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from gridgov.core.calendar import LimitUnit
 from gridgov.core.crypto import EncryptedTextField, mask_phone
 from gridgov.core.deadlines import Sla  # noqa: F401  (re-exported: cases.models.Sla)
+from gridgov.core.i18n import localized_name
 from gridgov.core.workflow import Rating  # noqa: F401  (re-exported: cases.models.Rating)
 
 
@@ -22,6 +23,7 @@ class Category(models.Model):
 
     code = models.SlugField(_("代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=60)
+    name_en = models.CharField(_("英文名称"), max_length=60, blank=True, default="")
     parent = models.ForeignKey(
         "self",
         null=True,
@@ -69,6 +71,11 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (``name_en`` when English is active and it is set)."""
+        return localized_name(self.name, self.name_en)
 
     def ancestors_and_self(self) -> list[Category]:
         chain, node = [], self

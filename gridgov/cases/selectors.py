@@ -122,6 +122,52 @@ def worklist(
     return qs.annotate(due=due).order_by(*order)
 
 
+def case_dispatchers(case: Case) -> list:
+    """Whoever must accept, verify and close ``case``: the staff of its command centre — for a grid-level
+    case its grid and the grid's community, else the area it is handled at — with the backups of those
+    away, as far as the case workflow lets them dispatch it (``is_dispatcher``)."""
+    from gridgov.accounts.selectors import area_staff
+    from gridgov.cases.workflow import is_dispatcher
+
+    if case.level in ("grid", "microgrid") and len(case.area_code) >= 15:
+        codes = [case.area_code[:15], case.area_code[:12]]
+    else:
+        codes = [case.handling_area.code]
+    found, seen = [], set()
+    for code in codes:
+        for user in area_staff(code):
+            if user.pk not in seen and is_dispatcher(user, case):
+                seen.add(user.pk)
+                found.append(user)
+    return found
+
+
+# What a resident knows of a case's state (我的上报): four groups instead of the internal states.
+RESIDENT_GROUPS: dict[str, tuple[str, ...]] = {
+    "waiting": (State.REPORTED,),  # 待受理
+    "handling": (
+        State.ACCEPTED,
+        State.DISPATCHED,
+        State.CLAIMED,
+        State.IN_PROGRESS,
+        State.RESOLVED,
+        State.VERIFIED,
+    ),  # 办理中
+    "done": (State.CLOSED, State.MERGED),  # 已办结 (a merged report is followed on the case it joined)
+    "declined": (State.REJECTED,),  # 未受理
+}
+
+
+def resident_reports(user, *, group: str = "") -> QuerySet[Case]:
+    """A resident's own reports (我的上报), open and finished: open ones first, then the newest; ``group``
+    narrows to one of :data:`RESIDENT_GROUPS`."""
+    qs = cases_visible_to(user).select_related("category", "area")
+    if group in RESIDENT_GROUPS:
+        qs = qs.filter(state__in=RESIDENT_GROUPS[group])
+    is_open = DbCase(When(state__in=OPEN_STATES, then=0), default=1)
+    return qs.annotate(finished=is_open).order_by("finished", "-reported_at", "-pk")
+
+
 def timeline(case: Case):
     return case.events.select_related("actor").order_by("at", "id")
 

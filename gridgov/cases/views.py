@@ -27,15 +27,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gridgov.accounts.models import Role
 from gridgov.areas.models import Level
 from gridgov.areas.selectors import grid_point, public_grid_outlines
-from gridgov.cases import actions, panels, selectors, workflow
-from gridgov.cases.attributes import shown_attributes
-from gridgov.cases.models import OPEN_STATES, Channel, Rating, State
+from gridgov.cases import actions, category_cache, panels, selectors, workflow
+from gridgov.cases.attributes import STRING_LIMIT, TEXT_LIMIT, attributes_of, field_name, shown_attributes
+from gridgov.cases.models import OPEN_STATES, AttributeType, Channel, Rating, State
 from gridgov.core import cleaners, ratelimit, uploads
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.models import Upload
 from gridgov.core.pages import error_field, error_status
 from gridgov.core.ratelimit import rate_limited, with_retry_after
 from gridgov.core.scope import is_staff
+from gridgov.ledger.places import home_bounds
 
 PAGE_SIZE = 50
 # Signed-in accounts that follow their own reports rather than work on cases.
@@ -71,6 +72,7 @@ EVENT_LABELS = {
     "overdue": gettext_lazy("超时"),
     "report_missed": gettext_lazy("未按时报到"),
     "report_in": gettext_lazy("报到"),
+    "visit_linked": gettext_lazy("关联走访"),
 }
 # Actions taken with one click (nothing to fill in); every other one opens its form first.
 DIRECT_ACTIONS = {"claim", "start"}
@@ -78,7 +80,7 @@ DIRECT_ACTIONS = {"claim", "start"}
 ACTION_FIELDS = {
     "accept": {"note"},
     "reject": {"reason"},
-    "merge": {"into", "note"},
+    "merge": {"into", "reason"},
     "recategorise": {"category", "note"},
     "dispatch": {"lead_unit_id", "assist_unit_ids", "candidate_unit_ids", "note"},
     "claim": set(),
@@ -171,20 +173,117 @@ def _decimal(value: str | None, field: str, *, required_message: str | None = No
 # ---------------------------------------------------------------- resident: report
 
 
+# Field names of a category's attributes on the report page: one set per category (each shown only while
+# its category is chosen), so the same code in two categories never collides.
+ATTRIBUTE_INPUT = "attr.{category}.{code}"
+ATTRIBUTE_INPUTS = {
+    AttributeType.STRING: "text",
+    AttributeType.NUMBER: "number",
+    AttributeType.DATETIME: "datetime",
+    AttributeType.TEXT: "textarea",
+    AttributeType.SINGLE: "select",
+    AttributeType.MULTI: "checkboxes",
+}
+
+
+def _posted_attributes(post, category_code: str) -> dict:
+    """The chosen category's attribute values from the form (code → text, or list for several choices);
+    blanks are left to ``clean_attributes``, which the API uses too."""
+    category = category_cache.active_category(category_code or "")
+    if category is None:
+        return {}
+    given = {}
+    for attribute in attributes_of(category):
+        name = ATTRIBUTE_INPUT.format(category=category.code, code=attribute.code)
+        if attribute.datatype == AttributeType.MULTI:
+            given[attribute.code] = post.getlist(name)
+        else:
+            given[attribute.code] = post.get(name, "")
+    return given
+
+
+def _attribute_forms(groups, values: dict, errors: dict) -> list[dict]:
+    """Every category's attribute fields (for the categories that have any), with the values and the
+    error of the chosen one kept after a refused submit."""
+    chosen = values.get("category", "")
+    kept = values.get("attributes") or {}
+    forms = []
+    for _group, categories in groups:
+        for category in categories:
+            attributes = attributes_of(category)
+            if not attributes:
+                continue
+            fields = []
+            for attribute in attributes:
+                mine = category.code == chosen
+                value = kept.get(attribute.code, "") if mine else ""
+                name = ATTRIBUTE_INPUT.format(category=category.code, code=attribute.code)
+                fields.append(
+                    {
+                        "name": name,
+                        "id": "id_" + name.replace(".", "_"),
+                        "label": attribute.label,
+                        "description": attribute.description,
+                        "required": attribute.required,
+                        "input": ATTRIBUTE_INPUTS.get(attribute.datatype, "text"),
+                        "maxlength": TEXT_LIMIT if attribute.datatype == AttributeType.TEXT else STRING_LIMIT,
+                        "value": "" if isinstance(value, list) else value,
+                        "chosen": value if isinstance(value, list) else [value],
+                        "choices": attribute.values,
+                        "error": errors.get(field_name(attribute.code), "") if mine else "",
+                    }
+                )
+            forms.append({"category": category.code, "fields": fields, "shown": category.code == chosen})
+    return forms
+
+
+def _tile_settings() -> dict:
+    """The base map (docs/maps.md): empty URL = boundaries and buildings only (the offline default)."""
+    return {
+        "url": settings.TILE_URL,
+        "attribution": settings.TILE_ATTRIBUTION,
+        "crs": settings.TILE_CRS,
+    }
+
+
 def _report_context(request, values: dict, errors: dict | None = None) -> dict:
+    user = _user(request)
+    errors = errors or {}
+    groups = selectors.category_groups()
+    bounds = home_bounds(user)
     return {
         # staff enter reports on behalf of residents: from the field (网格员) or from a hotline record
-        "staff_entry": is_staff(_user(request)),
+        "staff_entry": is_staff(user),
         "channels": [
             (Channel.GRID_WORKER, Channel.GRID_WORKER.label),
             (Channel.HOTLINE, Channel.HOTLINE.label),
         ],
-        "groups": selectors.category_groups(),
+        "groups": groups,
+        "attribute_forms": _attribute_forms(groups, values, errors),
         "values": values,
-        "errors": errors or {},
+        "errors": errors,
         "max_photos": settings.UPLOAD_MAX_FILES,
         "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024),
+        "home_bounds": ",".join(f"{v:.6f}" for v in bounds) if bounds else "",
+        "tiles": _tile_settings(),
     }
+
+
+def _report_errors(exc: DomainError) -> dict[str, str]:
+    """A refusal by field; an attribute's keeps its own name (``attribute[code]``) for its field."""
+    if (exc.field or "").startswith("attribute["):
+        return {exc.field: exc.message}
+    return _errors(exc, REPORT_FIELDS)
+
+
+def _patrol_contact(user, values: dict) -> None:
+    """A grid worker's own patrol report (巡查发现): the contact is the worker, from the account, unless
+    they typed another (a resident they met). A hotline record keeps the caller's contact as entered."""
+    if values.get("channel", Channel.GRID_WORKER) not in ("", Channel.GRID_WORKER):
+        return
+    if not values.get("reporter_name") and not values.get("reporter_phone"):
+        values["reporter_name"] = user.display_name or user.username
+        values["reporter_phone"] = user.phone
 
 
 def _keep_token(request, key: str, ref: str, token: str) -> None:
@@ -212,6 +311,9 @@ def report(request):
         if _is_resident(user):
             values["reporter_name"] = user.display_name or user.username
             values["reporter_phone"] = user.phone
+        elif is_staff(user):
+            values["channel"] = Channel.GRID_WORKER
+            _patrol_contact(user, values)
         return render(request, "cases/report.html", _report_context(request, values))
 
     post = request.POST
@@ -233,8 +335,11 @@ def report(request):
     values["anonymous"] = bool(post.get("anonymous"))
     if not values["idempotency_key"]:
         values["idempotency_key"] = uuid.uuid4().hex
+    values["attributes"] = _posted_attributes(post, values["category"])
     photos = request.FILES.getlist("photos")
     staff = is_staff(user)
+    if staff:
+        _patrol_contact(user, values)
     try:
         if user is None:
             ratelimit.limit(request, "intake")
@@ -252,9 +357,10 @@ def report(request):
             anonymous=values["anonymous"],
             photos=photos,
             idempotency_key=values["idempotency_key"],
+            attributes=values["attributes"],
         )
     except DomainError as exc:
-        context = _report_context(request, values, _errors(exc, REPORT_FIELDS))
+        context = _report_context(request, values, _report_errors(exc))
         context["photos_dropped"] = bool(photos)
         return with_retry_after(render(request, "cases/report.html", context, status=error_status(exc)), exc)
     case = intake.case
@@ -323,6 +429,19 @@ def _may_reopen_publicly(case) -> bool:
     return since is not None and timezone.now() <= since + timedelta(days=case.category.reopen_window_days)
 
 
+def _promised_deadline(case) -> dict | None:
+    """承诺办结时限: the resolution deadline the case runs against once it is with a unit, in residents'
+    words on the tracking page (whether it passed, whether the calendar is still provisional)."""
+    if case.resolution_due is None or case.state not in OPEN_STATES or case.state == State.ACCEPTED:
+        return None
+    running = case.state in (State.DISPATCHED, State.CLAIMED, State.IN_PROGRESS)
+    return {
+        "due": case.resolution_due,
+        "overdue": running and timezone.now() > case.resolution_due,
+        "provisional": case.deadline_provisional,
+    }
+
+
 def _track_context(
     request, case, *, errors: dict | None = None, values: dict | None = None, form: str = ""
 ) -> dict:
@@ -330,6 +449,7 @@ def _track_context(
     return {
         "case": case,
         "community": case.area.parent if case.area.level == Level.GRID else None,
+        "deadline": _promised_deadline(case),
         "events": _public_events(case),
         "can_rate": case.state == State.CLOSED and not case.rated_at,
         "can_reopen": _may_reopen_publicly(case),
@@ -410,6 +530,21 @@ def track_reopen(request, ref: str):
 
 # ---------------------------------------------------------------- staff: worklist
 
+RESIDENT_GROUP_LABELS = {
+    "waiting": gettext_lazy("待受理"),
+    "handling": gettext_lazy("办理中"),
+    "done": gettext_lazy("已办结"),
+    "declined": gettext_lazy("未受理"),
+}
+
+
+def _resident_state(case) -> str:
+    """The state of a report in a resident's words (:data:`selectors.RESIDENT_GROUPS`)."""
+    for group, states in selectors.RESIDENT_GROUPS.items():
+        if case.state in states:
+            return str(RESIDENT_GROUP_LABELS[group])
+    return case.get_state_display()
+
 
 @login_required
 @require_GET
@@ -419,18 +554,31 @@ def worklist(request):
     state = request.GET.get("state", "")
     category = request.GET.get("category", "")
     overdue = request.GET.get("overdue") == "1"
-    cases = selectors.worklist(user, state=state, category=category, overdue=overdue)
+    resident = _is_resident(user)
+    if resident:  # 我的上报: open and finished reports, filtered by what residents know of a state
+        cases = selectors.resident_reports(user, group=state)
+        if category:
+            cases = cases.filter(category__code=category)
+        states = list(RESIDENT_GROUP_LABELS.items())
+    else:
+        cases = selectors.worklist(user, state=state, category=category, overdue=overdue)
+        states = [(s, State(s).label) for s in OPEN_STATES]
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    if resident:
+        for c in page.object_list:
+            c.resident_state = _resident_state(c)
+            c.to_rate = c.state == State.CLOSED and not c.rated_at and not c.historical
+            c.promised = _promised_deadline(c)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "page": page,
         "cases": page.object_list,
-        "states": [(s, State(s).label) for s in OPEN_STATES],
+        "states": states,
         "categories": selectors.categories(),
         "filters": {"state": state, "category": category, "overdue": overdue},
         "query": query.urlencode(),
-        "resident": _is_resident(user),
+        "resident": resident,
     }
     template = "cases/_worklist.html" if _partial(request) else "cases/worklist.html"
     response = render(request, template, context)
@@ -523,11 +671,24 @@ def _form_context(user, case, action: str, values) -> dict:
     if action == "extend":
         ctx["amount_unit"] = case.category.get_resolution_unit_display()
     if action == "merge":
+        # a confirmation: both cases side by side, and why they are one problem (required)
+        ctx["needs_reason"] = True
         ctx["duplicates"] = _duplicates(user, case)
+        ctx["target"] = _merge_target(user, case, ctx["into"].strip())
     if action == "recategorise":
         ctx["category_groups"] = selectors.category_groups()
         ctx["category_selected"] = get("category", "")
     return ctx
+
+
+def _merge_target(user, case, ref: str):
+    """The case chosen to merge into, when ``user`` can see it (shown beside this one before confirming)."""
+    if not ref or ref == case.ref:
+        return None
+    try:
+        return selectors.case_get_visible(user, ref)
+    except NotFound:
+        return None
 
 
 def _duplicates(user, case) -> list:
@@ -576,13 +737,21 @@ def detail(request, ref: str):
         if action not in workflow.allowed_actions(request.user, case) or action not in ACTION_FIELDS:
             response = render(request, "cases/_action_unavailable.html", {"case": case})
         else:
-            context = {"case": case, "form": _form_context(request.user, case, action, None), "errors": {}}
-            response = render(request, "cases/_action_form.html", context)
+            form = _form_context(request.user, case, action, _prefilled(request, action))
+            response = render(request, "cases/_action_form.html", {"case": case, "form": form, "errors": {}})
         response["Vary"] = "HX-Request"
         return response
-    response = render(request, "cases/detail.html", _detail_context(request, case, open_action=action))
+    context = _detail_context(request, case, open_action=action, values=_prefilled(request, action))
+    response = render(request, "cases/detail.html", context)
     response["Vary"] = "HX-Request"
     return response
+
+
+def _prefilled(request, action: str):
+    """A form opened from a link that chose for it: "merge into <ref>" from a suggested duplicate."""
+    if action == "merge" and request.GET.get("into"):
+        return request.GET
+    return None
 
 
 def _run(action: str, ref: str, user, post, files):
@@ -592,7 +761,7 @@ def _run(action: str, ref: str, user, post, files):
     if action == "reject":
         return actions.case_reject(ref=ref, by=user, reason=reason)
     if action == "merge":
-        return actions.case_merge(ref=ref, by=user, into=post.get("into", "").strip(), note=note)
+        return actions.case_merge(ref=ref, by=user, into=post.get("into", "").strip(), reason=reason)
     if action == "recategorise":
         return actions.case_recategorise(ref=ref, by=user, category_code=post.get("category", ""), note=note)
     if action == "dispatch":

@@ -473,48 +473,64 @@ def _name(value: Any, field_name: str, row: int | None = None) -> str:
     return value
 
 
-def _entries(raw: Any, *, field_name: str, year: int) -> dict[date, tuple[str, int]]:
-    """A list of ``date``, ``"YYYY-MM-DD"`` or ``(date, name)`` → {date: (name, row)}; rows count from 1."""
+def _entries(
+    raw: Any, *, field_name: str, year: int, problems: list[DomainError] | None = None
+) -> dict[date, tuple[str, int]]:
+    """A list of ``date``, ``"YYYY-MM-DD"`` or ``(date, name)`` → {date: (name, row)}; rows count from 1.
+
+    The first bad entry is raised; with ``problems`` every bad entry is appended there instead (the
+    import page and command list them all) and the good ones are returned."""
     if raw is None:
         return {}
     if not isinstance(raw, list | tuple):
         raise DomainError("invalid_list", _("必须是日期列表"), field_name)
     found: dict[date, tuple[str, int]] = {}
     for row, item in enumerate(raw, start=1):
-        extra = {"row": row}
-        value, name = item, ""
-        if isinstance(item, list | tuple):
-            if len(item) not in (1, 2):
-                raise DomainError(
-                    "invalid_row", _("第 %(row)s 项应为 [日期, 名称]") % {"row": row}, field_name, extra=extra
-                )
-            value = item[0]
-            name = _name(item[1] if len(item) == 2 else "", field_name, row)
-        day = _as_date(value)
-        if day is None:
-            raise DomainError(
-                "invalid_date",
-                _("第 %(row)s 项「%(value)s」不是有效日期（应为 YYYY-MM-DD）") % {"row": row, "value": value},
-                field_name,
-                extra=extra,
-            )
-        if day.year != year:
-            raise DomainError(
-                "date_outside_year",
-                _("第 %(row)s 项 %(date)s 不在 %(year)s 年内") % {"row": row, "date": day, "year": year},
-                field_name,
-                extra=extra,
-            )
-        if day in found:
-            raise DomainError(
-                "duplicate_date",
-                _("第 %(row)s 项 %(date)s 与第 %(other)s 项重复")
-                % {"row": row, "date": day, "other": found[day][1]},
-                field_name,
-                extra=extra,
-            )
-        found[day] = (name, row)
+        if problems is None:
+            _entry(found, row, item, field_name=field_name, year=year)
+            continue
+        try:
+            _entry(found, row, item, field_name=field_name, year=year)
+        except DomainError as exc:
+            problems.append(exc)
     return found
+
+
+def _entry(found: dict[date, tuple[str, int]], row: int, item: Any, *, field_name: str, year: int) -> None:
+    """One entry into ``found``; a bad one is raised naming the field and the row."""
+    extra = {"row": row}
+    value, name = item, ""
+    if isinstance(item, list | tuple):
+        if len(item) not in (1, 2):
+            raise DomainError(
+                "invalid_row", _("第 %(row)s 项应为 [日期, 名称]") % {"row": row}, field_name, extra=extra
+            )
+        value = item[0]
+        name = _name(item[1] if len(item) == 2 else "", field_name, row)
+    day = _as_date(value)
+    if day is None:
+        raise DomainError(
+            "invalid_date",
+            _("第 %(row)s 项「%(value)s」不是有效日期（应为 YYYY-MM-DD）") % {"row": row, "value": value},
+            field_name,
+            extra=extra,
+        )
+    if day.year != year:
+        raise DomainError(
+            "date_outside_year",
+            _("第 %(row)s 项 %(date)s 不在 %(year)s 年内") % {"row": row, "date": day, "year": year},
+            field_name,
+            extra=extra,
+        )
+    if day in found:
+        raise DomainError(
+            "duplicate_date",
+            _("第 %(row)s 项 %(date)s 与第 %(other)s 项重复")
+            % {"row": row, "date": day, "other": found[day][1]},
+            field_name,
+            extra=extra,
+        )
+    found[day] = (name, row)
 
 
 def _describe(rows: Iterable[CalendarDay]) -> dict[str, dict[str, str]]:
@@ -552,6 +568,19 @@ def _changed(year: int) -> None:
     transaction.on_commit(lambda: _send_configured(year))
 
 
+def _conflicts(off: dict[date, tuple[str, int]], on: dict[date, tuple[str, int]]) -> list[DomainError]:
+    """A date both a holiday and a workday, one error per date (named on the workday's row)."""
+    return [
+        DomainError(
+            "date_conflict",
+            _("第 %(row)s 项 %(date)s 不能既是节假日又是调休上班日") % {"row": on[day][1], "date": day},
+            "workdays",
+            extra={"row": on[day][1]},
+        )
+        for day in sorted(off.keys() & on.keys())
+    ]
+
+
 def calendar_import_year(
     *,
     by,
@@ -573,15 +602,9 @@ def calendar_import_year(
     year = _year(year)
     off = _entries(holidays, field_name="holidays", year=year)
     on = _entries(workdays, field_name="workdays", year=year)
-    both = sorted(off.keys() & on.keys())
-    if both:
-        day = both[0]
-        raise DomainError(
-            "date_conflict",
-            _("第 %(row)s 项 %(date)s 不能既是节假日又是调休上班日") % {"row": on[day][1], "date": day},
-            "workdays",
-            extra={"row": on[day][1]},
-        )
+    conflicts = _conflicts(off, on)
+    if conflicts:
+        raise conflicts[0]
     note = _note(note)
     actor = _actor(by)
     now = timezone.now()

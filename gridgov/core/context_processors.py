@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 # Who is told that a year's holiday schedule is missing: those who can import it or answer for deadlines.
@@ -18,10 +19,14 @@ def calendar_warnings(request) -> dict:
         return {}
     from gridgov.core.calendar import years_needing_configuration
 
+    warnings = [
+        _("%(year)s 年的节假日安排尚未配置，截止时间按周一至周五临时计算，请导入国务院办公厅公布的安排")
+        % {"year": year}
+        for year in years_needing_configuration()
+    ]
+    # Only system administrators import (the calendar actions refuse everyone else): they get the link.
+    may_import = bool(warnings) and getattr(user, "is_admin", False)
     return {
-        "calendar_warnings": [
-            _("%(year)s 年的节假日安排尚未配置，截止时间按周一至周五临时计算，请导入国务院办公厅公布的安排")
-            % {"year": year}
-            for year in years_needing_configuration()
-        ]
+        "calendar_warnings": warnings,
+        "calendar_import_url": reverse("calendar:import") if may_import else "",
     }

@@ -65,3 +65,12 @@ def shown(text: str, data: Mapping | None) -> str:
         except (KeyError, TypeError, ValueError):
             return text
     return text
+
+
+def localized_name(name: str, name_en: str) -> str:
+    """A reference name as a reader sees it: the English name when English is active and one is set,
+    else the Chinese name (categories, service categories, focus tags)."""
+    language = translation.get_language() or ""
+    if name_en and language.split("-")[0] == "en":
+        return name_en
+    return name

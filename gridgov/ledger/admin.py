@@ -11,7 +11,7 @@ from gridgov.ledger.models import Building, FocusTag, Household, ImportJob, Orga
 
 @admin.register(FocusTag)
 class FocusTagAdmin(AuditedAdmin):
-    list_display = ["name", "code", "applies_to", "is_active", "sort"]
+    list_display = ["name", "name_en", "code", "applies_to", "is_active", "sort"]
     list_filter = ["applies_to", "is_active"]
     search_fields = ["name", "code"]
 

@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from gridgov.core import ratelimit
 from gridgov.core.cleaners import REASON_LIMIT, limit
 from gridgov.core.errors import DomainError
 from gridgov.core.pagination import Pages
-from gridgov.ledger import actions, selectors
+from gridgov.ledger import actions, places, selectors
 from gridgov.ledger.exports import PERSONAL_IN_URL
 from gridgov.ledger.models import Building, Household, Organisation, Resident, TagAssignment
 
@@ -535,3 +536,42 @@ def reveal(request: HttpRequest, payload: LedgerRevealIn):
         by=request.auth, kind=payload.kind, pk=payload.id, field=payload.field, reason=payload.reason
     )
     return {"value": value}
+
+
+# ---------------------------------------------------------------- places (the report map's search)
+
+
+class LedgerPlaceOut(Schema):
+    id: int
+    name: str
+    address: str
+    grid: str
+    grid_name: str
+    community: str
+    lng: float | None
+    lat: float | None
+
+
+class LedgerBuildingPointOut(Schema):
+    id: int
+    name: str
+    lng: float
+    lat: float
+
+
+@ledger.get("/places", response=list[LedgerPlaceOut], auth=None, summary="按楼栋名称或地址查找位置（公开）")
+def place_search(request: HttpRequest, q: str = "", limit: int = places.RESULT_LIMIT):
+    """Buildings of the district whose name or address contains ``q`` (at most 50 characters), with their
+    community, grid and WGS-84 point: what the report page's address search offers. Building names and
+    addresses are public; nothing of households or residents is searched or returned."""
+    ratelimit.limit(request, "public")
+    return places.place_search(q, limit=limit)
+
+
+@ledger.get(
+    "/places/points", response=list[LedgerBuildingPointOut], auth=None, summary="有坐标的楼栋（公开，地图用）"
+)
+def building_points(request: HttpRequest):
+    """Buildings with a point of their own (id, name, WGS-84 lng/lat) for the report map's labels."""
+    ratelimit.limit(request, "public")
+    return places.building_points()

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gridgov.core.crypto import EncryptedTextField
+from gridgov.core.i18n import localized_name
 
 
 class Building(models.Model):
@@ -265,6 +266,7 @@ class FocusTag(models.Model):
 
     code = models.SlugField(_("代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=30, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=30, blank=True, default="")
     applies_to = models.CharField(
         _("适用对象"), max_length=10, choices=AppliesTo.choices, default=AppliesTo.BOTH
     )
@@ -279,6 +281,11 @@ class FocusTag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (``name_en`` when English is active and it is set)."""
+        return localized_name(self.name, self.name_en)
 
 
 class TagAssignment(models.Model):

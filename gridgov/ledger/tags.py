@@ -25,12 +25,39 @@ STANDARD_TAGS = [
 ]
 
 
+# English names (name_en), shown when English is active.
+NAMES_EN = {
+    "living_alone": "Elderly living alone",
+    "empty_nest": "Empty-nest elderly",
+    "semi_self_care": "Partly dependent elderly",
+    "disabled": "People with disabilities",
+    "needy": "Families in hardship",
+    "bereaved": "Bereaved only-child families",
+    "veteran": "Veterans",
+    "old_party_member": "Senior party members",
+    "representative": "Residents' representatives",
+    "petitioner": "Petitioners",
+    "unemployed": "Unemployed",
+    "job_seeking": "Job or business seekers",
+    "left_behind_child": "Left-behind children",
+}
+
+
 def ensure_standard_tags() -> int:
     created = 0
     for sort, (code, name, applies_to, description) in enumerate(STANDARD_TAGS):
-        _obj, made = FocusTag.objects.get_or_create(
+        tag, made = FocusTag.objects.get_or_create(
             code=code,
-            defaults={"name": name, "applies_to": applies_to, "description": description, "sort": sort},
+            defaults={
+                "name": name,
+                "name_en": NAMES_EN.get(code, ""),
+                "applies_to": applies_to,
+                "description": description,
+                "sort": sort,
+            },
         )
+        if not made and not tag.name_en and NAMES_EN.get(code):
+            tag.name_en = NAMES_EN[code]
+            tag.save(update_fields=["name_en"])
         created += made
     return created

@@ -150,6 +150,27 @@ def tell(
     )
 
 
+def notifications_settle(*, case, kinds: Iterable[str], at=None) -> int:
+    """Mark done the messages of these ``kinds`` about ``case`` that asked someone to act: the case has moved
+    on (someone acted), so they are no longer waiting for anyone. Unread ones become read and what still
+    waited to go out by email, SMS or WeChat is cancelled. Call inside the step's transaction."""
+    kinds = list(kinds)
+    if not kinds:
+        return 0
+    at = at or timezone.now()
+    ids = list(
+        Notification.objects.filter(case=case, kind__in=kinds, done_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    if not ids:
+        return 0
+    Notification.objects.filter(pk__in=ids, read_at__isnull=True).update(read_at=at)
+    Notification.objects.filter(pk__in=ids).update(done_at=at)
+    outbound_cancel(ids)
+    return len(ids)
+
+
 def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
     """Mark one of ``user``'s messages read (or all of them when no id is given); what was still waiting to
     go out by email, SMS or WeChat (quiet hours) is cancelled: it has been seen."""

@@ -19,6 +19,7 @@ class NotificationOut(Schema):
     case: str | None
     created_at: datetime
     read_at: datetime | None
+    done_at: datetime | None = None
 
     @staticmethod
     def resolve_case(obj) -> str | None:

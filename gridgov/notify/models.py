@@ -33,6 +33,17 @@ class Kind(models.TextChoices):
     REPORT = "report", _("分析报告")
     WEBHOOK = "webhook", _("外部推送")
     BINDING = "binding", _("户籍绑定")
+    REPORTED = "reported", _("新上报待受理")
+
+
+# What the link of a message opens, by the page it points to (the inbox's "view …" link).
+LINK_LABELS = (
+    ("/cases/", _("查看事件")),
+    ("/orders/", _("查看服务单")),
+    ("/wishes/", _("查看心愿")),
+    ("/lists/", _("查看项目")),
+    ("/volunteer/", _("查看任务")),
+)
 
 
 class Notification(models.Model):
@@ -56,6 +67,8 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(_("时间"), db_index=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    # an "action needed" message settled by the case moving on (someone acted): shown as done, not unread
+    done_at = models.DateTimeField(_("已处理时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("站内消息")
@@ -65,6 +78,16 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def link_label(self) -> str:
+        """The words of the link to the message's page: what it opens (a case, an order, a wish …)."""
+        if self.case_id:
+            return str(LINK_LABELS[0][1])
+        for prefix, label in LINK_LABELS:
+            if self.url.startswith(prefix):
+                return str(label)
+        return str(_("查看详情"))
 
 
 class Preference(models.Model):

@@ -70,7 +70,7 @@ class ServiceItemOut(Schema):
 
     @staticmethod
     def resolve_category_name(obj: ServiceItem) -> str:
-        return obj.category.name
+        return obj.category.label
 
     @staticmethod
     def resolve_area(obj: ServiceItem) -> str:
@@ -223,7 +223,7 @@ class OrderOut(Schema):
 
     @staticmethod
     def resolve_category_name(obj: Order) -> str:
-        return obj.item.category.name
+        return obj.item.category.label
 
     @staticmethod
     def resolve_slot(obj: Order) -> str | None:

@@ -10,6 +10,6 @@ from gridgov.services.models import ServiceCategory
 class ServiceCategoryAdmin(AuditedAdmin):
     """服务类别: one taxonomy for the catalogue, wishes, needs and resources."""
 
-    list_display = ["code", "name", "parent", "is_active", "sort"]
+    list_display = ["code", "name", "name_en", "parent", "is_active", "sort"]
     list_editable = ["is_active", "sort"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "name_en"]

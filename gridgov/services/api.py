@@ -15,9 +15,15 @@ router = Router(tags=["服务点单"])  # /services
 class ServiceCategoryOut(Schema):
     code: str
     name: str
+    name_en: str
+    label: str = Field(..., description="名称（按当前语言）")
     parent: str | None
     is_active: bool
     sort: int
+
+    @staticmethod
+    def resolve_label(obj: ServiceCategory) -> str:
+        return obj.label
 
     @staticmethod
     def resolve_parent(obj: ServiceCategory) -> str | None:

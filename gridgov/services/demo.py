@@ -18,10 +18,29 @@ CATEGORIES = [
 ]
 
 
+# English names (name_en), shown when English is active.
+NAMES_EN = {
+    "legal": "Legal services",
+    "employment": "Employment services",
+    "psychology": "Counselling",
+    "notary": "Notary services",
+    "meals": "Meal services",
+    "elderly": "Elderly care",
+    "nursery": "Childcare",
+    "repair": "Repairs",
+    "culture": "Culture and sports",
+}
+
+
 def load_demo_categories() -> int:
     """Create the demo categories that do not exist yet; returns how many were created."""
     created = 0
     for sort, (code, name) in enumerate(CATEGORIES, start=1):
-        _cat, made = ServiceCategory.objects.get_or_create(code=code, defaults={"name": name, "sort": sort})
+        cat, made = ServiceCategory.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": NAMES_EN.get(code, ""), "sort": sort}
+        )
+        if not made and not cat.name_en and NAMES_EN.get(code):
+            cat.name_en = NAMES_EN[code]
+            cat.save(update_fields=["name_en"])
         created += made
     return created

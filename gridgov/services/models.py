@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.core.i18n import localized_name
+
 
 class ServiceCategory(models.Model):
     """服务类别: one taxonomy for the service catalogue, wishes, needs and resources, so that a need and a
@@ -12,6 +14,7 @@ class ServiceCategory(models.Model):
 
     code = models.SlugField(_("代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=60)
+    name_en = models.CharField(_("英文名称"), max_length=60, blank=True, default="")
     parent = models.ForeignKey(
         "self",
         null=True,
@@ -30,3 +33,8 @@ class ServiceCategory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (``name_en`` when English is active and it is set)."""
+        return localized_name(self.name, self.name_en)

@@ -146,9 +146,18 @@ def visit_record(
     skills: str = "",
     visitors=(),
     photo=None,
+    client_key: str = "",
 ) -> Visit:
-    """入户走访: record one visit to one household in the recorder's scope."""
+    """入户走访: record one visit to one household in the recorder's scope.
+
+    ``client_key`` is the form's one-time key: sending the same key again (a retry after a lost answer,
+    the offline queue replaying) returns the visit made the first time instead of a second one."""
     require_staff(by, _("只有工作人员可以记录走访"))
+    key = _clean_client_key(client_key)
+    if key:
+        existing = _visit_with_client_key(by, key)
+        if existing is not None:
+            return existing
     _household_in_scope(by, household)
     now = timezone.now()
     when = _clean_when(visited_at, now)
@@ -157,21 +166,45 @@ def visit_record(
     texts = _clean_texts({"situation": situation, "needs": needs, "problems": problems, "skills": skills})
     people = _clean_visitors(by, household, visitors)
     checked = _check_photo(photo)
-    with transaction.atomic():
-        visit = Visit(
-            household=household,
-            area_code=household.area_code,
-            visited_at=when,
-            duration_minutes=minutes,
-            kind=kind,
-            recorded_by=by,
-            **texts,
-        )
-        visit.save()
-        uploads.save(checked, owner=visit, role=Upload.Role.PHOTO, by=by)
-        visit.visitors.set(people)
-        audit.record(actor=by, verb="visits.visit.record", obj=visit, after=_snapshot(visit))
+    try:
+        with transaction.atomic():
+            visit = Visit(
+                household=household,
+                area_code=household.area_code,
+                visited_at=when,
+                duration_minutes=minutes,
+                kind=kind,
+                recorded_by=by,
+                client_key=key,
+                **texts,
+            )
+            visit.save()
+            uploads.save(checked, owner=visit, role=Upload.Role.PHOTO, by=by)
+            visit.visitors.set(people)
+            audit.record(actor=by, verb="visits.visit.record", obj=visit, after=_snapshot(visit))
+    except IntegrityError:
+        # two sends of the same key at once: the other one's visit is the answer
+        existing = _visit_with_client_key(by, key) if key else None
+        if existing is None:
+            raise
+        return existing
     return visit
+
+
+CLIENT_KEY_MAX = 64
+
+
+def _clean_client_key(value) -> str:
+    key = (value or "").strip()
+    if len(key) > CLIENT_KEY_MAX:
+        raise DomainError("invalid", _("客户端键不能超过 %(n)d 个字符") % {"n": CLIENT_KEY_MAX}, "client_key")
+    if key and not all(c.isascii() and (c.isalnum() or c in "-_") for c in key):
+        raise DomainError("invalid", _("客户端键只能包含字母、数字、连字符和下划线"), "client_key")
+    return key
+
+
+def _visit_with_client_key(by: User, key: str) -> Visit | None:
+    return Visit.objects.filter(recorded_by=by, client_key=key).first()
 
 
 def may_change(user: User, visit: Visit) -> bool:
@@ -289,6 +322,47 @@ def _address(household: Household) -> str:
     return f"{building.address} {household.label}".strip()[:200]
 
 
+# A point chosen this far from the household's building is somewhere else: its address must be said.
+MOVED_M = 30
+CONTACTS = ("household", "worker")
+
+
+def _metres(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
+    from gridgov.cases.selectors import _metres as metres
+
+    return metres(lat1, lng1, lat2, lng2)
+
+
+def case_place(household: Household, lng=None, lat=None, address: str | None = None) -> dict:
+    """Where the case of a visit's finding is: the point chosen on the map (by default the building's) and
+    the address that goes with it. At the building the address defaults to the household's; a point moved
+    away from the building needs its own address (a wall at 3号楼 is not at the 2号楼 flat's address)."""
+    if (lng is None) != (lat is None):
+        raise DomainError("required", _("经度和纬度必须同时提供"), "lng" if lng is None else "lat")
+    if address is not None:
+        address = address.strip()
+        if len(address) > 200:
+            raise DomainError("too_long", _("地址不能超过 200 字"), "address")
+    building = household.building
+    if lng is None:
+        place = _case_place(household)
+        moved = False
+    else:
+        place = {"lng": float(lng), "lat": float(lat)}
+        moved = (
+            building.lng is None
+            or building.lat is None
+            or (_metres(place["lng"], place["lat"], building.lng, building.lat) > MOVED_M)
+        )
+    if not moved:
+        return {**place, "address": address or _address(household)}
+    if not address or address == _address(household):
+        raise DomainError(
+            "required", _("位置已移离该户所在楼栋，请填写问题所在的地址（如几号楼、哪个路口）"), "address"
+        )
+    return {**place, "address": address}
+
+
 def visit_to_case(
     *,
     by: User,
@@ -296,14 +370,21 @@ def visit_to_case(
     category_code: str,
     description: str | None = None,
     reporter_phone: str = "",
+    lng: float | None = None,
+    lat: float | None = None,
+    address: str | None = None,
+    contact: str = "household",
 ) -> VisitCase:
     """转为事件: one click makes a case of a visit's finding (channel 网格员上报), pre-filled from the visit
-    and the ledger: description from the problems, location from the building, address from building and
-    room, contact from the head of household (their phone, or else the visiting worker's so the case can be
-    followed up). A visit makes at most one case: a second call (a double click, a colleague at the same
-    time) returns the first one."""
+    and the ledger: description from the problems, location from the building — or the point chosen on the
+    map, with its own address when it is away from the building (:func:`case_place`) —, address from
+    building and room, contact from the head of household (their phone, or else the visiting worker's so the
+    case can be followed up) or, with ``contact="worker"``, the visiting worker. A visit makes at most one
+    case: a second call (a double click, a colleague at the same time) returns the first one."""
     require_staff(by, _("只有工作人员可以记录走访"))
     _visible_visit(by, visit)
+    if contact not in CONTACTS:
+        raise DomainError("invalid_choice", _("联系人只能是户主或走访人"), "contact")
     with transaction.atomic():
         locked = (
             Visit.objects.select_for_update().select_related("household__building__area").get(pk=visit.pk)
@@ -312,8 +393,13 @@ def visit_to_case(
         if existing is not None:
             return VisitCase(case=existing, created=False)
         household = locked.household
-        head = household.head if household.head_id and household.head.is_active else None
-        phone = (reporter_phone or "").strip() or (head.phone if head else "") or by.phone
+        place = case_place(household, lng, lat, address)
+        if contact == "worker":
+            name, phone = by.display_name or by.username, (reporter_phone or "").strip() or by.phone
+        else:
+            head = household.head if household.head_id and household.head.is_active else None
+            name = head.name if head else ""
+            phone = (reporter_phone or "").strip() or (head.phone if head else "") or by.phone
         text = locked.problems if description is None else description
         photos = []
         photo = _photo(locked)
@@ -327,13 +413,12 @@ def visit_to_case(
                 by=by,
                 category_code=category_code,
                 description=text,
-                address=_address(household),
-                reporter_name=head.name if head else "",
+                reporter_name=name,
                 reporter_phone=phone,
                 channel=Channel.GRID_WORKER,
                 photos=photos,
                 idempotency_key=f"visit:{locked.pk}",
-                **_case_place(household),
+                **place,
             )
         finally:
             for f in photos:
@@ -343,9 +428,44 @@ def visit_to_case(
             actor=by,
             verb="visits.visit.to_case",
             obj=locked,
-            after={"case": intake.case.ref, "category": category_code},
+            after={
+                "case": intake.case.ref,
+                "category": category_code,
+                **({"contact": contact} if contact != "household" else {}),
+            },
         )
     return VisitCase(case=intake.case, created=intake.created)
+
+
+def visit_link_case(*, by: User, visit: Visit, ref: str) -> VisitCase:
+    """关联已有事件: instead of a new case, the visit's finding is linked to an open case that already
+    reports it (a duplicate the form showed); the case is told on its timeline. A visit that already has a
+    case keeps it (409)."""
+    from gridgov.cases.events import step as case_step
+    from gridgov.cases.models import OPEN_STATES
+    from gridgov.cases.selectors import cases_visible_to
+
+    require_staff(by, _("只有工作人员可以记录走访"))
+    _visible_visit(by, visit)
+    ref = (ref or "").strip()
+    if not ref:
+        raise DomainError("required", _("请选择要关联的事件"), "case")
+    with transaction.atomic():
+        locked = Visit.objects.select_for_update().get(pk=visit.pk)
+        existing = locked.cases.order_by("pk").first()
+        if existing is not None:
+            if existing.ref == ref:
+                return VisitCase(case=existing, created=False)
+            raise Conflict("already_linked", _("该走访已转为事件 %(ref)s") % {"ref": existing.ref}, "case")
+        case = cases_visible_to(by).select_for_update().filter(ref=ref).first()
+        if case is None:
+            raise NotFound(_("事件 %(ref)s 不存在或不在您的管辖范围内") % {"ref": ref[:40]}, field="case")
+        if case.state not in OPEN_STATES or case.merged_into_id:
+            raise Conflict("case_finished", _("事件 %(ref)s 已办结，不能再关联") % {"ref": case.ref}, "case")
+        locked.cases.add(case)
+        case_step(case, by, "visit_linked", case.state, data={"visit": locked.pk})
+        audit.record(actor=by, verb="visits.visit.link_case", obj=locked, after={"case": case.ref})
+    return VisitCase(case=case, created=False)
 
 
 # ---------------------------------------------------------------- visit → need

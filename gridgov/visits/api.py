@@ -128,6 +128,16 @@ class VisitToCaseIn(Schema):
         None, description="问题描述；省略时取走访的「问题与诉求」", max_length=limit(Case, "description")
     )
     reporter_phone: str = Field("", description="联系电话；省略时取户主电话，户主无电话时取走访人电话")
+    lng: float | None = Field(None, description="问题位置经度；省略时取该户所在楼栋")
+    lat: float | None = Field(None, description="问题位置纬度；省略时取该户所在楼栋")
+    address: str | None = Field(
+        None, max_length=200, description="问题所在地址；位置移离楼栋时必填，在楼栋时省略取该户地址"
+    )
+    contact: str = Field("household", description="联系人：household（户主）或 worker（走访人）")
+
+
+class VisitLinkCaseIn(Schema):
+    case: str = Field(..., max_length=32, description="要关联的事件编号")
 
 
 class VisitToCaseOut(Schema):
@@ -418,6 +428,10 @@ def to_case(request: HttpRequest, visit_id: int, payload: VisitToCaseIn):
         category_code=payload.category,
         description=payload.description,
         reporter_phone=payload.reporter_phone,
+        lng=payload.lng,
+        lat=payload.lat,
+        address=payload.address,
+        contact=payload.contact,
     )
     case = result.case
     body = {
@@ -426,6 +440,21 @@ def to_case(request: HttpRequest, visit_id: int, payload: VisitToCaseIn):
         "visit": visit.pk,
     }
     return Status(201 if result.created else 200, body)
+
+
+@router.post(
+    "/{visit_id}/case/link",
+    response=VisitToCaseOut,
+    summary="把走访发现的问题关联到已有事件（可能重复时，代替新建）",
+)
+def link_case(request: HttpRequest, visit_id: int, payload: VisitLinkCaseIn):
+    visit = selectors.visit_get_visible(request.auth, visit_id)
+    case = actions.visit_link_case(by=request.auth, visit=visit, ref=payload.case).case
+    return {
+        "created": False,
+        "case": {"ref": case.ref, "state": case.state, "state_label": str(case.get_state_display())},
+        "visit": visit.pk,
+    }
 
 
 @router.post(

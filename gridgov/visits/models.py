@@ -47,6 +47,9 @@ class Visit(models.Model):
     )
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # The form's one-time key (offline queue, double submit): the same recorder sending the same key
+    # again gets the visit made the first time. Empty for visits recorded without one.
+    client_key = models.CharField(_("客户端键"), max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("走访记录")
@@ -55,6 +58,13 @@ class Visit(models.Model):
         indexes = [
             models.Index(fields=["household", "visited_at"], name="visit_household_at"),
             models.Index(fields=["area_code", "visited_at"], name="visit_area_at"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recorded_by", "client_key"],
+                condition=~models.Q(client_key=""),
+                name="visit_client_key_once",
+            )
         ]
 
     def __str__(self) -> str:

@@ -556,3 +556,31 @@ def suggest_category(text: str, categories) -> str:
 
 def is_worker(user) -> bool:
     return user is not None and getattr(user, "role", None) in (Role.GRID_WORKER, Role.GRID_CHIEF)
+
+
+def case_duplicates(
+    user, visit: Visit, *, category_code: str = "", description: str | None = None, lng=None, lat=None
+) -> list:
+    """Open cases ``user`` can see that may already report what the visit found (the cases' text-aware
+    ``duplicate_candidates``): compared as the case would be made now — the description, the category and
+    the point chosen (by default the building's). Each carries ``duplicate_reason``."""
+    from gridgov.cases import category_cache
+    from gridgov.cases.models import Case
+    from gridgov.cases.selectors import duplicate_candidates
+
+    building = visit.household.building
+    if lng is None or lat is None:
+        lng, lat = building.lng, building.lat
+    if lng is None or lat is None:
+        return []
+    category = category_cache.active_category(category_code) if category_code else None
+    text = visit.problems if description is None else description
+    draft = Case(
+        description=text or "",
+        lng=float(lng),
+        lat=float(lat),
+        category_id=category.pk if category else None,
+        reported_at=timezone.now(),
+        reporter_name="",
+    )
+    return duplicate_candidates(draft, user)

@@ -6,6 +6,8 @@ Views stay thin: parse, call one selector or action, render. A ``DomainError`` i
 
 from __future__ import annotations
 
+import math
+import uuid
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -36,7 +38,8 @@ VISIT_FIELDS = {
     "visitors",
     *actions.TEXT_FIELDS,
 }
-CASE_FIELDS = {"category", "description", "reporter_phone"}
+CASE_FIELDS = {"category", "description", "reporter_phone", "location", "address", "contact", "case"}
+CASE_FIELD_ALIASES = {"lng": "location", "lat": "location"}
 
 
 def _visit(user, pk) -> Visit:
@@ -160,11 +163,13 @@ def record(request):
             "duration_minutes": "20",
             "kind": Visit.Kind.MUST if due is not None and due.rule.tag_id else Visit.Kind.ROUTINE,
             "visitors": set(),
+            "client_key": uuid.uuid4().hex,
         }
         return render(request, "visits/form.html", _form_context(request, household, values))
     post = request.POST
     values = {
-        name: post.get(name, "") for name in ("visited_at", "duration_minutes", "kind", *actions.TEXT_FIELDS)
+        name: post.get(name, "")
+        for name in ("visited_at", "duration_minutes", "kind", "client_key", *actions.TEXT_FIELDS)
     }
     values["visitors"] = set(post.getlist("visitors"))
     photo = request.FILES.get("photo")
@@ -181,6 +186,7 @@ def record(request):
             skills=values["skills"],
             visitors=list(values["visitors"]),
             photo=photo,
+            client_key=values["client_key"],
         )
     except DomainError as exc:
         context = _form_context(request, household, values, {error_field(exc, VISIT_FIELDS): exc.message})
@@ -193,16 +199,55 @@ def record(request):
 # ---------------------------------------------------------------- detail and visit → case
 
 
-def _case_form(request, visit: Visit, values: dict | None = None) -> dict:
+def _coordinate(value: str, field: str) -> float | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise DomainError("invalid", _("坐标格式不正确"), field) from None
+    if not math.isfinite(number):
+        raise DomainError("invalid", _("坐标格式不正确"), field)
+    return number
+
+
+def _case_form(request, visit: Visit, values: dict | None = None, duplicates=None) -> dict:
     groups = category_groups()
     leaves = [c for _group, cats in groups for c in cats]
+    building = visit.household.building
     if values is None:
         values = {
             "category": selectors.suggest_category(visit.problems, leaves),
             "description": visit.problems,
             "reporter_phone": "",
+            "lng": "" if building.lng is None else str(building.lng),
+            "lat": "" if building.lat is None else str(building.lat),
+            "address": actions._address(visit.household),
+            "contact": "household",
         }
-    return {"groups": groups, "values": values}
+    if duplicates is None:
+        # what open cases may already report it: shown before anything is created
+        try:
+            duplicates = selectors.case_duplicates(
+                request.user,
+                visit,
+                category_code=values.get("category", ""),
+                description=values.get("description"),
+                lng=_coordinate(values.get("lng", ""), "lng"),
+                lat=_coordinate(values.get("lat", ""), "lat"),
+            )
+        except DomainError:
+            duplicates = []
+    head = visit.household.head if visit.household.head_id else None
+    point = [building.lng, building.lat] if building.lng is not None and building.lat is not None else None
+    return {
+        "groups": groups,
+        "values": values,
+        "duplicates": duplicates,
+        "head": head.name if head else "",
+        "map_data": {"building": point, "boundary": building.area.boundary} if point else None,
+    }
 
 
 def _need_form(visit: Visit, values: dict | None = None) -> dict:
@@ -231,16 +276,26 @@ def _visit_need(user, visit: Visit):
 
 
 def _detail_context(
-    request, visit: Visit, *, case_values=None, case_errors=None, need_values=None, need_errors=None
+    request,
+    visit: Visit,
+    *,
+    case_values=None,
+    case_errors=None,
+    case_duplicates=None,
+    need_values=None,
+    need_errors=None,
 ) -> dict:
+    cases = list(visit.cases.all())
+    if cases:  # the finding is already a case: nothing to compare
+        case_duplicates = []
     return {
         "need": _visit_need(request.user, visit),
         "need_form": _need_form(visit, need_values),
         "need_errors": need_errors or {},
         "visit": visit,
         "visitors": list(visit.visitors.all()),
-        "cases": list(visit.cases.all()),
-        "case_form": _case_form(request, visit, case_values),
+        "cases": cases,
+        "case_form": _case_form(request, visit, case_values, case_duplicates),
         "case_errors": case_errors or {},
         "may_change": actions.may_change(request.user, visit),
         "may_delete": actions.may_delete(request.user, visit),
@@ -256,31 +311,75 @@ def detail(request, pk: int):
     return render(request, "visits/detail.html", _detail_context(request, visit))
 
 
+def _case_values(post) -> dict:
+    names = ("category", "description", "reporter_phone", "lng", "lat", "address", "contact", "confirm")
+    return {name: post.get(name, "") for name in names}
+
+
+def _case_error(request, pk: int, values: dict, exc: DomainError):
+    visit = _visit(request.user, pk)
+    field = error_field(exc, CASE_FIELDS, CASE_FIELD_ALIASES)
+    context = _detail_context(request, visit, case_values=values, case_errors={field: exc.message})
+    return render(request, "visits/detail.html", context, status=error_status(exc))
+
+
 @login_required
 @require_POST
 def to_case(request, pk: int):
-    """转为事件: one case per visit; a second click lands on the same case."""
+    """转为事件: one case per visit; a second click lands on the same case. When open cases nearby may
+    report the same problem, they are shown first: the worker links the visit to one of them, or confirms
+    that this is a new case."""
     require(is_staff(request.user), _("只有工作人员可以使用走访功能"))
     visit = _visit(request.user, pk)
-    values = {name: request.POST.get(name, "") for name in CASE_FIELDS}
+    values = _case_values(request.POST)
     try:
+        lng, lat = _coordinate(values["lng"], "lng"), _coordinate(values["lat"], "lat")
+        if not values["confirm"] and not visit.cases.exists():
+            duplicates = selectors.case_duplicates(
+                request.user,
+                visit,
+                category_code=values["category"],
+                description=values["description"],
+                lng=lng,
+                lat=lat,
+            )
+            if duplicates:
+                context = _detail_context(request, visit, case_values=values, case_duplicates=duplicates)
+                context["confirm_new"] = True
+                return render(request, "visits/detail.html", context)
         result = actions.visit_to_case(
             by=request.user,
             visit=visit,
             category_code=values["category"],
             description=values["description"],
             reporter_phone=values["reporter_phone"],
+            lng=lng,
+            lat=lat,
+            address=values["address"],
+            contact=values["contact"] or "household",
         )
     except DomainError as exc:
-        visit = _visit(request.user, pk)
-        context = _detail_context(
-            request, visit, case_values=values, case_errors={error_field(exc, CASE_FIELDS): exc.message}
-        )
-        return render(request, "visits/detail.html", context, status=error_status(exc))
+        return _case_error(request, pk, values, exc)
     if result.created:
         messages.success(request, _("已转为事件 %(ref)s。") % {"ref": result.case.ref})
     else:
         messages.info(request, _("该走访已转为事件 %(ref)s。") % {"ref": result.case.ref})
+    return redirect("visits:detail", visit.pk)
+
+
+@login_required
+@require_POST
+def link_case(request, pk: int):
+    """关联已有事件: the finding is already reported; the visit is linked to that case instead."""
+    require(is_staff(request.user), _("只有工作人员可以使用走访功能"))
+    visit = _visit(request.user, pk)
+    try:
+        result = actions.visit_link_case(by=request.user, visit=visit, ref=request.POST.get("case", ""))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        return _case_error(request, pk, _case_values(request.POST), exc)
+    messages.success(request, _("走访已关联到事件 %(ref)s。") % {"ref": result.case.ref})
     return redirect("visits:detail", visit.pk)
 
 

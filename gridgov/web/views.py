@@ -5,8 +5,10 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.i18n import set_language as django_set_language
 
 from gridgov.accounts.actions import sign_in, user_set_language
@@ -18,7 +20,9 @@ from gridgov.areas.selectors import (
 )
 from gridgov.core.errors import DomainError, NotFound
 from gridgov.core.ratelimit import with_retry_after
-from gridgov.core.scope import is_staff
+from gridgov.web import homes
+
+LOOKUP_LIMIT = 50  # characters of a community or building name in the public grid lookup
 
 
 def set_language(request):
@@ -30,13 +34,57 @@ def set_language(request):
     return response
 
 
-@login_required
+HOME_TEMPLATES = {
+    "resident": ("web/home_resident.html", homes.resident_home),
+    "grid": ("web/home_grid.html", homes.grid_home),
+    "community": ("web/home_community.html", homes.community_home),
+    "unit": ("web/home_unit.html", homes.unit_home),
+}
+
+
+@require_safe
 def home(request):
-    """The home page; staff with an area land on their command centre (指挥中心) instead."""
-    roots = area_scope_roots(request.user)
-    if is_staff(request.user) and roots:
+    """The home page: the public front door when signed out; a home for what each role does; street,
+    district and admin land on their command centre (指挥中心)."""
+    user = request.user
+    if not user.is_authenticated:
+        return render(request, "web/home_public.html")
+    kind = homes.home_kind(user)
+    if kind == "command" and area_scope_roots(user):
         return redirect("dashboards:home")
-    return render(request, "web/home.html", {"scope_roots": roots})
+    if kind in HOME_TEMPLATES:
+        template, read = HOME_TEMPLATES[kind]
+        return render(request, template, read(user))
+    return render(request, "web/home.html", {"scope_roots": area_scope_roots(user)})
+
+
+@require_GET
+def grid_lookup(request):
+    """我的网格 (public): which grid a building is in, its grid workers and its duty card."""
+    community = request.GET.get("community", "")[:LOOKUP_LIMIT]
+    building = request.GET.get("building", "")[:LOOKUP_LIMIT]
+    asked = bool(community.strip() or building.strip())
+    errors = {}
+    if asked and not community.strip():
+        errors["community"] = _("请填写社区名称")
+    if asked and not building.strip():
+        errors["building"] = _("请填写楼栋名称")
+    found = homes.grid_lookup(community, building) if asked and not errors else []
+    context = {
+        "community": community,
+        "building": building,
+        "asked": asked,
+        "errors": errors,
+        "found": found,
+        "limit": LOOKUP_LIMIT,
+    }
+    return render(request, "web/grid_lookup.html", context, status=400 if errors else 200)
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; send them to the SVG."""
+    return redirect(static("gridgov/favicon.svg"), permanent=True)
 
 
 def login_view(request):

@@ -25,7 +25,7 @@ from gridgov.cases.models import (
     Sla,
     State,
 )
-from gridgov.cases.selectors import propose_routing
+from gridgov.cases.selectors import case_dispatchers, propose_routing
 from gridgov.cases.workflow import MACHINE, PHASES, RESOLUTION, RESPONSE
 from gridgov.core import cleaners, ratelimit, uploads
 from gridgov.core.cleaners import REASON_LIMIT, limit
@@ -89,15 +89,18 @@ def case_recategorise(*, ref: str, by: User, category_code: str, note: str = "")
     return case
 
 
-def case_merge(*, ref: str, by: User, into: str, note: str = "") -> Case:
-    """Merge a duplicate into another open case; all its reporters become reporters of the target and are
-    told where to follow it."""
+def case_merge(*, ref: str, by: User, into: str, reason: str) -> Case:
+    """Merge a duplicate into another open case, for a stated reason (required: why the two are one
+    problem), kept on both timelines; all its reporters become reporters of the target and are told where
+    to follow it."""
+    reason = cleaners.text(reason, "reason", limit=REASON_LIMIT)
     if not into or into == ref:
         raise DomainError("invalid", _("请选择要合并到的另一个事件"), "into")
-    note = cleaners.text(note, "note", limit=REASON_LIMIT)
+    if not reason:
+        raise DomainError("required", _("合并必须填写原因（为什么是同一问题）"), "reason")
     with transaction.atomic():
         case = MACHINE.lock(by, ref=ref)
-        with MACHINE.transition(case, "merge", by=by, note=note, fields=["merged_into"]) as s:
+        with MACHINE.transition(case, "merge", by=by, reason=reason, fields=["merged_into"]) as s:
             target = MACHINE.lock(by, ref=into)
             if target.state not in OPEN_STATES:
                 raise Conflict(
@@ -118,7 +121,7 @@ def case_merge(*, ref: str, by: User, into: str, note: str = "") -> Case:
                     "phone_hash": rep.phone_hash,
                 },
             )
-        case_step(target, by, "merge", target.state, note, data={"merged": case.ref})
+        case_step(target, by, "merge", target.state, reason, data={"merged": case.ref})
         tell_case(
             reporters(case),
             Kind.MERGED,
@@ -309,13 +312,20 @@ def case_resolve(*, ref: str, by: User, result: str, evidence: list | None = Non
             s.data = {"on_time": s.at <= case.resolution_due}
         uploads.save(checked, owner=case, role=Upload.Role.EVIDENCE, step=s.event, by=by, at=s.at)
         tell_case(
-            area_staff(case.area.code) + area_staff(case.handling_area.code),
+            _verifiers(case, by),
             Kind.RESOLVED,
             case,
             gettext_lazy("已处置，请核实"),
             result[:120],
         )
     return case
+
+
+def _verifiers(case: Case, by) -> list[User]:
+    """Who is asked to verify a resolution: the case's dispatchers (who verify and close), not its reporters
+    nor whoever resolved it."""
+    skip = {by.pk, case.entered_by_id, *(r.user_id for r in case.reporters.all() if r.user_id)}
+    return [u for u in case_dispatchers(case) if u.pk not in skip]
 
 
 def case_verify(*, ref: str, by: User, note: str = "") -> Case:

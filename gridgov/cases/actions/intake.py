@@ -80,6 +80,18 @@ def _place(by, lng, lat, grid_code: str | None) -> Area:
     return districts[0]
 
 
+def _address_point(address: str) -> tuple[float | None, float | None]:
+    """A report without a point whose address names one building of the ledger is placed at that building
+    (so it reaches the building's grid, not the district); otherwise it stays without a point."""
+    from gridgov.areas.lookup import grid_at
+    from gridgov.ledger.places import place_of_address
+
+    point = place_of_address(address)
+    if point is None or grid_at(*point) is None:
+        return None, None
+    return point
+
+
 def _case_with_idempotency_key(key: str) -> Case | None:
     """The case an earlier attempt with this key made, looked up when an intake fails: a one-column read on
     the unique index; the case itself is loaded only when there is one."""
@@ -216,6 +228,8 @@ def _intake(
         name, phone = "", ""
     elif (user is None or is_staff) and not phone:
         raise DomainError("required", _("请留下联系电话，以便回访"), "reporter_phone")
+    if lng is None and lat is None and not grid_code and address:
+        lng, lat = _address_point(address)
     area = _place(user, lng, lat, grid_code)
     checked = uploads.prepare(photos, "photos")
 

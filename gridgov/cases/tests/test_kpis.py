@@ -176,7 +176,7 @@ def world() -> World:
     # c9: accepted, then merged into c7 as a duplicate.
     c9 = report("c9", at(3, 11, 8), "road", G111)
     do(at(3, 11, 9), actions.case_accept, ref=c9, by=admin)
-    do(at(3, 11, 10), actions.case_merge, ref=c9, by=admin, into=c7)
+    do(at(3, 11, 10), actions.case_merge, ref=c9, by=admin, into=c7, reason="同一问题")
     # c10: accepted, not dispatched yet.
     do(at(3, 12, 9), actions.case_accept, ref=report("c10", at(3, 12, 8), "garbage", G112), by=admin)
     # c11: no location given, so it is located at the district itself; handled on time, satisfied.

@@ -295,7 +295,7 @@ def test_track_page_shows_progress_without_personal_data(client, world):
 def test_merged_case_links_to_its_target(client, world):
     first = report(world).case
     second = report(world, description="同一处地砖破损，有人摔倒").case
-    actions.case_merge(ref=second.ref, by=world.dispatcher, into=first.ref)
+    actions.case_merge(ref=second.ref, by=world.dispatcher, into=first.ref, reason="同一问题")
     body = text(client.get(f"/track/{second.ref}"))
     assert f'href="/track/{first.ref}"' in body
     assert "已合并" in body
@@ -590,17 +590,34 @@ def test_extend_needs_amount_and_reason(client, world):
     assert Case.objects.get(ref=ref).extension_count == 1
 
 
-def test_duplicates_offer_one_click_merge(client, world):
+def test_merging_a_suggested_duplicate_asks_for_confirmation_and_a_reason(client, world):
     first = report(world).case
     second = report(world, description="同一处地砖破损，有人摔倒").case
     client = as_user(client, world.dispatcher)
     body = text(client.get(f"/cases/{second.ref}/"))
     assert 'id="duplicates"' in body
-    assert f'<input type="hidden" name="into" value="{first.ref}">' in body
+    # no one-click merge: the suggestion opens the confirmation
+    assert 'name="into"' not in body
+    confirm = f"/cases/{second.ref}/?act=merge&amp;into={first.ref}#form-merge"
+    assert confirm in body
+    page = text(client.get(f"/cases/{second.ref}/?act=merge&into={first.ref}"))
+    # both cases side by side, and a required reason
+    assert 'class="merge-compare"' in page
+    assert first.description in page and second.description in page
+    assert 'name="reason"' in page and f'value="{first.ref}"' in page
+    # without a reason nothing is merged; the error is on the reason
     response = client.post(f"/cases/{second.ref}/act/merge/", {"into": first.ref})
+    assert response.status_code == 400
+    assert 'id="err-reason"' in text(response)
+    second.refresh_from_db()
+    assert second.state != State.MERGED
+    response = client.post(f"/cases/{second.ref}/act/merge/", {"into": first.ref, "reason": "同一块地砖"})
     assert response.status_code == 302
     second.refresh_from_db()
     assert second.state == State.MERGED and second.merged_into == first
+    # the reason is on both timelines
+    assert second.events.get(action="merge").note == "同一块地砖"
+    assert first.events.get(action="merge").note == "同一块地砖"
     # Staff of another street see neither the case nor a suggestion to merge with it.
     assert as_user(client, world.stranger).get(f"/cases/{first.ref}/").status_code == 404
 
@@ -679,10 +696,9 @@ def test_calendar_warnings_in_the_layout(client, world, monkeypatch):
 
 
 def test_home_links_to_the_worklist(client, world):
-    # staff land on their command centre, whose navigation leads to the worklist
-    response = as_user(client, world.dispatcher).get("/", follow=True)
-    assert response.redirect_chain[-1][0].startswith("/command/")
-    assert 'href="/cases/"' in text(response)
+    # the community lands on its own home (what needs its action now), which leads to the worklist
+    response = as_user(client, world.dispatcher).get("/")
+    assert response.status_code == 200 and 'href="/cases/"' in text(response)
 
 
 @pytest.mark.django_db

@@ -205,7 +205,7 @@ def test_merge_keeps_every_reporter_and_notifies(world):
     assert other.duplicates == [first.ref]
     # an anonymous reporter is shown nothing of other people's cases
     assert report(world, by=None, point=(107.0102, 34.0102)).duplicates == []
-    merged = actions.case_merge(ref=other.case.ref, by=world.worker, into=first.ref)
+    merged = actions.case_merge(ref=other.case.ref, by=world.worker, into=first.ref, reason="同一处垃圾")
     assert merged.state == "merged" and merged.merged_into == first
     phones = sorted(r.phone for r in first.reporters.all())
     assert phones == ["13700002222", "13912345678"]
@@ -213,14 +213,14 @@ def test_merge_keeps_every_reporter_and_notifies(world):
     # the resident (a signed-in reporter) is told of the closure of the surviving case
     assert Notification.objects.filter(user=world.resident, kind="closed", case=first).exists()
     with pytest.raises(DomainError) as info:
-        actions.case_merge(ref=first.ref, by=world.worker, into=first.ref)
+        actions.case_merge(ref=first.ref, by=world.worker, into=first.ref, reason="同一处垃圾")
     assert info.value.field == "into"
 
 
 def test_merge_notifies_signed_in_reporter_of_duplicate(world):
     first = report(world, by=None).case
     dup = report(world, by=world.resident).case
-    actions.case_merge(ref=dup.ref, by=world.community, into=first.ref)
+    actions.case_merge(ref=dup.ref, by=world.community, into=first.ref, reason="同一处垃圾")
     note = Notification.objects.get(user=world.resident, kind="merged")
     assert first.ref in note.body
 

@@ -38,7 +38,7 @@ def _perform(world, case: Case, action: str, branch: bool) -> None:  # noqa: ARG
         actions.case_reject(ref=ref, by=chief, reason="不属于受理范围")
     elif action == "merge":
         other = report(world, by=world.resident, description="同一处垃圾，邻居也报了").case
-        actions.case_merge(ref=ref, by=chief, into=other.ref)
+        actions.case_merge(ref=ref, by=chief, into=other.ref, reason="同一处垃圾")
     elif action == "recategorise":
         other, _ = Category.objects.get_or_create(code="blocked_lane", defaults={"name": "占道"})
         actions.case_recategorise(ref=ref, by=chief, category_code=other.code)

@@ -229,5 +229,5 @@ def test_staff_land_on_the_command_centre(refreshed):
     assert response.status_code == 302 and response.url == "/command/"
     assert get("resident", "/").status_code == 200
     nav = text(get("st1", f"/command/{STREET1}/"))
-    assert '<a href="/command/" aria-current="page">指挥中心</a>' in nav
+    assert '<a href="/command/" data-nav="command" aria-current="page">指挥中心</a>' in nav
     assert 'href="/command/"' not in text(get("resident", "/"))

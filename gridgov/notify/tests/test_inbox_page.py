@@ -34,7 +34,7 @@ def test_inbox_shows_unread_first_and_marks_all_read(client, people):
     body = client.get("/inbox/").content.decode()
     assert body.index("较早的消息") < body.index("已读的新消息")  # unread first, then newest first
     assert "别人的消息" not in body
-    assert '<a href="/inbox/" aria-current="page">' in body and '<span class="badge"' in body
+    assert '<a href="/inbox/" data-nav="inbox" aria-current="page">' in body and '<span class="badge"' in body
     response = client.post("/inbox/read/")
     assert (response.status_code, response.url) == (302, "/inbox/")
     assert not Notification.objects.filter(user=worker, read_at__isnull=True).exists()

@@ -148,7 +148,7 @@ def test_a_rejected_case_gives_the_reason(client, world):
 def test_a_merged_case_is_closed_and_names_the_case_it_joined(client, world):
     first = portal_case(world)
     second = portal_case(world, description="同一个地方的垃圾还没人清理")
-    case_actions.case_merge(ref=second.ref, by=world.community, into=first.ref)
+    case_actions.case_merge(ref=second.ref, by=world.community, into=first.ref, reason="同一问题")
     data = {r["service_request_id"]: r for r in rows(client, "?extensions=true")}
     assert data[second.ref]["status"] == "closed"
     assert first.ref in data[second.ref]["status_notes"]

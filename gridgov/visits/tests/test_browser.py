@@ -125,3 +125,53 @@ def test_grid_worker_records_a_visit_and_turns_the_finding_into_a_case(browser, 
     page.goto(f"{base}/visits/worklist/")
     assert not page.locator(f'.visit-due[data-household="{cast.pk}"]').count()
     assert "我已走访 1 / 10 户" in page.locator("#plan-progress").inner_text()
+
+
+def test_the_case_point_moves_off_the_building_on_the_map_and_the_worker_is_the_contact(
+    browser, live_server, cast
+):
+    """Issue 13: a wall at another building is filed where it is, with its own address, and the worker (not
+    the elderly head of household) is the person to call back."""
+    base = live_server.url
+    building = cast.building
+    building.lng, building.lat = 107.01, 34.01
+    building.save()
+    from gridgov.accounts.models import User
+    from gridgov.visits.actions import visit_record
+
+    worker = User.objects.get(username="wangge")
+    visit = visit_record(
+        by=worker,
+        household=cast,
+        visited_at=timezone.now() - timedelta(hours=1),
+        problems="3号楼外墙瓷砖脱落，砸到楼下自行车",
+    )
+    page = signed_in(browser, base, "wangge")
+    page.goto(f"{base}/visits/{visit.pk}/")
+    page.wait_for_selector('#case-pin-map[data-state="ready"]')
+    assert page.locator("#id_lng").input_value() == "107.01"
+    form = page.locator("form.to-case-form")
+    assert form.locator("#id_address").input_value() == "姜谭路 12 号 12号楼2单元301室"
+    form.locator("#id_category").select_option("property_service")
+    pin_map = page.locator("#case-pin-map")
+    box = pin_map.bounding_box()
+    # inside the grid's outline, well away from the building (its lower left)
+    pin_map.click(position={"x": box["width"] * 0.55, "y": box["height"] * 0.25})
+    moved = (float(page.locator("#id_lng").input_value()), float(page.locator("#id_lat").input_value()))
+    assert moved != (107.01, 34.01)
+    # moved away without its own address: refused on the address, nothing made
+    with page.expect_navigation():
+        form.get_by_role("button", name="转为事件").click()
+    assert page.locator("#err-address").is_visible()
+    assert not Case.objects.exists()
+    form = page.locator("form.to-case-form")
+    form.locator("#id_address").fill("姜谭路 12 号 3号楼东侧")
+    form.get_by_label("我（走访人）").check()
+    shot(page, "visit-case-moved")
+    with page.expect_navigation():
+        form.get_by_role("button", name="转为事件").click()
+    case = Case.objects.get()
+    assert list(visit.cases.all()) == [case]
+    assert case.address == "姜谭路 12 号 3号楼东侧"
+    assert abs(case.lng - moved[0]) < 1e-6 and abs(case.lat - moved[1]) < 1e-6
+    assert case.reporter_phone == "13800000005" and case.reporter_name != "赵桂兰"

@@ -63,8 +63,8 @@ def test_wrong_password_shows_error(page, live_server):
 
 def test_community_worker_browses_grids_on_the_map(page, live_server, tree):
     sign_in(page, live_server.url, PASSWORD)
-    page.wait_for_url(f"{live_server.url}/command/")  # staff land on the command centre
-    assert "红星社区" in page.locator("h1").inner_text()
+    page.wait_for_url(f"{live_server.url}/")  # a community lands on its home: what waits for its action
+    assert "现在需要我处理的" in page.locator("h1").inner_text()
     assert "红星社区" in page.locator(".topbar").inner_text()
 
     page.get_by_role("link", name="区域与网格").first.click()

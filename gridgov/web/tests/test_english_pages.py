@@ -52,11 +52,26 @@ def _stored_text() -> str:
         ]
         for name in names:
             values.extend(v for v in model.objects.values_list(name, flat=True).distinct() if v)
+    for model in _data_models():  # the strings inside JSON fields (a category attribute's values)
+        names = [f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)]
+        for name in names:
+            for value in model.objects.values_list(name, flat=True):
+                values.extend(_json_strings(value))
     for model in _data_models():  # what encrypted fields decrypt to (names, addresses)
         names = [f.name for f in model._meta.concrete_fields if type(f).__name__.startswith("Encrypted")]
         for row in model.objects.all().iterator() if names else ():
             values.extend(str(getattr(row, n) or "") for n in names)
     return "\n".join(str(v) for v in values)
+
+
+def _json_strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [text for item in value for text in _json_strings(item)]
+    return []
 
 
 def _shape(path: str) -> str:

@@ -9,25 +9,26 @@ The file (UTF-8)::
 
 Entries are ``"YYYY-MM-DD"`` or ``[date, name]``. The import replaces every earlier override of that
 year and marks the year configured (``calendar_import_year``, as the system). A bad file is refused
-whole, naming the field and row; nothing is written. See docs/calendar.md.
+whole, naming every field, entry and line at fault; nothing is written. The same action
+(:func:`gridgov.core.calendar_file.calendar_import_file`) serves the import page ``/calendar/import/``.
+See docs/calendar.md.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from gridgov.core.calendar import calendar_import_year
-from gridgov.core.errors import DomainError
-
-KNOWN_KEYS = {"year", "holidays", "workdays", "note"}
+from gridgov.core.calendar_file import CalendarFileError, calendar_import_file
+from gridgov.core.models import CalendarDay
 
 
 class Command(BaseCommand):
-    help = "从 JSON 文件导入某一年的节假日和调休安排（国务院办公厅公布的放假安排）"
+    @property
+    def help(self):
+        return _("从 JSON 文件导入某一年的节假日和调休安排（国务院办公厅公布的放假安排）")
 
     def add_arguments(self, parser):
         parser.add_argument("file", help=_("JSON 文件路径"))
@@ -35,49 +36,28 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         path = Path(options["file"])
         try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
+            content = path.read_bytes()
         except FileNotFoundError:
             raise CommandError(_("%(path)s: 文件不存在") % {"path": path}) from None
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             raise CommandError(_("%(path)s: 无法读取（%(exc)s）") % {"path": path, "exc": exc}) from None
-        except json.JSONDecodeError as exc:
-            raise CommandError(
-                _("%(path)s: 不是有效的 JSON（第 %(lineno)s 行第 %(colno)s 列：%(msg)s）")
-                % {"path": path, "lineno": exc.lineno, "colno": exc.colno, "msg": exc.msg}
-            ) from None
-        if not isinstance(data, dict):
-            raise CommandError(
-                _('%(path)s: 顶层应为对象 {"year": …, "holidays": […], "workdays": […]}') % {"path": path}
-            )
-        unknown = sorted(set(data) - KNOWN_KEYS)
-        if unknown:
-            raise CommandError(
-                _("%(path)s: 不认识的字段 %(unknown)s（可用：year, holidays, workdays, note）")
-                % {"path": path, "unknown": ", ".join(unknown)}
-            )
-        if "year" not in data:
-            raise CommandError(_("%(path)s: year: 缺少年份") % {"path": path})
-        for key in ("holidays", "workdays"):
-            if key not in data:
-                raise CommandError(
-                    _("%(path)s: %(key)s: 缺少该列表（没有时写 []）") % {"path": path, "key": key}
-                )
         try:
-            configured = calendar_import_year(
-                by=None,
-                year=data["year"],
-                holidays=data["holidays"],
-                workdays=data["workdays"],
-                note=data.get("note", ""),
-            )
-        except DomainError as exc:
-            where = exc.field or "file"
-            if "row" in exc.extra:
-                where = f"{where}[{exc.extra['row']}]"
-            raise CommandError(f"{path}: {where}: {exc.message}") from None
-        holidays = len(data["holidays"])
-        workdays = len(data["workdays"])
+            configured = calendar_import_file(by=None, content=content)
+        except CalendarFileError as exc:
+            lines = [
+                f"{path}:{p.line}: {p.where}: {p.message}" if p.line else f"{path}: {p.where}: {p.message}"
+                for p in exc.problems
+            ]
+            raise CommandError("\n".join(lines)) from None
         self.stdout.write(
             _("已导入 %(year)s 年：节假日 %(holidays)s 天，调休上班 %(workdays)s 天")
-            % {"year": configured.year, "holidays": holidays, "workdays": workdays}
+            % {
+                "year": configured.year,
+                "holidays": configured_days(configured.year, workday=False),
+                "workdays": configured_days(configured.year, workday=True),
+            }
         )
+
+
+def configured_days(year: int, *, workday: bool) -> int:
+    return CalendarDay.objects.filter(date__year=year, is_workday=workday).count()
