@@ -35,10 +35,11 @@ def post(client, world, **extra):
 
 
 @pytest.mark.django_db
-def test_the_form_carries_a_fresh_key(client, world):
+def test_the_form_carries_a_fresh_key_and_is_marked_for_the_offline_queue(client, world):
     client.force_login(world.worker)
     first = client.get(f"/visits/new/?household={world.h1.pk}").content.decode()
     second = client.get(f"/visits/new/?household={world.h1.pk}").content.decode()
+    assert 'data-offline-queue="visit"' in first
 
     def key(html):
         return html.split('name="client_key" value="', 1)[1].split('"', 1)[0]
