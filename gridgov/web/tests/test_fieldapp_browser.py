@@ -135,6 +135,8 @@ def test_installable_and_the_worklist_and_households_read_offline(browser, live_
         assert page.request.get(f"{base}{icon['src']}").ok
 
     page.goto(f"{base}/visits/worklist/")
+    page.locator("[data-offline-badge]").wait_for(state="attached")
+    assert page.locator("[data-offline-badge]").is_hidden()  # nothing waits: no badge, no room taken
     controlled(page)
     # Chromium's own install check: nothing missing but what a test context cannot be (a normal profile).
     cdp = context.new_cdp_session(page)
