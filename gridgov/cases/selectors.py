@@ -96,10 +96,16 @@ def case_list(
 
 
 def worklist(
-    user, *, state: str | None = None, category: str | None = None, overdue: bool = False
+    user,
+    *,
+    state: str | None = None,
+    category: str | None = None,
+    overdue: bool = False,
+    returned: bool = False,
 ) -> QuerySet[Case]:
     """Open cases in scope, the nearest running deadline first (the response limit until claimed, then the
-    resolution limit; cases without one last, oldest report first). For a unit: its pending claims first."""
+    resolution limit; cases without one last, oldest report first). For a unit: its pending claims first.
+    ``returned``: only cases a unit sent back, waiting to be dispatched again (被退回)."""
     qs = cases_visible_to(user).filter(state__in=OPEN_STATES).select_related("category", "area", "lead_unit")
     if state in OPEN_STATES:
         qs = qs.filter(state=state)
@@ -107,6 +113,8 @@ def worklist(
         qs = qs.filter(category__code=category)
     if overdue:
         qs = qs.filter(sla="overdue")
+    if returned:
+        qs = qs.filter(state=State.ACCEPTED, return_count__gt=0)
     due = DbCase(
         When(state=State.DISPATCHED, then=F("response_due")),
         When(state__in=[State.CLAIMED, State.IN_PROGRESS], then=F("resolution_due")),

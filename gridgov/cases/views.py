@@ -554,6 +554,7 @@ def worklist(request):
     state = request.GET.get("state", "")
     category = request.GET.get("category", "")
     overdue = request.GET.get("overdue") == "1"
+    returned = request.GET.get("returned") == "1"
     resident = _is_resident(user)
     if resident:  # 我的上报: open and finished reports, filtered by what residents know of a state
         cases = selectors.resident_reports(user, group=state)
@@ -561,7 +562,7 @@ def worklist(request):
             cases = cases.filter(category__code=category)
         states = list(RESIDENT_GROUP_LABELS.items())
     else:
-        cases = selectors.worklist(user, state=state, category=category, overdue=overdue)
+        cases = selectors.worklist(user, state=state, category=category, overdue=overdue, returned=returned)
         states = [(s, State(s).label) for s in OPEN_STATES]
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     if resident:
@@ -576,7 +577,7 @@ def worklist(request):
         "cases": page.object_list,
         "states": states,
         "categories": selectors.categories(),
-        "filters": {"state": state, "category": category, "overdue": overdue},
+        "filters": {"state": state, "category": category, "overdue": overdue, "returned": returned},
         "query": query.urlencode(),
         "resident": resident,
     }

@@ -167,6 +167,8 @@ def test_the_community_home_counts_what_waits_for_it_with_links_to_the_filtered_
     report(world, by=None)
     report(world, by=None)
     back = report(world, by=None).case
+    accepted = report(world, by=None).case  # accepted, never returned: not in the "returned" list
+    actions.case_accept(ref=accepted.ref, by=world.community)
     actions.case_accept(ref=back.ref, by=world.community)
     actions.case_dispatch(ref=back.ref, by=world.community)
     actions.case_return(ref=back.ref, by=world.handler_a, reason="不属于本单位职责")
@@ -181,11 +183,14 @@ def test_the_community_home_counts_what_waits_for_it_with_links_to_the_filtered_
         return m.group(1).replace("&amp;", "&"), int(m.group(2))
 
     assert count("new") == ("/cases/?state=reported", 2)
-    assert count("returned") == ("/cases/?state=accepted", 1)
+    assert count("returned") == ("/cases/?returned=1", 1)
     assert count("overdue") == ("/cases/?overdue=1", 0)
-    # the filtered worklist behind "new" holds exactly those two
+    # the filtered worklists behind the counts hold exactly those cases
     listed = client.get("/cases/?state=reported").content.decode()
     assert listed.count('class="case-row') == 2
+    returned = client.get("/cases/?returned=1").content.decode()
+    assert returned.count('class="case-row') == 1 and back.ref in returned and accepted.ref not in returned
+    assert 'name="returned" value="1" checked' in returned
 
 
 def test_the_community_counts_are_one_query(world, django_assert_num_queries):
