@@ -43,11 +43,13 @@ def _spaces(text: str) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
 
-def _active() -> QuerySet[Building]:
-    return Building.objects.filter(is_active=True, area__is_active=True)
+def _active(within: str = "") -> QuerySet[Building]:
+    buildings = Building.objects.filter(is_active=True, area__is_active=True)
+    return buildings.filter(area_code__startswith=within) if within else buildings
 
 
-def _point(building: Building) -> tuple[float | None, float | None]:
+def building_point(building: Building) -> tuple[float | None, float | None]:
+    """Where a building is: its own point, else a point inside its grid (``None, None`` if neither)."""
     if building.lng is not None and building.lat is not None:
         return building.lng, building.lat
     if not building.area.boundary:
@@ -57,7 +59,7 @@ def _point(building: Building) -> tuple[float | None, float | None]:
 
 
 def _place(building: Building) -> Place:
-    lng, lat = _point(building)
+    lng, lat = building_point(building)
     grid = building.area
     return Place(
         id=building.pk,
@@ -101,14 +103,15 @@ def place_search(text: str | None, *, limit: int = RESULT_LIMIT) -> list[Place]:
     return [_place(b) for b in ranked[:limit]]
 
 
-def building_at_address(address: str | None) -> Building | None:
+def building_at_address(address: str | None, *, within: str = "") -> Building | None:
     """The building a report's address names: one whose address or name is the text; else the one with
     the longest address the text contains ("姜谭路 12 号 3 单元门口" → "姜谭路 12 号"); else the only one
-    whose address or name contains the text. ``None`` when none fits or the text is ambiguous."""
+    whose address or name contains the text. ``None`` when none fits or the text is ambiguous.
+    ``within``: an area code the building must be under (Open311's jurisdiction)."""
     text = _spaces(address or "")
     if not text:
         return None
-    candidates = _active().select_related("area")
+    candidates = _active(within).select_related("area")
     exact = candidates.filter(Q(address=text) | Q(name=text)).order_by("pk")[:2]
     exact = list(exact)
     if len(exact) == 1:
@@ -137,7 +140,7 @@ def place_of_address(address: str | None) -> tuple[float, float] | None:
     building = building_at_address(address)
     if building is None:
         return None
-    lng, lat = _point(building)
+    lng, lat = building_point(building)
     return None if lng is None or lat is None else (lng, lat)
 
 

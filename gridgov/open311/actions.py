@@ -24,6 +24,7 @@ from gridgov.cases.models import Case, Channel
 from gridgov.core import audit, cleaners, ratelimit
 from gridgov.core.crypto import blind_index, blind_indexes
 from gridgov.core.errors import DomainError, Throttled
+from gridgov.ledger import places
 from gridgov.open311 import cache, selectors, tokens
 from gridgov.open311.models import ClientApp
 from gridgov.open311.params import number
@@ -274,11 +275,11 @@ def request_submit(
     if (fields.get("address_id") or "").strip():
         building = selectors.building_by_id(jurisdiction, fields["address_id"])
     elif lat is None and address:
-        building = selectors.building_at_address(jurisdiction, address)
-    if lat is None:
-        if building is not None:
-            lng, lat = selectors.building_point(building)
-        elif not address:
+        building = places.building_at_address(address, within=jurisdiction)
+    if lat is None and building is not None:
+        lng, lat = places.building_point(building)
+    if lat is None and building is None:
+        if not address:
             raise DomainError("required", _("请提供位置：lat 和 long、address_string 或 address_id"), "lat")
         elif len(selectors.district_codes()) > 1:
             raise DomainError(

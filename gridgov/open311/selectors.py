@@ -9,18 +9,16 @@ is the place of the problem: the coordinates and the address it was reported wit
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, ExpressionWrapper, F, FloatField, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Length, Round
+from django.db.models import Exists, ExpressionWrapper, FloatField, OuterRef, QuerySet
+from django.db.models.functions import Round
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gridgov.areas.geometry import parse_boundary
 from gridgov.areas.models import Area, Level
 from gridgov.cases import category_cache
 from gridgov.cases.attributes import STRING_LIMIT, TEXT_LIMIT
@@ -178,10 +176,6 @@ def service_definition(code: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- the place of a report
 
 
-def _spaces(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def buildings_of(district: str) -> QuerySet[Building]:
     return Building.objects.filter(is_active=True, area_code__startswith=district)
 
@@ -198,37 +192,6 @@ def building_by_id(district: str, value: str) -> Building:
             "address_id",
         )
     return building
-
-
-def building_at_address(district: str, address: str) -> Building | None:
-    """The building an ``address_string`` names: one whose address (or name) is the text; else the one
-    with the longest address the text contains ("渭滨区姜谭路 12 号 3 单元" → the building "姜谭路 12 号");
-    else the only one whose address contains the text. ``None`` when no building fits."""
-    text = _spaces(address)
-    if not text:
-        return None
-    candidates = buildings_of(district).select_related("area").exclude(address="")
-    exact = candidates.filter(Q(address=text) | Q(name=text)).order_by("pk").first()
-    if exact is not None:
-        return exact
-    contained = (
-        candidates.annotate(given=Value(text), length=Length("address"))
-        .filter(given__contains=F("address"), length__gte=4)
-        .order_by("-length", "pk")
-        .first()
-    )
-    if contained is not None:
-        return contained
-    containing = list(candidates.filter(address__contains=text).order_by("pk")[:2])
-    return containing[0] if len(containing) == 1 else None
-
-
-def building_point(building: Building) -> tuple[float, float]:
-    """Where a building is: its own point, else a point inside its grid."""
-    if building.lng is not None and building.lat is not None:
-        return building.lng, building.lat
-    point = parse_boundary(building.area.boundary).representative_point()
-    return point.x, point.y
 
 
 # ---------------------------------------------------------------- service requests
