@@ -18,7 +18,7 @@ from gridgov.core.errors import DomainError
 from gridgov.core.pagination import Pages
 from gridgov.ledger import actions, places, selectors
 from gridgov.ledger.exports import PERSONAL_IN_URL
-from gridgov.ledger.models import Building, Household, Organisation, Resident, TagAssignment
+from gridgov.ledger.models import Building, FocusTag, Household, Organisation, Resident, TagAssignment
 
 buildings = Router(tags=["ledger"])
 households = Router(tags=["ledger"])
@@ -36,6 +36,7 @@ class LedgerTagOut(Schema):
     id: int
     tag: str
     name: str
+    label: str = Field(..., description="标签名称（按当前语言）")
     reason: str
     since: date
 
@@ -46,6 +47,10 @@ class LedgerTagOut(Schema):
     @staticmethod
     def resolve_name(obj: TagAssignment) -> str:
         return obj.tag.name
+
+    @staticmethod
+    def resolve_label(obj: TagAssignment) -> str:
+        return obj.tag.label
 
 
 class BuildingOut(Schema):
@@ -283,8 +288,14 @@ class LedgerTagIn(Schema):
 class FocusTagOut(Schema):
     code: str
     name: str
+    name_en: str
+    label: str = Field(..., description="名称（按当前语言）")
     applies_to: str
     description: str
+
+    @staticmethod
+    def resolve_label(obj: FocusTag) -> str:
+        return obj.label
 
 
 class LedgerRevealIn(Schema):

@@ -33,6 +33,7 @@ class ServiceCategoryOut(Schema):
 class ServiceCategoryIn(Schema):
     code: str = Field(..., description="代码（小写字母、数字、连字符）")
     name: str = Field(..., max_length=limit(ServiceCategory, "name"))
+    name_en: str = Field("", max_length=limit(ServiceCategory, "name_en"), description="英文名称（可不填）")
     parent: str | None = Field(None, description="上级类别代码")
     sort: int = 0
 

@@ -10,7 +10,7 @@ import pytest
 from gridgov.core.crypto import decrypt
 from gridgov.core.models import AuditEntry
 from gridgov.core.validators import synthetic_id_number
-from gridgov.ledger.models import Building, Household, Resident
+from gridgov.ledger.models import Building, FocusTag, Household, Resident
 from gridgov.testing.api import ApiClient
 from gridgov.testing.factories import make_user
 
@@ -211,7 +211,16 @@ def test_tags_need_a_reason_and_fit_their_target(lw):
     ok = client.post(
         "/ledger/tags", {"tag": "living_alone", "reason": "老伴去世后独居", "resident": lw.head.pk}
     )
-    assert ok.status_code == 201 and ok.json()["name"] == "独居老人"
+    assert ok.status_code == 201 and ok.json()["name"] == ok.json()["label"] == "独居老人"
+    # the label follows the reader's language where the tag has an English name; the name stays
+    FocusTag.objects.filter(code="living_alone").update(name_en="Living alone")
+    english = client.get(f"/residents/{lw.head.pk}", headers={"Accept-Language": "en"}).json()["tags"][0]
+    assert (english["name"], english["label"]) == ("独居老人", "Living alone")
+    tags = {t["code"]: t for t in client.get("/ledger/tags", headers={"Accept-Language": "en"}).json()}
+    assert (tags["living_alone"]["name_en"], tags["living_alone"]["label"]) == (
+        "Living alone",
+        "Living alone",
+    )
     assert (
         client.post(
             "/ledger/tags", {"tag": "独居老人", "reason": "again", "resident": lw.head.pk}

@@ -39,8 +39,12 @@ def test_categories_list_and_create(world):
     assert (r.status_code, r.json()["field"]) == (400, "code")
     r = admin.post("/services/categories", {"code": "legal", "name": "法律"})
     assert (r.status_code, r.json()["code"]) == (409, "duplicate")
-    r = admin.post("/services/categories", {"code": "meals", "name": "助餐", "sort": 5})
-    assert r.status_code == 201 and r.json()["code"] == "meals"
+    r = admin.post("/services/categories", {"code": "meals", "name": "助餐", "name_en": "x" * 61})
+    assert (r.status_code, r.json()["field"]) == (400, "name_en")
+    r = admin.post("/services/categories", {"code": "meals", "name": "助餐", "name_en": "Meals", "sort": 5})
+    assert r.status_code == 201 and (r.json()["code"], r.json()["name_en"]) == ("meals", "Meals")
+    english = admin.get("/services/categories", headers={"Accept-Language": "en"}).json()
+    assert {c["code"]: c["label"] for c in english}["meals"] == "Meals"
     entry = AuditEntry.objects.get(verb="servicecategory.create")
     assert (entry.object_type, entry.object_id) == ("services.servicecategory", "meals")
 
