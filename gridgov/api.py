@@ -6,6 +6,8 @@ core depends on no domain app: core gives the error mapping, accounts the authen
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 from gridgov.accounts.api import router as accounts_router
 from gridgov.accounts.auth import AUTH
 from gridgov.areas.api import router as areas_router
@@ -36,8 +38,10 @@ from gridgov.wishes.api import router as wishes_router
 api = DocumentedAPI(
     title="gridgov API",
     version="1",
-    description="党建引领网格化基层治理平台接口。认证：`POST /api/v1/auth/token` 取得令牌后以 "
-    "`Authorization: Bearer <token>` 调用。错误统一为 `{code, message, field}`。",
+    description=gettext_lazy(
+        "党建引领网格化基层治理平台接口。认证：`POST /api/v1/auth/token` 取得令牌后以 "
+        "`Authorization: Bearer <token>` 调用。错误统一为 `{code, message, field}`。"
+    ),
     urls_namespace="api-1",
     auth=AUTH,
     docs_url="/docs",

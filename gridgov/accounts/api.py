@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema, Status
 
 from gridgov.accounts import codes, residents
@@ -43,14 +44,16 @@ class MeOut(Schema):
     scope: list[str] | None
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut}, summary="以用户名和密码换取访问令牌")
+@router.post(
+    "/auth/token", auth=None, response={200: TokenOut}, summary=gettext_lazy("以用户名和密码换取访问令牌")
+)
 def create_token(request: HttpRequest, payload: TokenIn):
     user = sign_in(username=payload.username, password=payload.password, request=request)
     key, token = token_issue(user=user)
     return {"token": key, "expires_at": token.expires_at.isoformat()}
 
 
-@router.delete("/auth/token", response={204: None}, summary="注销当前令牌")
+@router.delete("/auth/token", response={204: None}, summary=gettext_lazy("注销当前令牌"))
 def delete_token(request: HttpRequest):
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
@@ -58,7 +61,7 @@ def delete_token(request: HttpRequest):
     return Status(204, None)
 
 
-@router.get("/me", response=MeOut, summary="当前账号")
+@router.get("/me", response=MeOut, summary=gettext_lazy("当前账号"))
 def me(request: HttpRequest):
     return user_profile(request.auth)
 
@@ -135,7 +138,10 @@ def _require_command_staff(user) -> None:
 
 
 @router.post(
-    "/residents/codes", auth=None, response={201: CodeOut}, summary="向手机号发送登录验证码（居民登录/注册）"
+    "/residents/codes",
+    auth=None,
+    response={201: CodeOut},
+    summary=gettext_lazy("向手机号发送登录验证码（居民登录/注册）"),
 )
 def send_resident_code(request: HttpRequest, payload: CodeIn):
     row = codes.code_send(phone=payload.phone, request=request)
@@ -153,7 +159,7 @@ def send_resident_code(request: HttpRequest, payload: CodeIn):
     "/residents/session",
     auth=None,
     response={200: ResidentTokenOut},
-    summary="以手机号和验证码换取访问令牌（新号码自动注册居民账号）",
+    summary=gettext_lazy("以手机号和验证码换取访问令牌（新号码自动注册居民账号）"),
 )
 def create_resident_session(request: HttpRequest, payload: ResidentSessionIn):
     user, created = residents.resident_sign_in(
@@ -168,7 +174,9 @@ def create_resident_session(request: HttpRequest, payload: ResidentSessionIn):
     }
 
 
-@router.get("/residents/me/household", response={200: BindingOut, 204: None}, summary="我的户籍绑定申请")
+@router.get(
+    "/residents/me/household", response={200: BindingOut, 204: None}, summary=gettext_lazy("我的户籍绑定申请")
+)
 def my_household_binding(request: HttpRequest):
     _require_resident(request.auth)
     binding = binding_of(request.auth)
@@ -176,7 +184,9 @@ def my_household_binding(request: HttpRequest):
 
 
 @router.post(
-    "/residents/me/household", response={201: BindingOut}, summary="申请户籍绑定（身份证号只用于比对）"
+    "/residents/me/household",
+    response={201: BindingOut},
+    summary=gettext_lazy("申请户籍绑定（身份证号只用于比对）"),
 )
 def request_household_binding(request: HttpRequest, payload: HouseholdBindIn):
     binding = residents.household_bind_request(by=request.auth, id_number=payload.id_number)
@@ -184,7 +194,9 @@ def request_household_binding(request: HttpRequest, payload: HouseholdBindIn):
 
 
 @router.get(
-    "/residents/bindings", response=list[BindingQueueOut], summary="待确认的户籍绑定申请（管辖范围内）"
+    "/residents/bindings",
+    response=list[BindingQueueOut],
+    summary=gettext_lazy("待确认的户籍绑定申请（管辖范围内）"),
 )
 def list_bindings(request: HttpRequest, state: str = "pending"):
     _require_command_staff(request.auth)
@@ -192,13 +204,17 @@ def list_bindings(request: HttpRequest, state: str = "pending"):
     return [_binding(b, queue=True) for b in bindings_to_decide(request.auth, state)[:500]]
 
 
-@router.post("/residents/bindings/{binding_id}/confirm", response=BindingQueueOut, summary="确认户籍绑定")
+@router.post(
+    "/residents/bindings/{binding_id}/confirm", response=BindingQueueOut, summary=gettext_lazy("确认户籍绑定")
+)
 def confirm_binding(request: HttpRequest, binding_id: int):
     return _binding(residents.binding_confirm(by=request.auth, pk=binding_id), queue=True)
 
 
 @router.post(
-    "/residents/bindings/{binding_id}/refuse", response=BindingQueueOut, summary="拒绝户籍绑定（须填原因）"
+    "/residents/bindings/{binding_id}/refuse",
+    response=BindingQueueOut,
+    summary=gettext_lazy("拒绝户籍绑定（须填原因）"),
 )
 def refuse_binding(request: HttpRequest, binding_id: int, payload: BindingRefuseIn):
     return _binding(

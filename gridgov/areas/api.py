@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 
 from gridgov.areas import actions, selectors
@@ -54,13 +55,15 @@ class AreaDetailOut(AreaOut):
 
 
 class AreaChildrenQuery(Schema):
-    parent: str | None = Field(None, description="上级区域编码；省略时返回本账号管辖范围的顶层区域")
+    parent: str | None = Field(
+        None, description=gettext_lazy("上级区域编码；省略时返回本账号管辖范围的顶层区域")
+    )
     include_retired: bool = False
 
 
 class AreaLookupQuery(Schema):
-    lat: float = Field(..., ge=-90, le=90, description="纬度 (WGS-84)")
-    lng: float = Field(..., ge=-180, le=180, description="经度 (WGS-84)")
+    lat: float = Field(..., ge=-90, le=90, description=gettext_lazy("纬度 (WGS-84)"))
+    lng: float = Field(..., ge=-180, le=180, description=gettext_lazy("经度 (WGS-84)"))
 
 
 class AreaLookupOut(Schema):
@@ -111,12 +114,12 @@ def detail(user, area: Area) -> Area:
     return area
 
 
-@router.get("", response=list[AreaOut], summary="下级区域列表（按管辖范围过滤）")
+@router.get("", response=list[AreaOut], summary=gettext_lazy("下级区域列表（按管辖范围过滤）"))
 def list_areas(request: HttpRequest, q: Query[AreaChildrenQuery]):
     return list(selectors.area_children_visible(request.auth, q.parent, include_retired=q.include_retired))
 
 
-@router.get("/lookup", response=AreaLookupOut, summary="根据坐标查找所在网格")
+@router.get("/lookup", response=AreaLookupOut, summary=gettext_lazy("根据坐标查找所在网格"))
 def lookup(request: HttpRequest, q: Query[AreaLookupQuery]):
     grid = selectors.grid_for_point_visible(request.auth, q.lng, q.lat)
     community = grid.parent
@@ -130,13 +133,13 @@ def lookup(request: HttpRequest, q: Query[AreaLookupQuery]):
     }
 
 
-@router.post("/merge", response={201: AreaDetailOut}, summary="合并相邻网格")
+@router.post("/merge", response={201: AreaDetailOut}, summary=gettext_lazy("合并相邻网格"))
 def merge(request: HttpRequest, payload: AreaMergeIn):
     area = actions.grid_merge(by=request.auth, codes=payload.codes, name=payload.name, reason=payload.reason)
     return Status(201, detail(request.auth, area))
 
 
-@router.post("", response={201: AreaDetailOut}, summary="新建区域或网格")
+@router.post("", response={201: AreaDetailOut}, summary=gettext_lazy("新建区域或网格"))
 def create(request: HttpRequest, payload: AreaIn):
     area = actions.area_create(
         by=request.auth,
@@ -151,17 +154,19 @@ def create(request: HttpRequest, payload: AreaIn):
     return Status(201, detail(request.auth, area))
 
 
-@router.get("/{code}", response=AreaDetailOut, summary="区域详情（含边界）")
+@router.get("/{code}", response=AreaDetailOut, summary=gettext_lazy("区域详情（含边界）"))
 def get_area(request: HttpRequest, code: str):
     return detail(request.auth, selectors.area_get_visible(request.auth, code))
 
 
-@router.get("/{code}/children.geojson", summary="下级区域边界（GeoJSON FeatureCollection，供地图使用）")
+@router.get(
+    "/{code}/children.geojson", summary=gettext_lazy("下级区域边界（GeoJSON FeatureCollection，供地图使用）")
+)
 def children_geojson(request: HttpRequest, code: str):
     return selectors.area_children_feature_collection(request.auth, code)
 
 
-@router.patch("/{code}", response=AreaDetailOut, summary="更名或调整边界")
+@router.patch("/{code}", response=AreaDetailOut, summary=gettext_lazy("更名或调整边界"))
 def update(request: HttpRequest, code: str, payload: AreaPatch):
     area = actions.area_update(
         by=request.auth, code=code, name=payload.name, boundary=payload.boundary, reason=payload.reason
@@ -169,7 +174,7 @@ def update(request: HttpRequest, code: str, payload: AreaPatch):
     return detail(request.auth, area)
 
 
-@router.post("/{code}/split", response={201: list[AreaDetailOut]}, summary="拆分网格")
+@router.post("/{code}/split", response={201: list[AreaDetailOut]}, summary=gettext_lazy("拆分网格"))
 def split(request: HttpRequest, code: str, payload: AreaSplitIn):
     parts = [
         actions.Part(name=p.name, boundary=p.boundary, kind=p.kind, grid_type=p.grid_type)

@@ -7,13 +7,14 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema, Status
 
 from gridgov.assist import actions, selectors, suggest
 from gridgov.assist.models import SuggesterModel, Suggestion, Threshold
 from gridgov.core.scope import require_staff
 
-router = Router(tags=["智能辅助"])
+router = Router(tags=[gettext_lazy("智能辅助")])
 
 
 class AssistOptionOut(Schema):

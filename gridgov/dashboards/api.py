@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -14,7 +15,7 @@ from gridgov.core.pagination import Mapped, Pages
 from gridgov.dashboards import actions, selectors
 from gridgov.dashboards.models import Hotspot, Report
 
-router = Router(tags=["指挥中心"])
+router = Router(tags=[gettext_lazy("指挥中心")])
 
 
 class PlaceOut(Schema):

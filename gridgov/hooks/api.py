@@ -6,6 +6,7 @@ their own unit's. A secret is answered once, by the call that made it. docs/webh
 from datetime import datetime
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -15,7 +16,7 @@ from gridgov.core.pagination import Mapped, Pages
 from gridgov.hooks import actions, selectors
 from gridgov.hooks.models import Subscription
 
-router = Router(tags=["外部推送"])
+router = Router(tags=[gettext_lazy("外部推送")])
 
 
 class WebhookIn(Schema):

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -20,8 +21,10 @@ from gridgov.orders import actions, selectors
 from gridgov.orders.models import Order, ServiceItem
 from gridgov.orders.workflow import MACHINE, allowed_actions
 
-router = Router(tags=["服务点单"])  # /orders
-catalogue = Router(tags=["服务点单"])  # /services: catalogue items (the categories are the services app's)
+router = Router(tags=[gettext_lazy("服务点单")])  # /orders
+catalogue = Router(
+    tags=[gettext_lazy("服务点单")]
+)  # /services: catalogue items (the categories are the services app's)
 
 
 # ---------------------------------------------------------------- schemas: catalogue
@@ -38,10 +41,10 @@ HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 class ServiceScheduleRow(Schema):
     """A weekly session: times of day are wall-clock times in the district's time zone (``HH:MM``)."""
 
-    weekday: int = Field(..., ge=0, le=6, description="0 星期一 … 6 星期日")
-    start: str = Field(..., pattern=HH_MM, description="开始时间 HH:MM（本地时间）")
-    end: str = Field(..., pattern=HH_MM, description="结束时间 HH:MM（本地时间）")
-    capacity: int = Field(1, ge=1, le=1000, description="每场名额")
+    weekday: int = Field(..., ge=0, le=6, description=gettext_lazy("0 星期一 … 6 星期日"))
+    start: str = Field(..., pattern=HH_MM, description=gettext_lazy("开始时间 HH:MM（本地时间）"))
+    end: str = Field(..., pattern=HH_MM, description=gettext_lazy("结束时间 HH:MM（本地时间）"))
+    capacity: int = Field(1, ge=1, le=1000, description=gettext_lazy("每场名额"))
 
 
 class ServiceItemOut(Schema):
@@ -102,13 +105,13 @@ ITEM_DESCRIPTION = limit(ServiceItem, "description")
 
 
 class ServiceItemIn(Schema):
-    category: str = Field(..., max_length=40, description="服务类别代码")
+    category: str = Field(..., max_length=40, description=gettext_lazy("服务类别代码"))
     name: str = Field(..., max_length=ITEM_NAME)
     description: str = Field("", max_length=ITEM_DESCRIPTION)
-    area: str = Field(..., description="提供区域编码（区、街道或社区）")
-    providers: list[int] = Field(..., description="服务单位 id")
-    fee: str = Field("free", description="free 无偿 / low 低偿")
-    price: Decimal | None = Field(None, description="低偿服务的价格（元）")
+    area: str = Field(..., description=gettext_lazy("提供区域编码（区、街道或社区）"))
+    providers: list[int] = Field(..., description=gettext_lazy("服务单位 id"))
+    fee: str = Field("free", description=gettext_lazy("free 无偿 / low 低偿"))
+    price: Decimal | None = Field(None, description=gettext_lazy("低偿服务的价格（元）"))
     accept_limit: Decimal = Decimal("1")
     accept_unit: str = Field("working_days", description="urgent_hours / working_hours / working_days")
     deliver_limit: Decimal = Decimal("5")
@@ -117,7 +120,7 @@ class ServiceItemIn(Schema):
     is_active: bool = True
     sort: int = 0
     schedules: list[ServiceScheduleRow] = Field(
-        default_factory=list, description="每周服务时段（可空：无需预约）"
+        default_factory=list, description=gettext_lazy("每周服务时段（可空：无需预约）")
     )
 
 
@@ -141,21 +144,21 @@ class ServiceItemPatch(Schema):
 
 class ServiceItemFilters(Schema):
     category: str | None = None
-    area: str | None = Field(None, description="居民所在区域编码：列出该区域及其上级提供的服务")
+    area: str | None = Field(None, description=gettext_lazy("居民所在区域编码：列出该区域及其上级提供的服务"))
     q: str | None = Field(None, max_length=100)
 
 
 class ServiceSlotOut(Schema):
     date: date
     weekday: int
-    start: str = Field(..., description="开始时间 HH:MM（本地时间）")
-    end: str = Field(..., description="结束时间 HH:MM（本地时间）")
+    start: str = Field(..., description=gettext_lazy("开始时间 HH:MM（本地时间）"))
+    end: str = Field(..., description=gettext_lazy("结束时间 HH:MM（本地时间）"))
     starts_at: datetime
     ends_at: datetime
     capacity: int
     taken: int
     free: int
-    key: str = Field(..., description="点单时 slot 字段的取值")
+    key: str = Field(..., description=gettext_lazy("点单时 slot 字段的取值"))
 
 
 class ServiceSlotQuery(Schema):
@@ -182,8 +185,8 @@ class OrderOut(Schema):
     item_name: str
     category: str
     category_name: str
-    slot: str | None = Field(..., description="预约场次 YYYY-MM-DDTHH:MM")
-    slot_end: str | None = Field(..., description="预约场次结束时间 HH:MM（本地时间）")
+    slot: str | None = Field(..., description=gettext_lazy("预约场次 YYYY-MM-DDTHH:MM"))
+    slot_end: str | None = Field(..., description=gettext_lazy("预约场次结束时间 HH:MM（本地时间）"))
     slot_starts_at: datetime | None
     slot_ends_at: datetime | None
     state: str
@@ -192,7 +195,7 @@ class OrderOut(Schema):
     area: str
     area_name: str
     contact_name: str
-    contact_phone: str = Field(..., description="脱敏电话")
+    contact_phone: str = Field(..., description=gettext_lazy("脱敏电话"))
     note: str
     provider: OrderUnitRef | None
     created_at: datetime
@@ -202,7 +205,7 @@ class OrderOut(Schema):
     closed_at: datetime | None
     accept_due: datetime | None
     deliver_due: datetime | None
-    due: datetime | None = Field(..., description="当前环节的时限")
+    due: datetime | None = Field(..., description=gettext_lazy("当前环节的时限"))
     delivered_note: str
     delivered_on_time: bool | None
     rating: str
@@ -268,34 +271,40 @@ class OrderOut(Schema):
 
 class OrderDetailOut(OrderOut):
     allowed_actions: list[str]
-    providers: list[OrderUnitRef] = Field(..., description="可派的服务单位（该服务项目的服务单位）")
-    evidence_urls: list[str] = Field(..., description="服务佐证图片地址")
+    providers: list[OrderUnitRef] = Field(
+        ..., description=gettext_lazy("可派的服务单位（该服务项目的服务单位）")
+    )
+    evidence_urls: list[str] = Field(..., description=gettext_lazy("服务佐证图片地址"))
     timeline: list[OrderStepOut]
     created: bool | None = None
 
 
 class OrderIn(Schema):
-    item: int = Field(..., description="服务项目 id")
-    slot: str | None = Field(None, description="预约场次（有服务时段的项目必填），如 2026-11-25T14:00")
-    grid: str | None = Field(None, description="所在社区或网格编码（选填，须在服务提供区域内）")
+    item: int = Field(..., description=gettext_lazy("服务项目 id"))
+    slot: str | None = Field(
+        None, description=gettext_lazy("预约场次（有服务时段的项目必填），如 2026-11-25T14:00")
+    )
+    grid: str | None = Field(None, description=gettext_lazy("所在社区或网格编码（选填，须在服务提供区域内）"))
     contact_name: str = Field("", max_length=limit(Order, "contact_name"))
-    contact_phone: str = Field("", max_length=20, description="联系电话；省略时用账号的电话")
-    note: str = Field("", max_length=limit(Order, "note"), description="需求说明")
+    contact_phone: str = Field("", max_length=20, description=gettext_lazy("联系电话；省略时用账号的电话"))
+    note: str = Field("", max_length=limit(Order, "note"), description=gettext_lazy("需求说明"))
     client_id: str | None = Field(
-        None, max_length=100, description="客户端生成的幂等键（也可用 Idempotency-Key 头）"
+        None, max_length=100, description=gettext_lazy("客户端生成的幂等键（也可用 Idempotency-Key 头）")
     )
 
 
 class OrderFilters(Schema):
-    state: str | None = Field(None, description="状态，可逗号分隔多个")
+    state: str | None = Field(None, description=gettext_lazy("状态，可逗号分隔多个"))
     category: str | None = None
-    provider: int | None = Field(None, description="服务单位 id")
-    overdue: bool | None = Field(None, description="true：只看超时的")
+    provider: int | None = Field(None, description=gettext_lazy("服务单位 id"))
+    overdue: bool | None = Field(None, description=gettext_lazy("true：只看超时的"))
     area: str | None = None
 
 
 class OrderDispatchIn(Schema):
-    provider_unit: int | None = Field(None, description="服务单位 id（必须是该服务项目的服务单位）")
+    provider_unit: int | None = Field(
+        None, description=gettext_lazy("服务单位 id（必须是该服务项目的服务单位）")
+    )
     note: str = Field("", max_length=REASON_LIMIT)
 
 
@@ -308,29 +317,33 @@ class OrderReasonIn(Schema):
 
 
 class OrderRateIn(Schema):
-    rating: str = Field("", max_length=12, description="satisfied 满意 / basic 基本满意 / unsatisfied 不满意")
+    rating: str = Field(
+        "", max_length=12, description=gettext_lazy("satisfied 满意 / basic 基本满意 / unsatisfied 不满意")
+    )
     comment: str = Field("", max_length=limit(Order, "rating_comment"))
 
 
 class OrderStatsQuery(Schema):
-    area: str | None = Field(None, description="区域编码（含下级）；省略为管辖范围")
+    area: str | None = Field(None, description=gettext_lazy("区域编码（含下级）；省略为管辖范围"))
     start: date
     end: date
-    group_by: str = Field("category", description="category 按服务类别 / provider 按服务单位")
+    group_by: str = Field("category", description=gettext_lazy("category 按服务类别 / provider 按服务单位"))
 
 
 class OrderStatRowOut(Schema):
     key: str
     name: str
-    placed: int = Field(..., description="期间点单数")
-    orders: int = Field(..., description="服务人次（已服务、已结单）")
+    placed: int = Field(..., description=gettext_lazy("期间点单数"))
+    orders: int = Field(..., description=gettext_lazy("服务人次（已服务、已结单）"))
     rated: int
     satisfied: int
     basic: int
     unsatisfied: int
-    satisfaction_rate: float | None = Field(..., description="满意率 =（满意+基本满意）/ 已评价")
+    satisfaction_rate: float | None = Field(
+        ..., description=gettext_lazy("满意率 =（满意+基本满意）/ 已评价")
+    )
     on_time: int
-    on_time_rate: float | None = Field(..., description="按时服务率 = 按时 / 服务人次")
+    on_time_rate: float | None = Field(..., description=gettext_lazy("按时服务率 = 按时 / 服务人次"))
     declines: int
     unserved: int
     cancelled: int
@@ -350,7 +363,9 @@ class OrderStatsOut(Schema):
 
 
 @catalogue.get(
-    "/items", response=list[ServiceItemOut], summary="服务清单（在用项目；管理人员另见本辖区停用项目）"
+    "/items",
+    response=list[ServiceItemOut],
+    summary=gettext_lazy("服务清单（在用项目；管理人员另见本辖区停用项目）"),
 )
 @paginate(Pages, page_size=50)
 def list_items(request: HttpRequest, q: Query[ServiceItemFilters]):
@@ -361,7 +376,9 @@ def _rows(rows) -> list[dict] | None:
     return None if rows is None else [r if isinstance(r, dict) else r.dict() for r in rows]
 
 
-@catalogue.post("/items", response={201: ServiceItemOut}, summary="新增服务项目（区、街道、社区工作人员）")
+@catalogue.post(
+    "/items", response={201: ServiceItemOut}, summary=gettext_lazy("新增服务项目（区、街道、社区工作人员）")
+)
 def create_item(request: HttpRequest, payload: ServiceItemIn):
     data = payload.dict()
     data["schedules"] = _rows(data["schedules"])
@@ -369,12 +386,14 @@ def create_item(request: HttpRequest, payload: ServiceItemIn):
     return Status(201, selectors.item_get(request.auth, item.pk))
 
 
-@catalogue.get("/items/{item_id}", response=ServiceItemOut, summary="服务项目详情")
+@catalogue.get("/items/{item_id}", response=ServiceItemOut, summary=gettext_lazy("服务项目详情"))
 def get_item(request: HttpRequest, item_id: int):
     return selectors.item_get(request.auth, item_id)
 
 
-@catalogue.patch("/items/{item_id}", response=ServiceItemOut, summary="修改服务项目（含停用、调整时段）")
+@catalogue.patch(
+    "/items/{item_id}", response=ServiceItemOut, summary=gettext_lazy("修改服务项目（含停用、调整时段）")
+)
 def update_item(request: HttpRequest, item_id: int, payload: ServiceItemPatch):
     item = selectors.item_get(request.auth, item_id)
     changes = payload.dict(exclude_unset=True)
@@ -384,7 +403,9 @@ def update_item(request: HttpRequest, item_id: int, payload: ServiceItemPatch):
     return selectors.item_get(request.auth, item_id)
 
 
-@catalogue.get("/items/{item_id}/slots", response=list[ServiceSlotOut], summary="可预约场次与剩余名额")
+@catalogue.get(
+    "/items/{item_id}/slots", response=list[ServiceSlotOut], summary=gettext_lazy("可预约场次与剩余名额")
+)
 def list_slots(request: HttpRequest, item_id: int, q: Query[ServiceSlotQuery]):
     item = selectors.item_get(request.auth, item_id)
     return [
@@ -427,7 +448,7 @@ def split_slot(value: str | None) -> tuple[str | None, str | None]:
     return day, start[:5]
 
 
-@router.post("", response={201: OrderDetailOut, 200: OrderDetailOut}, summary="居民点单")
+@router.post("", response={201: OrderDetailOut, 200: OrderDetailOut}, summary=gettext_lazy("居民点单"))
 def create_order(request: HttpRequest, payload: OrderIn):
     item = selectors.item_get(request.auth, payload.item)
     day, start = split_slot(payload.slot)
@@ -448,21 +469,23 @@ def create_order(request: HttpRequest, payload: OrderIn):
 @router.get(
     "",
     response=list[OrderOut],
-    summary="服务单列表（居民：本人的；工作人员：辖区的；服务单位：派给本单位的）",
+    summary=gettext_lazy("服务单列表（居民：本人的；工作人员：辖区的；服务单位：派给本单位的）"),
 )
 @paginate(Pages, page_size=50)
 def list_orders(request: HttpRequest, q: Query[OrderFilters]):
     return selectors.order_list(request.auth, **q.dict())
 
 
-@router.get("/stats", response=OrderStatsOut, summary="服务统计：按类别或服务单位的人次、满意率、按时率")
+@router.get(
+    "/stats", response=OrderStatsOut, summary=gettext_lazy("服务统计：按类别或服务单位的人次、满意率、按时率")
+)
 def stats(request: HttpRequest, q: Query[OrderStatsQuery]):
     return selectors.order_stats(
         request.auth, area=q.area, start=q.start, end=q.end, group_by=q.group_by
     ).as_dict()
 
 
-@router.get("/{ref}", response=OrderDetailOut, summary="服务单详情（含可执行操作与办理记录）")
+@router.get("/{ref}", response=OrderDetailOut, summary=gettext_lazy("服务单详情（含可执行操作与办理记录）"))
 def get_order(request: HttpRequest, ref: str):
     return _detail(request.auth, selectors.order_get_visible(request.auth, ref))
 
@@ -471,7 +494,7 @@ def _act(request, order: Order) -> Order:
     return _detail(request.auth, order)
 
 
-@router.post("/{ref}/dispatch", response=OrderDetailOut, summary="派单（社区选择服务单位）")
+@router.post("/{ref}/dispatch", response=OrderDetailOut, summary=gettext_lazy("派单（社区选择服务单位）"))
 def dispatch(request: HttpRequest, ref: str, payload: OrderDispatchIn):
     return _act(
         request,
@@ -481,12 +504,12 @@ def dispatch(request: HttpRequest, ref: str, payload: OrderDispatchIn):
     )
 
 
-@router.post("/{ref}/accept", response=OrderDetailOut, summary="接单（服务单位）")
+@router.post("/{ref}/accept", response=OrderDetailOut, summary=gettext_lazy("接单（服务单位）"))
 def accept(request: HttpRequest, ref: str, payload: OrderNoteIn):
     return _act(request, actions.order_accept(by=request.auth, ref=ref, note=payload.note))
 
 
-@router.post("/{ref}/decline", response=OrderDetailOut, summary="拒单（服务单位，须填原因）")
+@router.post("/{ref}/decline", response=OrderDetailOut, summary=gettext_lazy("拒单（服务单位，须填原因）"))
 def decline(request: HttpRequest, ref: str, payload: OrderReasonIn):
     return _act(request, actions.order_decline(by=request.auth, ref=ref, reason=payload.reason))
 
@@ -494,7 +517,7 @@ def decline(request: HttpRequest, ref: str, payload: OrderReasonIn):
 @router.post(
     "/{ref}/deliver",
     response=OrderDetailOut,
-    summary="服务完成（服务单位；JSON {notes}，或 multipart：notes + 佐证图片 evidence）",
+    summary=gettext_lazy("服务完成（服务单位；JSON {notes}，或 multipart：notes + 佐证图片 evidence）"),
 )
 def deliver(request: HttpRequest, ref: str):
     fields, files = json_or_form(request, files="evidence")
@@ -502,25 +525,27 @@ def deliver(request: HttpRequest, ref: str):
     return _act(request, actions.order_deliver(by=request.auth, ref=ref, notes=str(notes), evidence=files))
 
 
-@router.post("/{ref}/rate", response=OrderDetailOut, summary="评价（点单居民；评价后结单）")
+@router.post("/{ref}/rate", response=OrderDetailOut, summary=gettext_lazy("评价（点单居民；评价后结单）"))
 def rate(request: HttpRequest, ref: str, payload: OrderRateIn):
     return _act(
         request, actions.order_rate(by=request.auth, ref=ref, rating=payload.rating, comment=payload.comment)
     )
 
 
-@router.post("/{ref}/cancel", response=OrderDetailOut, summary="取消（点单居民，接单前）")
+@router.post("/{ref}/cancel", response=OrderDetailOut, summary=gettext_lazy("取消（点单居民，接单前）"))
 def cancel(request: HttpRequest, ref: str, payload: OrderReasonIn):
     return _act(request, actions.order_cancel(by=request.auth, ref=ref, reason=payload.reason))
 
 
-@router.post("/{ref}/close", response=OrderDetailOut, summary="中心结单（居民逾期未评价）")
+@router.post("/{ref}/close", response=OrderDetailOut, summary=gettext_lazy("中心结单（居民逾期未评价）"))
 def close(request: HttpRequest, ref: str, payload: OrderNoteIn):
     return _act(request, actions.order_close(by=request.auth, ref=ref, note=payload.note))
 
 
 @router.post(
-    "/{ref}/unservable", response=OrderDetailOut, summary="无法服务（工作人员，须填原因；记入需求清单）"
+    "/{ref}/unservable",
+    response=OrderDetailOut,
+    summary=gettext_lazy("无法服务（工作人员，须填原因；记入需求清单）"),
 )
 def unservable(request: HttpRequest, ref: str, payload: OrderReasonIn):
     return _act(request, actions.order_unservable(by=request.auth, ref=ref, reason=payload.reason))

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -28,7 +29,7 @@ from gridgov.party.models import (
 )
 from gridgov.party.workflow import MACHINE
 
-router = Router(tags=["党建引领"])
+router = Router(tags=[gettext_lazy("党建引领")])
 
 
 # ---------------------------------------------------------------- schemas
@@ -37,15 +38,21 @@ router = Router(tags=["党建引领"])
 class OrgIn(Schema):
     kind: str = Field(
         ...,
-        description="committee 党委 / joint 联合党委 / general_branch 党总支 / branch 党支部 / group 党小组 / central_household 党员中心户",
+        description=gettext_lazy(
+            "committee 党委 / joint 联合党委 / general_branch 党总支 / branch 党支部 / group 党小组 / central_household 党员中心户"
+        ),
     )
     name: str = Field(..., max_length=limit(Org, "name"))
-    area: str = Field(..., description="覆盖区域编码（支部设在网格，党小组设在网格并可指定楼栋）")
+    area: str = Field(
+        ..., description=gettext_lazy("覆盖区域编码（支部设在网格，党小组设在网格并可指定楼栋）")
+    )
     parent: int | None = None
-    building: int | None = Field(None, description="党小组所在楼栋 id")
-    household: int | None = Field(None, description="党员中心户所在户 id")
-    liaison: int | None = Field(None, description="包联人账号 id（支部：街道包联领导；党小组：网格员）")
-    units: list[int] = Field(default_factory=list, description="成员单位 id（联合党委/大党委）")
+    building: int | None = Field(None, description=gettext_lazy("党小组所在楼栋 id"))
+    household: int | None = Field(None, description=gettext_lazy("党员中心户所在户 id"))
+    liaison: int | None = Field(
+        None, description=gettext_lazy("包联人账号 id（支部：街道包联领导；党小组：网格员）")
+    )
+    units: list[int] = Field(default_factory=list, description=gettext_lazy("成员单位 id（联合党委/大党委）"))
     set_up_on: date | None = None
     note: str = Field("", max_length=limit(Org, "note"))
 
@@ -53,7 +60,7 @@ class OrgIn(Schema):
 class OrgUpdateIn(Schema):
     name: str | None = Field(None, max_length=limit(Org, "name"))
     parent: int | None = None
-    liaison: int | None = Field(None, description="0 清除")
+    liaison: int | None = Field(None, description=gettext_lazy("0 清除"))
     units: list[int] | None = None
     note: str | None = Field(None, max_length=limit(Org, "note"))
     reason: str = Field("", max_length=REASON_LIMIT)
@@ -103,17 +110,21 @@ class OrgDetailOut(OrgOut):
 
 class MemberIn(Schema):
     org: int
-    status: str = Field(..., description="full 正式党员 / probationary 预备党员")
-    resident: int | None = Field(None, description="台账中的居民 id（居民党员）")
-    name: str = Field("", description="单位党员的姓名（不是本辖区居民时）", max_length=limit(Member, "name"))
-    unit: int | None = Field(None, description="单位党员的工作单位 id")
+    status: str = Field(..., description=gettext_lazy("full 正式党员 / probationary 预备党员"))
+    resident: int | None = Field(None, description=gettext_lazy("台账中的居民 id（居民党员）"))
+    name: str = Field(
+        "", description=gettext_lazy("单位党员的姓名（不是本辖区居民时）"), max_length=limit(Member, "name")
+    )
+    unit: int | None = Field(None, description=gettext_lazy("单位党员的工作单位 id"))
     office: str = "member"
     joined_on: date | None = None
     is_floating: bool = False
     is_in_work: bool = False
-    work_unit: int | None = Field(None, description="在职党员的工作单位 id")
-    home_community: str | None = Field(None, description="居住社区编码（在职党员报到用）")
-    user: int | None = Field(None, description="关联的账号 id（党员本人使用“我的包联户”“报到”）")
+    work_unit: int | None = Field(None, description=gettext_lazy("在职党员的工作单位 id"))
+    home_community: str | None = Field(None, description=gettext_lazy("居住社区编码（在职党员报到用）"))
+    user: int | None = Field(
+        None, description=gettext_lazy("关联的账号 id（党员本人使用“我的包联户”“报到”）")
+    )
 
 
 class MemberUpdateIn(Schema):
@@ -122,14 +133,16 @@ class MemberUpdateIn(Schema):
     office: str | None = None
     is_floating: bool | None = None
     is_in_work: bool | None = None
-    work_unit: int | None = Field(None, description="0 清除")
-    home_community: str | None = Field(None, description="空字符串清除")
-    user: int | None = Field(None, description="0 清除")
+    work_unit: int | None = Field(None, description=gettext_lazy("0 清除"))
+    home_community: str | None = Field(None, description=gettext_lazy("空字符串清除"))
+    user: int | None = Field(None, description=gettext_lazy("0 清除"))
 
 
 class LeaveIn(Schema):
     reason: str = Field(
-        ..., max_length=10, description="transfer 组织关系转出 / moved_out 迁出 / deceased 去世 / other 其他"
+        ...,
+        max_length=10,
+        description=gettext_lazy("transfer 组织关系转出 / moved_out 迁出 / deceased 去世 / other 其他"),
     )
     on: date | None = None
     note: str = Field("", max_length=REASON_LIMIT)
@@ -139,7 +152,7 @@ class MemberOut(Schema):
     id: int
     name: str
     resident: int | None
-    household: str = Field(..., description="居民党员所在户（地址），单位党员为空")
+    household: str = Field(..., description=gettext_lazy("居民党员所在户（地址），单位党员为空"))
     unit: str | None
     org: int
     org_name: str
@@ -154,7 +167,7 @@ class MemberOut(Schema):
     is_active: bool
     left_on: date | None
     left_reason: str
-    households: int = Field(..., description="包联户数")
+    households: int = Field(..., description=gettext_lazy("包联户数"))
 
 
 class MemberFilters(Schema):
@@ -167,7 +180,7 @@ class MemberFilters(Schema):
 
 
 class AreaFilter(Schema):
-    area: str | None = Field(None, description="区域编码（含下级），默认本人管辖范围")
+    area: str | None = Field(None, description=gettext_lazy("区域编码（含下级），默认本人管辖范围"))
 
 
 class UnregisteredOut(Schema):
@@ -293,7 +306,7 @@ class PropertyOut(Schema):
     org: str | None
     areas: list[str]
     ratings: int
-    score: float | None = Field(None, description="本月以来的平均分（1–5）")
+    score: float | None = Field(None, description=gettext_lazy("本月以来的平均分（1–5）"))
 
 
 class RateIn(Schema):
@@ -303,15 +316,17 @@ class RateIn(Schema):
 
 class CardIssueIn(Schema):
     grid: str
-    duties: str | None = Field(None, max_length=limit(DutyCard, "duties"), description="每行一条职责")
+    duties: str | None = Field(
+        None, max_length=limit(DutyCard, "duties"), description=gettext_lazy("每行一条职责")
+    )
 
 
 class CardOut(Schema):
     grid: str
     grid_name: str
     issued: bool
-    url: str | None = Field(None, description="扫码打开的公开页面地址（含签名令牌）")
-    qr: str | None = Field(None, description="二维码 SVG 地址")
+    url: str | None = Field(None, description=gettext_lazy("扫码打开的公开页面地址（含签名令牌）"))
+    qr: str | None = Field(None, description=gettext_lazy("二维码 SVG 地址"))
     revoked_count: int
 
 
@@ -503,38 +518,42 @@ def card_dict(request, grid, card: DutyCard | None) -> dict:
 # ---------------------------------------------------------------- organisations
 
 
-@router.get("/orgs", response=list[OrgOut], summary="党组织树（本辖区，按层级排列）")
+@router.get("/orgs", response=list[OrgOut], summary=gettext_lazy("党组织树（本辖区，按层级排列）"))
 def list_orgs(request: HttpRequest, q: Query[AreaFilter]):
     return [org_dict(n) for n in selectors.org_tree(request.auth, area=q.area)]
 
 
-@router.post("/orgs", response={201: OrgDetailOut}, summary="成立党组织（绑定覆盖区域）")
+@router.post("/orgs", response={201: OrgDetailOut}, summary=gettext_lazy("成立党组织（绑定覆盖区域）"))
 def create_org(request: HttpRequest, payload: OrgIn):
     org = actions.org_create(by=request.auth, **payload.dict())
     return Status(201, org_detail(request.auth, org.pk))
 
 
-@router.get("/orgs/{org_id}", response=OrgDetailOut, summary="党组织详情与变更历史")
+@router.get("/orgs/{org_id}", response=OrgDetailOut, summary=gettext_lazy("党组织详情与变更历史"))
 def get_org(request: HttpRequest, org_id: int):
     return org_detail(request.auth, org_id)
 
 
 @router.post(
-    "/orgs/{org_id}", response=OrgDetailOut, summary="修改党组织（更名、调整上级、包联人、成员单位）"
+    "/orgs/{org_id}",
+    response=OrgDetailOut,
+    summary=gettext_lazy("修改党组织（更名、调整上级、包联人、成员单位）"),
 )
 def update_org(request: HttpRequest, org_id: int, payload: OrgUpdateIn):
     actions.org_update(by=request.auth, org_id=org_id, **payload.dict())
     return org_detail(request.auth, org_id)
 
 
-@router.post("/orgs/{org_id}/dissolve", response=OrgDetailOut, summary="撤销党组织")
+@router.post("/orgs/{org_id}/dissolve", response=OrgDetailOut, summary=gettext_lazy("撤销党组织"))
 def dissolve_org(request: HttpRequest, org_id: int, payload: ReasonIn):
     actions.org_dissolve(by=request.auth, org_id=org_id, reason=payload.reason)
     return org_detail(request.auth, org_id)
 
 
 @router.post(
-    "/orgs/{org_id}/merge", response=OrgDetailOut, summary="合并党组织（党员和下级组织并入目标组织）"
+    "/orgs/{org_id}/merge",
+    response=OrgDetailOut,
+    summary=gettext_lazy("合并党组织（党员和下级组织并入目标组织）"),
 )
 def merge_org(request: HttpRequest, org_id: int, payload: MergeIn):
     target = actions.org_merge(by=request.auth, org_id=org_id, into=payload.into, reason=payload.reason)
@@ -544,39 +563,45 @@ def merge_org(request: HttpRequest, org_id: int, payload: MergeIn):
 # ---------------------------------------------------------------- members
 
 
-@router.get("/members", response=list[MemberOut], summary="党员名册（本辖区）")
+@router.get("/members", response=list[MemberOut], summary=gettext_lazy("党员名册（本辖区）"))
 @paginate(Pages, page_size=50)
 def list_members(request: HttpRequest, q: Query[MemberFilters]):
     return Mapped(selectors.members_visible(request.auth, **q.dict()), member_dict)
 
 
-@router.post("/members", response={201: MemberOut}, summary="登记党员（台账居民或单位党员）")
+@router.post("/members", response={201: MemberOut}, summary=gettext_lazy("登记党员（台账居民或单位党员）"))
 def create_member(request: HttpRequest, payload: MemberIn):
     member = actions.member_create(by=request.auth, **payload.dict())
     return Status(201, member_dict(selectors.member_get(request.auth, member.pk)))
 
 
-@router.get("/members/{member_id}", response=MemberOut, summary="党员详情")
+@router.get("/members/{member_id}", response=MemberOut, summary=gettext_lazy("党员详情"))
 def get_member(request: HttpRequest, member_id: int):
     return member_dict(selectors.member_get(request.auth, member_id))
 
 
 @router.post(
-    "/members/{member_id}", response=MemberOut, summary="修改党员信息（转正、职务、转组织、在职/流动）"
+    "/members/{member_id}",
+    response=MemberOut,
+    summary=gettext_lazy("修改党员信息（转正、职务、转组织、在职/流动）"),
 )
 def update_member(request: HttpRequest, member_id: int, payload: MemberUpdateIn):
     actions.member_update(by=request.auth, member_id=member_id, **payload.dict())
     return member_dict(selectors.member_get(request.auth, member_id))
 
 
-@router.post("/members/{member_id}/leave", response=MemberOut, summary="党员离册（包联户移交网格员）")
+@router.post(
+    "/members/{member_id}/leave", response=MemberOut, summary=gettext_lazy("党员离册（包联户移交网格员）")
+)
 def leave_member(request: HttpRequest, member_id: int, payload: LeaveIn):
     actions.member_leave(by=request.auth, member_id=member_id, **payload.dict())
     return member_dict(selectors.member_get(request.auth, member_id))
 
 
 @router.get(
-    "/unregistered", response=list[UnregisteredOut], summary="待建档：台账中政治面貌为党员、尚未登记的居民"
+    "/unregistered",
+    response=list[UnregisteredOut],
+    summary=gettext_lazy("待建档：台账中政治面貌为党员、尚未登记的居民"),
 )
 @paginate(Pages, page_size=50)
 def list_unregistered(request: HttpRequest, q: Query[AreaFilter]):
@@ -595,7 +620,11 @@ def list_unregistered(request: HttpRequest, q: Query[AreaFilter]):
 # ---------------------------------------------------------------- contacts
 
 
-@router.get("/coverage", response=list[CoverageOut], summary="包联覆盖：各网格的户数、已指定联系人的户数")
+@router.get(
+    "/coverage",
+    response=list[CoverageOut],
+    summary=gettext_lazy("包联覆盖：各网格的户数、已指定联系人的户数"),
+)
 def get_coverage(request: HttpRequest, q: Query[AreaFilter]):
     return [
         {
@@ -611,7 +640,11 @@ def get_coverage(request: HttpRequest, q: Query[AreaFilter]):
     ]
 
 
-@router.get("/coverage/{grid}/uncovered", response=list[PartyHouseholdOut], summary="网格内尚无联系人的户")
+@router.get(
+    "/coverage/{grid}/uncovered",
+    response=list[PartyHouseholdOut],
+    summary=gettext_lazy("网格内尚无联系人的户"),
+)
 @paginate(Pages, page_size=100)
 def list_uncovered(request: HttpRequest, grid: str):
     return Mapped(
@@ -625,12 +658,12 @@ def list_uncovered(request: HttpRequest, grid: str):
     )
 
 
-@router.post("/contacts", response=CountOut, summary="指定包联户的联系党员或网格员")
+@router.post("/contacts", response=CountOut, summary=gettext_lazy("指定包联户的联系党员或网格员"))
 def assign_contacts(request: HttpRequest, payload: ContactIn):
     return {"count": actions.contacts_assign(by=request.auth, **payload.dict())}
 
 
-@router.post("/contacts/clear", response=CountOut, summary="取消包联")
+@router.post("/contacts/clear", response=CountOut, summary=gettext_lazy("取消包联"))
 def clear_contacts(request: HttpRequest, payload: ClearIn):
     return {"count": actions.contacts_clear(by=request.auth, households=payload.households)}
 
@@ -638,7 +671,7 @@ def clear_contacts(request: HttpRequest, payload: ClearIn):
 # ---------------------------------------------------------------- the member's own
 
 
-@router.get("/me", response=PartyMeOut, summary="我的党员信息：包联户、报到、在社区的服务")
+@router.get("/me", response=PartyMeOut, summary=gettext_lazy("我的党员信息：包联户、报到、在社区的服务"))
 def me(request: HttpRequest):
     member = selectors.member_of(request.auth)
     if member is None:
@@ -657,14 +690,18 @@ def me(request: HttpRequest):
 # ---------------------------------------------------------------- 双报到 of members
 
 
-@router.get("/reports", response=list[ReportOut], summary="在职党员报到（社区：本辖区；党员：本人）")
+@router.get(
+    "/reports", response=list[ReportOut], summary=gettext_lazy("在职党员报到（社区：本辖区；党员：本人）")
+)
 @paginate(Pages, page_size=50)
 def list_reports(request: HttpRequest, state: str | None = None):
     user = request.auth
     return Mapped(selectors.reports_visible(user, state=state), lambda r: report_dict(user, r))
 
 
-@router.post("/reports", response={201: ReportOut}, summary="在职党员向居住社区报到（本人申请）")
+@router.post(
+    "/reports", response={201: ReportOut}, summary=gettext_lazy("在职党员向居住社区报到（本人申请）")
+)
 def request_report(request: HttpRequest, payload: ReportIn):
     report = actions.report_request(by=request.auth, **payload.dict())
     return Status(201, report_dict(request.auth, report))
@@ -673,7 +710,7 @@ def request_report(request: HttpRequest, payload: ReportIn):
 @router.post(
     "/reports/{report_id}/{action}",
     response=ReportOut,
-    summary="报到的流转：confirm / refuse / withdraw / end",
+    summary=gettext_lazy("报到的流转：confirm / refuse / withdraw / end"),
 )
 def move_report(request: HttpRequest, report_id: int, action: str, payload: ReasonIn):
     report = actions.report_move(by=request.auth, report_id=report_id, action=action, reason=payload.reason)
@@ -681,7 +718,9 @@ def move_report(request: HttpRequest, report_id: int, action: str, payload: Reas
 
 
 @router.get(
-    "/units/{unit_id}/credit", response=CreditOut, summary="单位在职党员在社区的服务合计（不重复计算）"
+    "/units/{unit_id}/credit",
+    response=CreditOut,
+    summary=gettext_lazy("单位在职党员在社区的服务合计（不重复计算）"),
 )
 def get_unit_credit(request: HttpRequest, unit_id: int):
     user = request.auth
@@ -693,29 +732,37 @@ def get_unit_credit(request: HttpRequest, unit_id: int):
 # ---------------------------------------------------------------- agreements
 
 
-@router.get("/agreements", response=list[AgreementOut], summary="共建协议（工作人员本辖区；单位本单位）")
+@router.get(
+    "/agreements", response=list[AgreementOut], summary=gettext_lazy("共建协议（工作人员本辖区；单位本单位）")
+)
 def list_agreements(request: HttpRequest, unit: int | None = None):
     return [agreement_dict(a) for a in selectors.agreements_visible(request.auth, unit=unit)]
 
 
-@router.post("/agreements", response={201: AgreementOut}, summary="登记共建协议及共建事项")
+@router.post("/agreements", response={201: AgreementOut}, summary=gettext_lazy("登记共建协议及共建事项"))
 def create_agreement(request: HttpRequest, payload: AgreementIn):
     item = actions.agreement_create(by=request.auth, **payload.dict())
     return Status(201, agreement_dict(selectors.agreement_get(request.auth, item.pk)))
 
 
-@router.get("/agreements/{agreement_id}", response=AgreementOut, summary="共建协议详情")
+@router.get("/agreements/{agreement_id}", response=AgreementOut, summary=gettext_lazy("共建协议详情"))
 def get_agreement(request: HttpRequest, agreement_id: int):
     return agreement_dict(selectors.agreement_get(request.auth, agreement_id))
 
 
-@router.post("/agreements/{agreement_id}/terminate", response=AgreementOut, summary="终止共建协议")
+@router.post(
+    "/agreements/{agreement_id}/terminate", response=AgreementOut, summary=gettext_lazy("终止共建协议")
+)
 def terminate_agreement(request: HttpRequest, agreement_id: int, payload: ReasonIn):
     actions.agreement_end(by=request.auth, agreement_id=agreement_id, reason=payload.reason)
     return agreement_dict(selectors.agreement_get(request.auth, agreement_id))
 
 
-@router.post("/commitments/{commitment_id}/done", response=AgreementOut, summary="共建事项完成（可关联项目）")
+@router.post(
+    "/commitments/{commitment_id}/done",
+    response=AgreementOut,
+    summary=gettext_lazy("共建事项完成（可关联项目）"),
+)
 def commitment_done(request: HttpRequest, commitment_id: int, payload: DoneIn):
     item = actions.commitment_done(by=request.auth, commitment_id=commitment_id, **payload.dict())
     return agreement_dict(selectors.agreement_get(request.auth, item.agreement_id))
@@ -737,7 +784,7 @@ def _property_dict(item: RedProperty, scores: dict) -> dict:
     }
 
 
-@router.get("/properties", response=list[PropertyOut], summary="红色物业及本月评分")
+@router.get("/properties", response=list[PropertyOut], summary=gettext_lazy("红色物业及本月评分"))
 def list_properties(request: HttpRequest):
     items = list(selectors.properties_for_rating(request.auth))
     month = selectors.this_month()
@@ -745,14 +792,20 @@ def list_properties(request: HttpRequest):
     return [_property_dict(i, scores) for i in items]
 
 
-@router.post("/properties", response={201: PropertyOut}, summary="登记红色物业（物业企业、党组织、服务区域）")
+@router.post(
+    "/properties",
+    response={201: PropertyOut},
+    summary=gettext_lazy("登记红色物业（物业企业、党组织、服务区域）"),
+)
 def set_property(request: HttpRequest, payload: PropertyIn):
     item = actions.red_property_set(by=request.auth, **payload.dict())
     return Status(201, _property_dict(item, {}))
 
 
 @router.post(
-    "/properties/{property_id}/rate", response=PropertyOut, summary="居民评价物业（每月一次，1–5 分）"
+    "/properties/{property_id}/rate",
+    response=PropertyOut,
+    summary=gettext_lazy("居民评价物业（每月一次，1–5 分）"),
 )
 def rate_property(request: HttpRequest, property_id: int, payload: RateIn):
     rating = actions.property_rate(by=request.auth, property_id=property_id, **payload.dict())
@@ -763,20 +816,20 @@ def rate_property(request: HttpRequest, property_id: int, payload: RateIn):
 # ---------------------------------------------------------------- duty cards
 
 
-@router.get("/cards", response=list[CardOut], summary="社区各网格的职责卡（二维码）")
+@router.get("/cards", response=list[CardOut], summary=gettext_lazy("社区各网格的职责卡（二维码）"))
 def list_cards(request: HttpRequest, community: str):
     return [
         card_dict(request, grid, card) for grid, card in selectors.cards_of(request.auth, community=community)
     ]
 
 
-@router.post("/cards", response=CardOut, summary="生成职责卡或修改职责清单")
+@router.post("/cards", response=CardOut, summary=gettext_lazy("生成职责卡或修改职责清单"))
 def issue_card(request: HttpRequest, payload: CardIssueIn):
     card = actions.card_issue(by=request.auth, grid=payload.grid, duties=payload.duties)
     return card_dict(request, card.grid, card)
 
 
-@router.post("/cards/{grid}/revoke", response=CardOut, summary="作废已印制的二维码（换发新码）")
+@router.post("/cards/{grid}/revoke", response=CardOut, summary=gettext_lazy("作废已印制的二维码（换发新码）"))
 def revoke_card(request: HttpRequest, grid: str, payload: ReasonIn):
     card = actions.card_revoke(by=request.auth, grid=grid, reason=payload.reason)
     return card_dict(request, card.grid, card)
@@ -804,20 +857,24 @@ def activity_dict(a: Activity) -> dict:
 
 
 @router.get(
-    "/activities", response=list[ActivityOut], summary="党组织活动记录（三会一课、月月谈、中心户活动）"
+    "/activities",
+    response=list[ActivityOut],
+    summary=gettext_lazy("党组织活动记录（三会一课、月月谈、中心户活动）"),
 )
 @paginate(Pages, page_size=50)
 def list_activities(request: HttpRequest, org: int | None = None, area: str | None = None):
     return Mapped(selectors.activities_visible(request.auth, org=org, area=area), activity_dict)
 
 
-@router.post("/activities", response={201: ActivityOut}, summary="记录党组织活动及出席党员")
+@router.post("/activities", response={201: ActivityOut}, summary=gettext_lazy("记录党组织活动及出席党员"))
 def record_activity(request: HttpRequest, payload: ActivityIn):
     return Status(201, activity_dict(actions.activity_record(by=request.auth, **payload.dict())))
 
 
 @router.get(
-    "/compliance", response=list[ComplianceOut], summary="三会一课落实情况（按季度，各支部是否按要求召开）"
+    "/compliance",
+    response=list[ComplianceOut],
+    summary=gettext_lazy("三会一课落实情况（按季度，各支部是否按要求召开）"),
 )
 def get_compliance(request: HttpRequest, q: Query[ComplianceIn]):
     start, end = selectors.quarter_bounds(q.year, q.quarter)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ValidationError
@@ -23,9 +24,9 @@ from gridgov.projects.matching import match_resources
 from gridgov.projects.models import Milestone, Need, Project, ProjectEvaluation, Resource, UnitYearScore
 from gridgov.projects.workflow import NEED, PROJECT
 
-needs = Router(tags=["三张清单与项目"])  # /needs
-resources = Router(tags=["三张清单与项目"])  # /resources
-projects = Router(tags=["三张清单与项目"])  # /projects
+needs = Router(tags=[gettext_lazy("三张清单与项目")])  # /needs
+resources = Router(tags=[gettext_lazy("三张清单与项目")])  # /resources
+projects = Router(tags=[gettext_lazy("三张清单与项目")])  # /projects
 
 
 # ---------------------------------------------------------------- schemas
@@ -102,11 +103,11 @@ class NeedDetail(NeedOut):
 
 class NeedIn(Schema):
     title: str = Field(..., max_length=limit(Need, "title"))
-    category: str = Field(..., description="服务类别代码")
-    area: str = Field(..., description="区域编码（网格或社区）")
+    category: str = Field(..., description=gettext_lazy("服务类别代码"))
+    area: str = Field(..., description=gettext_lazy("区域编码（网格或社区）"))
     description: str = Field("", max_length=limit(Need, "description"))
     beneficiaries: int = 1
-    urgency: str = Field("normal", description="low 不急 / normal 一般 / urgent 紧急")
+    urgency: str = Field("normal", description=gettext_lazy("low 不急 / normal 一般 / urgent 紧急"))
     needed_by: date | None = None
     source: str = Field("manual", description="manual / visit / wish / order / survey")
     source_id: int | None = None
@@ -123,8 +124,8 @@ class NeedPatch(Schema):
 
 
 class NeedFilters(Schema):
-    category: str | None = Field(None, description="类别代码（含下级）")
-    area: str | None = Field(None, description="区域编码（含下级）")
+    category: str | None = Field(None, description=gettext_lazy("类别代码（含下级）"))
+    area: str | None = Field(None, description=gettext_lazy("区域编码（含下级）"))
     urgency: str | None = None
     state: str | None = None
     source: str | None = None
@@ -187,17 +188,23 @@ class ResourceOut(Schema):
 class ResourceIn(Schema):
     title: str = Field(..., max_length=limit(Resource, "title"))
     category: str
-    kind: str = Field(..., description="skill 技能 / venue 场地 / funds 资金 / goods 物资 / hours 服务时长")
+    kind: str = Field(
+        ..., description=gettext_lazy("skill 技能 / venue 场地 / funds 资金 / goods 物资 / hours 服务时长")
+    )
     area: str
-    owner_unit: int | None = Field(None, description="提供单位 id（三选一）")
-    owner_user: int | None = Field(None, description="提供人（党员/志愿者）账号 id（三选一）")
-    owner_org: int | None = Field(None, description="台账中的组织 id（商户、社会组织）（三选一）")
+    owner_unit: int | None = Field(None, description=gettext_lazy("提供单位 id（三选一）"))
+    owner_user: int | None = Field(None, description=gettext_lazy("提供人（党员/志愿者）账号 id（三选一）"))
+    owner_org: int | None = Field(
+        None, description=gettext_lazy("台账中的组织 id（商户、社会组织）（三选一）")
+    )
     description: str = Field("", max_length=limit(Resource, "description"))
     quantity: str = Field("", max_length=limit(Resource, "quantity"))
     capacity: int | None = None
     available_from: date | None = None
     available_until: date | None = None
-    availability: str = Field("", description="例如：每周六上午", max_length=limit(Resource, "availability"))
+    availability: str = Field(
+        "", description=gettext_lazy("例如：每周六上午"), max_length=limit(Resource, "availability")
+    )
 
 
 class ResourcePatch(Schema):
@@ -341,32 +348,36 @@ class ProjectFilters(Schema):
     state: str | None = None
     area: str | None = None
     year: int | None = None
-    secretary: bool | None = Field(None, description="true：只看书记项目")
-    mine: bool = Field(False, description="true：本人/本单位负责的项目")
+    secretary: bool | None = Field(None, description=gettext_lazy("true：只看书记项目"))
+    mine: bool = Field(False, description=gettext_lazy("true：本人/本单位负责的项目"))
     q: str | None = None
 
 
 class ProjectActionIn(Schema):
-    reason: str = Field("", description="退回、撤回必填")
-    owner_unit: int | None = Field(None, description="assign：承办单位 id")
-    owner_user: int | None = Field(None, description="assign：负责书记账号 id（书记项目）")
-    summary: str = Field("", description="complete：完成情况（必填）", max_length=limit(Project, "summary"))
-    milestone: int | None = Field(None, description="milestone：完成的节点 id")
-    progress: int | None = Field(None, description="milestone：无节点的项目直接设置进度 0–100")
+    reason: str = Field("", description=gettext_lazy("退回、撤回必填"))
+    owner_unit: int | None = Field(None, description=gettext_lazy("assign：承办单位 id"))
+    owner_user: int | None = Field(None, description=gettext_lazy("assign：负责书记账号 id（书记项目）"))
+    summary: str = Field(
+        "", description=gettext_lazy("complete：完成情况（必填）"), max_length=limit(Project, "summary")
+    )
+    milestone: int | None = Field(None, description=gettext_lazy("milestone：完成的节点 id"))
+    progress: int | None = Field(None, description=gettext_lazy("milestone：无节点的项目直接设置进度 0–100"))
     note: str = ""
-    score: int | None = Field(None, description="evaluate：评分 1–5")
-    rating: str | None = Field(None, description="evaluate：satisfied / basic / unsatisfied（代替评分）")
+    score: int | None = Field(None, description=gettext_lazy("evaluate：评分 1–5"))
+    rating: str | None = Field(
+        None, description=gettext_lazy("evaluate：satisfied / basic / unsatisfied（代替评分）")
+    )
     comment: str = Field("", max_length=limit(ProjectEvaluation, "comment"))
 
 
 class ProjectEvaluationIn(Schema):
     score: int | None = Field(None, description="1–5")
-    rating: str | None = Field(None, description="satisfied / basic / unsatisfied（代替评分）")
+    rating: str | None = Field(None, description=gettext_lazy("satisfied / basic / unsatisfied（代替评分）"))
     comment: str = Field("", max_length=limit(ProjectEvaluation, "comment"))
 
 
 class ReportingComplianceQuery(Schema):
-    area: str | None = Field(None, description="街道或社区编码；省略时为管辖范围的顶层区域")
+    area: str | None = Field(None, description=gettext_lazy("街道或社区编码；省略时为管辖范围的顶层区域"))
     year: int | None = None
 
 
@@ -376,9 +387,9 @@ class ReportingUnitRow(Schema):
     claimed: int
     completed: int
     required: int
-    status: str = Field(..., description="达标 / 未达标")
+    status: str = Field(..., description=gettext_lazy("达标 / 未达标"))
     compliant: bool
-    score: int | None = Field(..., description="社区年终评分（社区报表）")
+    score: int | None = Field(..., description=gettext_lazy("社区年终评分（社区报表）"))
 
 
 class ReportingComplianceOut(Schema):
@@ -391,9 +402,9 @@ class ReportingComplianceOut(Schema):
 
 class ReportingScoreIn(Schema):
     unit: int
-    community: str = Field(..., description="社区编码")
+    community: str = Field(..., description=gettext_lazy("社区编码"))
     year: int
-    score: int = Field(..., description="0–100；低于 60 须填写评语")
+    score: int = Field(..., description=gettext_lazy("0–100；低于 60 须填写评语"))
     comment: str = Field("", max_length=limit(UnitYearScore, "comment"))
 
 
@@ -439,7 +450,7 @@ def _need_detail(user, need: Need) -> Need:
     return need
 
 
-@needs.get("", response=list[NeedOut], summary="需求清单（按管辖范围，可筛选）")
+@needs.get("", response=list[NeedOut], summary=gettext_lazy("需求清单（按管辖范围，可筛选）"))
 @paginate(Pages, page_size=50)
 def list_needs(request: HttpRequest, q: Query[NeedFilters]):
     if not is_staff(request.auth):
@@ -447,39 +458,47 @@ def list_needs(request: HttpRequest, q: Query[NeedFilters]):
     return selectors.need_list(request.auth, **q.dict())
 
 
-@needs.post("", response={201: NeedDetail, 200: NeedDetail}, summary="登记需求（同一来源记录只登记一次）")
+@needs.post(
+    "",
+    response={201: NeedDetail, 200: NeedDetail},
+    summary=gettext_lazy("登记需求（同一来源记录只登记一次）"),
+)
 def create_need(request: HttpRequest, payload: NeedIn):
     need, created = actions.need_record_once(by=request.auth, **payload.dict())
     return Status(201 if created else 200, _need_detail(request.auth, need))
 
 
-@needs.get("/{need_id}", response=NeedDetail, summary="需求详情（含可执行操作、办理记录、关联项目）")
+@needs.get(
+    "/{need_id}", response=NeedDetail, summary=gettext_lazy("需求详情（含可执行操作、办理记录、关联项目）")
+)
 def get_need(request: HttpRequest, need_id: int):
     return _need_detail(request.auth, selectors.need_get_visible(request.auth, need_id))
 
 
-@needs.patch("/{need_id}", response=NeedDetail, summary="修改需求")
+@needs.patch("/{need_id}", response=NeedDetail, summary=gettext_lazy("修改需求"))
 def update_need(request: HttpRequest, need_id: int, payload: NeedPatch):
     need = selectors.need_get_visible(request.auth, need_id)
     need = actions.need_update(by=request.auth, need=need, **payload.dict(exclude_unset=True))
     return _need_detail(request.auth, selectors.need_get_visible(request.auth, need.pk))
 
 
-@needs.post("/{need_id}/close", response=NeedDetail, summary="关闭需求（须填原因）")
+@needs.post("/{need_id}/close", response=NeedDetail, summary=gettext_lazy("关闭需求（须填原因）"))
 def close_need(request: HttpRequest, need_id: int, payload: ListsReasonIn):
     need = selectors.need_get_visible(request.auth, need_id)
     actions.need_close(by=request.auth, need=need, reason=payload.reason)
     return _need_detail(request.auth, selectors.need_get_visible(request.auth, need_id))
 
 
-@needs.post("/{need_id}/reopen", response=NeedDetail, summary="重新打开已关闭的需求")
+@needs.post("/{need_id}/reopen", response=NeedDetail, summary=gettext_lazy("重新打开已关闭的需求"))
 def reopen_need(request: HttpRequest, need_id: int):
     need = selectors.need_get_visible(request.auth, need_id)
     actions.need_reopen(by=request.auth, need=need)
     return _need_detail(request.auth, selectors.need_get_visible(request.auth, need_id))
 
 
-@needs.get("/{need_id}/matches", response=list[NeedMatchOut], summary="匹配资源（按得分排序，附理由）")
+@needs.get(
+    "/{need_id}/matches", response=list[NeedMatchOut], summary=gettext_lazy("匹配资源（按得分排序，附理由）")
+)
 def need_matches(request: HttpRequest, need_id: int, limit: int = 20):
     need = selectors.need_get_visible(request.auth, need_id)
     found = match_resources(
@@ -504,24 +523,26 @@ def need_matches(request: HttpRequest, need_id: int, limit: int = 20):
 # ---------------------------------------------------------------- resources
 
 
-@resources.get("", response=list[ResourceOut], summary="资源清单")
+@resources.get("", response=list[ResourceOut], summary=gettext_lazy("资源清单"))
 @paginate(Pages, page_size=50)
 def list_resources(request: HttpRequest, q: Query[ResourceFilters]):
     return selectors.resource_list(request.auth, **q.dict())
 
 
-@resources.post("", response={201: ResourceOut}, summary="登记资源（工作人员；单位经办人登记本单位资源）")
+@resources.post(
+    "", response={201: ResourceOut}, summary=gettext_lazy("登记资源（工作人员；单位经办人登记本单位资源）")
+)
 def create_resource(request: HttpRequest, payload: ResourceIn):
     res = actions.resource_create(by=request.auth, **payload.dict())
     return Status(201, selectors.resource_get_visible(request.auth, res.pk))
 
 
-@resources.get("/{resource_id}", response=ResourceOut, summary="资源详情")
+@resources.get("/{resource_id}", response=ResourceOut, summary=gettext_lazy("资源详情"))
 def get_resource(request: HttpRequest, resource_id: int):
     return selectors.resource_get_visible(request.auth, resource_id)
 
 
-@resources.patch("/{resource_id}", response=ResourceOut, summary="修改或停用资源")
+@resources.patch("/{resource_id}", response=ResourceOut, summary=gettext_lazy("修改或停用资源"))
 def update_resource(request: HttpRequest, resource_id: int, payload: ResourcePatch):
     res = selectors.resource_get_visible(request.auth, resource_id)
     actions.resource_update(by=request.auth, resource=res, **payload.dict(exclude_unset=True))
@@ -544,7 +565,11 @@ def _row(r) -> dict:
     }
 
 
-@projects.get("/compliance", response=ReportingComplianceOut, summary="双报到达标情况（街道或社区，按年度）")
+@projects.get(
+    "/compliance",
+    response=ReportingComplianceOut,
+    summary=gettext_lazy("双报到达标情况（街道或社区，按年度）"),
+)
 def compliance(request: HttpRequest, q: Query[ReportingComplianceQuery]):
     report = selectors.compliance_report(request.auth, area=q.area, year=q.year)
     return {
@@ -557,21 +582,27 @@ def compliance(request: HttpRequest, q: Query[ReportingComplianceQuery]):
 
 
 @projects.post(
-    "/scores", response={201: ReportingScoreOut}, summary="社区为共建单位年终评分（0–100，低于 60 须填评语）"
+    "/scores",
+    response={201: ReportingScoreOut},
+    summary=gettext_lazy("社区为共建单位年终评分（0–100，低于 60 须填评语）"),
 )
 def score_unit(request: HttpRequest, payload: ReportingScoreIn):
     row = actions.unit_score(by=request.auth, **payload.dict())
     return Status(201, row)
 
 
-@projects.get("/scores", response=list[ReportingScoreOut], summary="共建单位年终评分（按管辖范围）")
+@projects.get(
+    "/scores", response=list[ReportingScoreOut], summary=gettext_lazy("共建单位年终评分（按管辖范围）")
+)
 @paginate(Pages, page_size=100)
 def list_scores(request: HttpRequest, year: int | None = None):
     return selectors.scores_visible_to(request.auth, year=year)
 
 
 @projects.post(
-    "/rules", response=ReportingRuleOut, summary="设置双报到规则：每年须完成项目数 N（街道或社区）"
+    "/rules",
+    response=ReportingRuleOut,
+    summary=gettext_lazy("设置双报到规则：每年须完成项目数 N（街道或社区）"),
 )
 def set_rule(request: HttpRequest, payload: ReportingRuleIn):
     rule = actions.cobuilding_rule_set(by=request.auth, **payload.dict())
@@ -589,38 +620,50 @@ def _project_detail(user, project: Project) -> Project:
     return project
 
 
-@projects.get("", response=list[ProjectOut], summary="项目清单（民生实事）")
+@projects.get("", response=list[ProjectOut], summary=gettext_lazy("项目清单（民生实事）"))
 @paginate(Pages, page_size=50)
 def list_projects(request: HttpRequest, q: Query[ProjectFilters]):
     return selectors.project_list(request.auth, **q.dict()).prefetch_related("needs", "resources")
 
 
-@projects.post("", response={201: ProjectDetail}, summary="立项（草稿；关联的需求变为「已立项」）")
+@projects.post(
+    "", response={201: ProjectDetail}, summary=gettext_lazy("立项（草稿；关联的需求变为「已立项」）")
+)
 def create_project(request: HttpRequest, payload: ProjectIn):
     data = payload.dict()
     project = actions.project_create(by=request.auth, **data)
     return Status(201, _project_detail(request.auth, project))
 
 
-@projects.get("/{project_id}", response=ProjectDetail, summary="项目详情（可执行操作、节点、评价、办理记录）")
+@projects.get(
+    "/{project_id}",
+    response=ProjectDetail,
+    summary=gettext_lazy("项目详情（可执行操作、节点、评价、办理记录）"),
+)
 def get_project(request: HttpRequest, project_id: int):
     return _project_detail(request.auth, selectors.project_get_visible(request.auth, project_id))
 
 
-@projects.patch("/{project_id}", response=ProjectDetail, summary="修改项目（完成前）")
+@projects.patch("/{project_id}", response=ProjectDetail, summary=gettext_lazy("修改项目（完成前）"))
 def update_project(request: HttpRequest, project_id: int, payload: ProjectPatch):
     project = selectors.project_get_visible(request.auth, project_id)
     actions.project_update(by=request.auth, project=project, **payload.dict(exclude_unset=True))
     return _project_detail(request.auth, project)
 
 
-@projects.post("/{project_id}/milestones", response={201: ProjectMilestoneOut}, summary="添加项目节点")
+@projects.post(
+    "/{project_id}/milestones", response={201: ProjectMilestoneOut}, summary=gettext_lazy("添加项目节点")
+)
 def add_milestone(request: HttpRequest, project_id: int, payload: ProjectMilestoneIn):
     project = selectors.project_get_visible(request.auth, project_id)
     return Status(201, actions.milestone_add(by=request.auth, project=project, **payload.dict()))
 
 
-@projects.post("/{project_id}/milestones/{milestone_id}/done", response=ProjectDetail, summary="完成项目节点")
+@projects.post(
+    "/{project_id}/milestones/{milestone_id}/done",
+    response=ProjectDetail,
+    summary=gettext_lazy("完成项目节点"),
+)
 def done_milestone(request: HttpRequest, project_id: int, milestone_id: int):
     project = selectors.project_get_visible(request.auth, project_id)
     note = _body(request, ProjectActionIn).note
@@ -629,7 +672,9 @@ def done_milestone(request: HttpRequest, project_id: int, milestone_id: int):
 
 
 @projects.post(
-    "/{project_id}/evaluations", response={201: ProjectEvaluationOut}, summary="居民评价（每人一次）"
+    "/{project_id}/evaluations",
+    response={201: ProjectEvaluationOut},
+    summary=gettext_lazy("居民评价（每人一次）"),
 )
 def evaluate(request: HttpRequest, project_id: int, payload: ProjectEvaluationIn):
     project = selectors.project_get_visible(request.auth, project_id)
@@ -656,7 +701,9 @@ def _body(request: HttpRequest, schema):
 @projects.post(
     "/{project_id}/{action}",
     response=ProjectDetail,
-    summary="项目流程操作：publish / claim / assign / return / withdraw / milestone / complete / evaluate / close",
+    summary=gettext_lazy(
+        "项目流程操作：publish / claim / assign / return / withdraw / milestone / complete / evaluate / close"
+    ),
 )
 def project_action(request: HttpRequest, project_id: int, action: str):
     """The body (optional JSON) follows ``ProjectActionIn``: reason, owner_unit/owner_user, summary, milestone/progress,

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -91,15 +92,17 @@ class VisitOut(Schema):
 
 
 class VisitIn(Schema):
-    household: int = Field(..., description="户 id")
-    visited_at: datetime = Field(..., description="走访时间（不晚于现在，不早于 90 天前）")
-    duration_minutes: int = Field(20, description="时长（分钟，1–600）")
-    kind: str = Field("routine", description="routine 日常走访 / must 必访 / special 专项走访")
+    household: int = Field(..., description=gettext_lazy("户 id"))
+    visited_at: datetime = Field(..., description=gettext_lazy("走访时间（不晚于现在，不早于 90 天前）"))
+    duration_minutes: int = Field(20, description=gettext_lazy("时长（分钟，1–600）"))
+    kind: str = Field("routine", description=gettext_lazy("routine 日常走访 / must 必访 / special 专项走访"))
     situation: str = Field("", max_length=limit(Visit, "situation"))
     needs: str = Field("", max_length=limit(Visit, "needs"))
     problems: str = Field("", max_length=limit(Visit, "problems"))
     skills: str = Field("", max_length=limit(Visit, "skills"))
-    visitors: list[int] = Field(default_factory=list, description="同行走访人账号 id（记录人自动计入）")
+    visitors: list[int] = Field(
+        default_factory=list, description=gettext_lazy("同行走访人账号 id（记录人自动计入）")
+    )
 
 
 class VisitPatch(Schema):
@@ -114,30 +117,38 @@ class VisitPatch(Schema):
 
 
 class VisitFilters(Schema):
-    area: str | None = Field(None, description="区域编码（含下级）")
+    area: str | None = Field(None, description=gettext_lazy("区域编码（含下级）"))
     household: int | None = None
     kind: str | None = None
-    start: date | None = Field(None, description="走访日期起（含）")
-    end: date | None = Field(None, description="走访日期止（含）")
-    recorded_by: int | None = Field(None, description="记录人账号 id")
+    start: date | None = Field(None, description=gettext_lazy("走访日期起（含）"))
+    end: date | None = Field(None, description=gettext_lazy("走访日期止（含）"))
+    recorded_by: int | None = Field(None, description=gettext_lazy("记录人账号 id"))
 
 
 class VisitToCaseIn(Schema):
-    category: str = Field(..., description="事项分类代码")
+    category: str = Field(..., description=gettext_lazy("事项分类代码"))
     description: str | None = Field(
-        None, description="问题描述；省略时取走访的「问题与诉求」", max_length=limit(Case, "description")
+        None,
+        description=gettext_lazy("问题描述；省略时取走访的「问题与诉求」"),
+        max_length=limit(Case, "description"),
     )
-    reporter_phone: str = Field("", description="联系电话；省略时取户主电话，户主无电话时取走访人电话")
-    lng: float | None = Field(None, description="问题位置经度；省略时取该户所在楼栋")
-    lat: float | None = Field(None, description="问题位置纬度；省略时取该户所在楼栋")
+    reporter_phone: str = Field(
+        "", description=gettext_lazy("联系电话；省略时取户主电话，户主无电话时取走访人电话")
+    )
+    lng: float | None = Field(None, description=gettext_lazy("问题位置经度；省略时取该户所在楼栋"))
+    lat: float | None = Field(None, description=gettext_lazy("问题位置纬度；省略时取该户所在楼栋"))
     address: str | None = Field(
-        None, max_length=200, description="问题所在地址；位置移离楼栋时必填，在楼栋时省略取该户地址"
+        None,
+        max_length=200,
+        description=gettext_lazy("问题所在地址；位置移离楼栋时必填，在楼栋时省略取该户地址"),
     )
-    contact: str = Field("household", description="联系人：household（户主）或 worker（走访人）")
+    contact: str = Field(
+        "household", description=gettext_lazy("联系人：household（户主）或 worker（走访人）")
+    )
 
 
 class VisitLinkCaseIn(Schema):
-    case: str = Field(..., max_length=32, description="要关联的事件编号")
+    case: str = Field(..., max_length=32, description=gettext_lazy("要关联的事件编号"))
 
 
 class VisitToCaseOut(Schema):
@@ -147,19 +158,19 @@ class VisitToCaseOut(Schema):
 
 
 class VisitToNeedIn(Schema):
-    category: str = Field(..., description="服务类别代码")
+    category: str = Field(..., description=gettext_lazy("服务类别代码"))
     title: str | None = Field(
         None,
-        description="需求；省略时取「需求」（或「问题与诉求」）的第一行",
+        description=gettext_lazy("需求；省略时取「需求」（或「问题与诉求」）的第一行"),
         max_length=limit(Need, "title"),
     )
     description: str | None = Field(
         None,
-        description="说明；省略时取走访的「需求」，没有时取「问题与诉求」",
+        description=gettext_lazy("说明；省略时取走访的「需求」，没有时取「问题与诉求」"),
         max_length=limit(Need, "description"),
     )
     beneficiaries: int = 1
-    urgency: str = Field("normal", description="low 不急 / normal 一般 / urgent 紧急")
+    urgency: str = Field("normal", description=gettext_lazy("low 不急 / normal 一般 / urgent 紧急"))
 
 
 class VisitNeedRef(Schema):
@@ -198,8 +209,8 @@ class VisitRuleOut(Schema):
 
 
 class VisitRuleIn(Schema):
-    district: str = Field(..., description="区编码（6 位）")
-    tag: str | None = Field(None, description="标签代码或名称；省略表示全部住户")
+    district: str = Field(..., description=gettext_lazy("区编码（6 位）"))
+    tag: str | None = Field(None, description=gettext_lazy("标签代码或名称；省略表示全部住户"))
     interval_days: int
     is_active: bool = True
 
@@ -218,47 +229,51 @@ class VisitWorkItemOut(Schema):
     last_visit: date | None
     since: date
     rule: int
-    reason: str = Field(..., description="适用的规则：标签名称或「全部住户」")
+    reason: str = Field(..., description=gettext_lazy("适用的规则：标签名称或「全部住户」"))
     tag: str | None
     interval_days: int
 
 
 class VisitPlanOut(Schema):
     area: str
-    households: int = Field(..., description="目标户数")
+    households: int = Field(..., description=gettext_lazy("目标户数"))
     period_days: int
     start: date
     end: date
-    visited: int = Field(..., description="本人本期已走访户数")
+    visited: int = Field(..., description=gettext_lazy("本人本期已走访户数"))
 
 
 class VisitWorklistOut(Schema):
     count: int
     items: list[VisitWorkItemOut]
-    plan: VisitPlanOut | None = Field(..., description="本人的走访计划进度（只给本人看，不做排名）")
+    plan: VisitPlanOut | None = Field(
+        ..., description=gettext_lazy("本人的走访计划进度（只给本人看，不做排名）")
+    )
 
 
 class VisitWorklistQuery(Schema):
-    days: int = Field(7, description="包含多少天内到期的户（另含全部已超期的户）")
+    days: int = Field(7, description=gettext_lazy("包含多少天内到期的户（另含全部已超期的户）"))
     area: str | None = None
     page: int = Field(1, ge=1)
     page_size: int = Field(50, ge=1, le=200)
 
 
 class VisitCoverageQuery(Schema):
-    area: str | None = Field(None, description="区域编码；省略时为管辖范围的顶层区域")
+    area: str | None = Field(None, description=gettext_lazy("区域编码；省略时为管辖范围的顶层区域"))
     start: date
     end: date
-    group_by: str | None = Field(None, description="child：按下一级区域分组")
+    group_by: str | None = Field(None, description=gettext_lazy("child：按下一级区域分组"))
 
 
 class VisitFigures(Schema):
-    households: int = Field(..., description="在册户数（期末前登记）")
-    visited: int = Field(..., description="期间内走访过的户数")
-    coverage: float | None = Field(..., description="走访覆盖率 = visited / households")
-    must_households: int = Field(..., description="必访户数（期末前已适用标签类必访规则）")
-    must_on_time: int = Field(..., description="期间内从未超期的必访户数")
-    must_on_time_rate: float | None = Field(..., description="必访按时率 = must_on_time / must_households")
+    households: int = Field(..., description=gettext_lazy("在册户数（期末前登记）"))
+    visited: int = Field(..., description=gettext_lazy("期间内走访过的户数"))
+    coverage: float | None = Field(..., description=gettext_lazy("走访覆盖率 = visited / households"))
+    must_households: int = Field(..., description=gettext_lazy("必访户数（期末前已适用标签类必访规则）"))
+    must_on_time: int = Field(..., description=gettext_lazy("期间内从未超期的必访户数"))
+    must_on_time_rate: float | None = Field(
+        ..., description=gettext_lazy("必访按时率 = must_on_time / must_households")
+    )
 
 
 class CoverageGroup(VisitFigures):
@@ -310,7 +325,7 @@ def _item(item: selectors.WorkItem) -> dict:
 @router.get(
     "/worklist",
     response=VisitWorklistOut,
-    summary="我的走访任务（到期与超期的户，最近到期在前）与本人计划进度",
+    summary=gettext_lazy("我的走访任务（到期与超期的户，最近到期在前）与本人计划进度"),
 )
 def worklist(request: HttpRequest, q: Query[VisitWorklistQuery]):
     user = request.auth
@@ -337,13 +352,15 @@ def worklist(request: HttpRequest, q: Query[VisitWorklistQuery]):
 
 
 @router.get(
-    "/coverage", response=VisitCoverageOut, summary="走访覆盖率与必访按时率（按区域、期间，可按下一级分组）"
+    "/coverage",
+    response=VisitCoverageOut,
+    summary=gettext_lazy("走访覆盖率与必访按时率（按区域、期间，可按下一级分组）"),
 )
 def coverage(request: HttpRequest, q: Query[VisitCoverageQuery]):
     return selectors.coverage(request.auth, area=q.area, start=q.start, end=q.end, group_by=q.group_by)
 
 
-@router.get("/rules", response=list[VisitRuleOut], summary="必访规则（本区）")
+@router.get("/rules", response=list[VisitRuleOut], summary=gettext_lazy("必访规则（本区）"))
 @paginate(Pages, page_size=100)
 def list_rules(request: HttpRequest):
     if not is_staff(request.auth):
@@ -351,13 +368,15 @@ def list_rules(request: HttpRequest):
     return selectors.rules_visible_to(request.auth)
 
 
-@router.post("/rules", response={201: VisitRuleOut}, summary="新建必访规则（区级工作人员、管理员）")
+@router.post(
+    "/rules", response={201: VisitRuleOut}, summary=gettext_lazy("新建必访规则（区级工作人员、管理员）")
+)
 def create_rule(request: HttpRequest, payload: VisitRuleIn):
     rule = actions.rule_create(by=request.auth, **payload.dict())
     return Status(201, rule)
 
 
-@router.patch("/rules/{rule_id}", response=VisitRuleOut, summary="修改必访规则的周期或停用")
+@router.patch("/rules/{rule_id}", response=VisitRuleOut, summary=gettext_lazy("修改必访规则的周期或停用"))
 def update_rule(request: HttpRequest, rule_id: int, payload: VisitRulePatch):
     rule = selectors.rule_get_visible(request.auth, rule_id)
     return actions.rule_update(by=request.auth, rule=rule, **payload.dict(exclude_unset=True))
@@ -366,7 +385,7 @@ def update_rule(request: HttpRequest, rule_id: int, payload: VisitRulePatch):
 # ---------------------------------------------------------------- visits
 
 
-@router.get("", response=list[VisitOut], summary="走访记录（按管辖范围）")
+@router.get("", response=list[VisitOut], summary=gettext_lazy("走访记录（按管辖范围）"))
 @paginate(Pages, page_size=50)
 def list_visits(request: HttpRequest, q: Query[VisitFilters]):
     if not is_staff(request.auth):
@@ -374,7 +393,7 @@ def list_visits(request: HttpRequest, q: Query[VisitFilters]):
     return selectors.visit_list(request.auth, **q.dict())
 
 
-@router.post("", response={201: VisitOut}, summary="记录一次入户走访")
+@router.post("", response={201: VisitOut}, summary=gettext_lazy("记录一次入户走访"))
 def create_visit(request: HttpRequest, payload: VisitIn):
     user = request.auth
     require_staff(user, _("只有工作人员可以记录走访"))
@@ -384,12 +403,12 @@ def create_visit(request: HttpRequest, payload: VisitIn):
     return Status(201, selectors.visit_get_visible(user, visit.pk))
 
 
-@router.get("/{visit_id}", response=VisitOut, summary="走访记录详情")
+@router.get("/{visit_id}", response=VisitOut, summary=gettext_lazy("走访记录详情"))
 def get_visit(request: HttpRequest, visit_id: int):
     return selectors.visit_get_visible(request.auth, visit_id)
 
 
-@router.patch("/{visit_id}", response=VisitOut, summary="修改走访记录（记录人或社区工作人员）")
+@router.patch("/{visit_id}", response=VisitOut, summary=gettext_lazy("修改走访记录（记录人或社区工作人员）"))
 def update_visit(request: HttpRequest, visit_id: int, payload: VisitPatch):
     visit = selectors.visit_get_visible(request.auth, visit_id)
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None or k == "visitors"}
@@ -399,7 +418,11 @@ def update_visit(request: HttpRequest, visit_id: int, payload: VisitPatch):
     return selectors.visit_get_visible(request.auth, visit_id)
 
 
-@router.post("/{visit_id}/photo", response=VisitOut, summary="上传或更换走访照片（multipart，字段 photo）")
+@router.post(
+    "/{visit_id}/photo",
+    response=VisitOut,
+    summary=gettext_lazy("上传或更换走访照片（multipart，字段 photo）"),
+)
 def set_photo(request: HttpRequest, visit_id: int, photo: File[UploadedFile]):
     visit = selectors.visit_get_visible(request.auth, visit_id)
     actions.visit_update(by=request.auth, visit=visit, photo=photo)
@@ -407,7 +430,9 @@ def set_photo(request: HttpRequest, visit_id: int, photo: File[UploadedFile]):
 
 
 @router.delete(
-    "/{visit_id}", response={204: None}, summary="删除走访记录（记录人 24 小时内或管理员，须填原因）"
+    "/{visit_id}",
+    response={204: None},
+    summary=gettext_lazy("删除走访记录（记录人 24 小时内或管理员，须填原因）"),
 )
 def delete_visit(request: HttpRequest, visit_id: int, reason: str = ""):
     visit = selectors.visit_get_visible(request.auth, visit_id)
@@ -418,7 +443,7 @@ def delete_visit(request: HttpRequest, visit_id: int, reason: str = ""):
 @router.post(
     "/{visit_id}/case",
     response={201: VisitToCaseOut, 200: VisitToCaseOut},
-    summary="把走访发现的问题转为事件（一次点击，重复提交返回同一事件）",
+    summary=gettext_lazy("把走访发现的问题转为事件（一次点击，重复提交返回同一事件）"),
 )
 def to_case(request: HttpRequest, visit_id: int, payload: VisitToCaseIn):
     visit = selectors.visit_get_visible(request.auth, visit_id)
@@ -445,7 +470,7 @@ def to_case(request: HttpRequest, visit_id: int, payload: VisitToCaseIn):
 @router.post(
     "/{visit_id}/case/link",
     response=VisitToCaseOut,
-    summary="把走访发现的问题关联到已有事件（可能重复时，代替新建）",
+    summary=gettext_lazy("把走访发现的问题关联到已有事件（可能重复时，代替新建）"),
 )
 def link_case(request: HttpRequest, visit_id: int, payload: VisitLinkCaseIn):
     visit = selectors.visit_get_visible(request.auth, visit_id)
@@ -460,7 +485,7 @@ def link_case(request: HttpRequest, visit_id: int, payload: VisitLinkCaseIn):
 @router.post(
     "/{visit_id}/need",
     response={201: VisitToNeedOut, 200: VisitToNeedOut},
-    summary="把走访了解到的需求登记到需求清单（一次点击，重复提交返回同一需求）",
+    summary=gettext_lazy("把走访了解到的需求登记到需求清单（一次点击，重复提交返回同一需求）"),
 )
 def to_need(request: HttpRequest, visit_id: int, payload: VisitToNeedIn):
     visit = selectors.visit_get_visible(request.auth, visit_id)

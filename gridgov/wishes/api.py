@@ -4,6 +4,7 @@
 from datetime import datetime
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -15,27 +16,31 @@ from gridgov.wishes import actions, selectors
 from gridgov.wishes.models import Wish, WishClaim
 from gridgov.wishes.workflow import allowed_actions
 
-router = Router(tags=["微心愿"])
+router = Router(tags=[gettext_lazy("微心愿")])
 
 
 # ---------------------------------------------------------------- schemas
 
 
 class WishIn(Schema):
-    title: str = Field(..., description="心愿（60 字以内）", max_length=limit(Wish, "title"))
+    title: str = Field(..., description=gettext_lazy("心愿（60 字以内）"), max_length=limit(Wish, "title"))
     description: str = Field("", max_length=limit(Wish, "description"))
-    category: str | None = Field(None, description="服务类别代码")
-    area: str | None = Field(None, description="所在社区或网格编码（关联户时可省略）")
-    source: str | None = Field(None, description="online 网上提交（居民）/ box 心愿箱（工作人员录入）")
-    wisher_name: str = Field(
-        "", description="心愿人姓名（心愿箱必填）", max_length=limit(Wish, "wisher_name")
+    category: str | None = Field(None, description=gettext_lazy("服务类别代码"))
+    area: str | None = Field(None, description=gettext_lazy("所在社区或网格编码（关联户时可省略）"))
+    source: str | None = Field(
+        None, description=gettext_lazy("online 网上提交（居民）/ box 心愿箱（工作人员录入）")
     )
-    wisher_phone: str = Field("", description="心愿人电话（心愿箱，可选；加密保存，只显示掩码）")
-    household: int | None = Field(None, description="台账中的户 id（工作人员，可选）")
-    max_claimants: int = Field(1, description="可认领人数（工作人员录入时可设）")
-    claim_limit_days: int = Field(7, description="认领时限（工作日）")
-    fulfil_limit_days: int = Field(14, description="完成时限（工作日）")
-    client_id: str | None = Field(None, description="客户端生成的唯一键，重试时返回同一心愿")
+    wisher_name: str = Field(
+        "", description=gettext_lazy("心愿人姓名（心愿箱必填）"), max_length=limit(Wish, "wisher_name")
+    )
+    wisher_phone: str = Field(
+        "", description=gettext_lazy("心愿人电话（心愿箱，可选；加密保存，只显示掩码）")
+    )
+    household: int | None = Field(None, description=gettext_lazy("台账中的户 id（工作人员，可选）"))
+    max_claimants: int = Field(1, description=gettext_lazy("可认领人数（工作人员录入时可设）"))
+    claim_limit_days: int = Field(7, description=gettext_lazy("认领时限（工作日）"))
+    fulfil_limit_days: int = Field(14, description=gettext_lazy("完成时限（工作日）"))
+    client_id: str | None = Field(None, description=gettext_lazy("客户端生成的唯一键，重试时返回同一心愿"))
 
 
 class WishOut(Schema):
@@ -47,8 +52,10 @@ class WishOut(Schema):
     source: str
     state: str
     state_label: str
-    wisher: str = Field(..., description="心愿人：工作人员和本人看到姓名，其他人看到「姓**」或「某居民」")
-    wisher_phone: str = Field(..., description="掩码电话（只给工作人员）")
+    wisher: str = Field(
+        ..., description=gettext_lazy("心愿人：工作人员和本人看到姓名，其他人看到「姓**」或「某居民」")
+    )
+    wisher_phone: str = Field(..., description=gettext_lazy("掩码电话（只给工作人员）"))
     household: int | None
     area: str
     area_name: str
@@ -56,7 +63,7 @@ class WishOut(Schema):
     claimants_count: int
     claim_due: datetime | None
     fulfil_due: datetime | None
-    sla: str = Field(..., description="normal / warning（黄）/ overdue（红）")
+    sla: str = Field(..., description=gettext_lazy("normal / warning（黄）/ overdue（红）"))
     flagged: bool
     flag_reason: str
     created_at: datetime
@@ -103,8 +110,8 @@ class WishWallOut(Schema):
     description: str
     category: str | None
     category_name: str | None
-    wisher: str = Field(..., description="姓** 或 某居民")
-    grid: str = Field(..., description="网格（或社区）名称")
+    wisher: str = Field(..., description=gettext_lazy("姓** 或 某居民"))
+    grid: str = Field(..., description=gettext_lazy("网格（或社区）名称"))
     community: str
     max_claimants: int
     places_left: int
@@ -114,14 +121,14 @@ class WishWallOut(Schema):
 
 
 class WishFilters(Schema):
-    state: str | None = Field(None, description="状态，可用逗号分隔多个")
+    state: str | None = Field(None, description=gettext_lazy("状态，可用逗号分隔多个"))
     flagged: bool | None = None
-    area: str | None = Field(None, description="区域编码（含下级）")
+    area: str | None = Field(None, description=gettext_lazy("区域编码（含下级）"))
     q: str = ""
 
 
 class WishWallFilters(Schema):
-    area: str | None = Field(None, description="区域编码（含下级）")
+    area: str | None = Field(None, description=gettext_lazy("区域编码（含下级）"))
     category: str | None = None
 
 
@@ -138,13 +145,13 @@ class WishReasonIn(Schema):
 
 
 class WishConfirmIn(Schema):
-    rating: str = Field("", description="satisfied 满意 / basic 基本满意 / unsatisfied 不满意")
+    rating: str = Field("", description=gettext_lazy("satisfied 满意 / basic 基本满意 / unsatisfied 不满意"))
     comment: str = Field("", max_length=limit(Wish, "confirm_comment"))
 
 
 class WishToNeedIn(Schema):
     reason: str = Field("", max_length=REASON_LIMIT)
-    category: str | None = Field(None, description="需求的服务类别；省略时取心愿的类别")
+    category: str | None = Field(None, description=gettext_lazy("需求的服务类别；省略时取心愿的类别"))
     beneficiaries: int = 1
     urgency: str = "normal"
 
@@ -246,7 +253,7 @@ def wall_dict(wish: Wish) -> dict:
 @router.post(
     "",
     response={201: WishDetailOut, 200: WishDetailOut},
-    summary="提交心愿（居民网上提交；工作人员录入心愿箱）",
+    summary=gettext_lazy("提交心愿（居民网上提交；工作人员录入心愿箱）"),
 )
 def create_wish(request: HttpRequest, payload: WishIn):
     data = payload.dict()
@@ -257,7 +264,9 @@ def create_wish(request: HttpRequest, payload: WishIn):
 
 
 @router.get(
-    "", response=list[WishOut], summary="心愿列表（按管辖范围：工作人员本辖区，居民本人，认领人所认领）"
+    "",
+    response=list[WishOut],
+    summary=gettext_lazy("心愿列表（按管辖范围：工作人员本辖区，居民本人，认领人所认领）"),
 )
 @paginate(Pages, page_size=50)
 def list_wishes(request: HttpRequest, q: Query[WishFilters]):
@@ -269,7 +278,7 @@ def list_wishes(request: HttpRequest, q: Query[WishFilters]):
     "/wall",
     response=list[WishWallOut],
     auth=None,
-    summary="心愿墙（公开，无需登录；匿名显示，不含姓名、电话、住址）",
+    summary=gettext_lazy("心愿墙（公开，无需登录；匿名显示，不含姓名、电话、住址）"),
 )
 @paginate(Pages, page_size=50)
 def wall(request: HttpRequest, q: Query[WishWallFilters]):
@@ -277,34 +286,40 @@ def wall(request: HttpRequest, q: Query[WishWallFilters]):
     return Mapped(selectors.wall(**q.dict()), wall_dict)
 
 
-@router.get("/{ref}", response=WishDetailOut, summary="心愿详情（可执行的操作与办理记录）")
+@router.get("/{ref}", response=WishDetailOut, summary=gettext_lazy("心愿详情（可执行的操作与办理记录）"))
 def get_wish(request: HttpRequest, ref: str):
     return detail_dict(request.auth, selectors.wish_get_visible(request.auth, ref))
 
 
-@router.post("/{ref}/publish", response=WishDetailOut, summary="审核发布到心愿墙（社区工作人员）")
+@router.post(
+    "/{ref}/publish", response=WishDetailOut, summary=gettext_lazy("审核发布到心愿墙（社区工作人员）")
+)
 def publish(request: HttpRequest, ref: str, payload: WishPublishIn):
     return detail_dict(request.auth, actions.wish_publish(ref=ref, by=request.auth, **payload.dict()))
 
 
-@router.post("/{ref}/reject", response=WishDetailOut, summary="不予发布（须填原因）")
+@router.post("/{ref}/reject", response=WishDetailOut, summary=gettext_lazy("不予发布（须填原因）"))
 def reject(request: HttpRequest, ref: str, payload: WishReasonIn):
     return detail_dict(request.auth, actions.wish_reject(ref=ref, by=request.auth, reason=payload.reason))
 
 
-@router.post("/{ref}/claim", response=WishDetailOut, summary="认领（党员/志愿者，或单位经办人代表单位）")
+@router.post(
+    "/{ref}/claim", response=WishDetailOut, summary=gettext_lazy("认领（党员/志愿者，或单位经办人代表单位）")
+)
 def claim(request: HttpRequest, ref: str):
     claim = actions.wish_claim(ref=ref, by=request.auth)
     return detail_dict(request.auth, claim.wish)
 
 
-@router.post("/{ref}/withdraw", response=WishDetailOut, summary="放弃认领（须填原因）")
+@router.post("/{ref}/withdraw", response=WishDetailOut, summary=gettext_lazy("放弃认领（须填原因）"))
 def withdraw(request: HttpRequest, ref: str, payload: WishReasonIn):
     return detail_dict(request.auth, actions.wish_withdraw(ref=ref, by=request.auth, reason=payload.reason))
 
 
 @router.post(
-    "/{ref}/fulfil", response=WishDetailOut, summary="完成心愿（认领人；multipart：note 必填，photos 可选）"
+    "/{ref}/fulfil",
+    response=WishDetailOut,
+    summary=gettext_lazy("完成心愿（认领人；multipart：note 必填，photos 可选）"),
 )
 def fulfil(request: HttpRequest, ref: str, note: Form[str] = "", photos: File[list[UploadedFile]] = None):
     wish = actions.wish_fulfil(ref=ref, by=request.auth, note=note, photos=photos or [])
@@ -312,14 +327,16 @@ def fulfil(request: HttpRequest, ref: str, note: Form[str] = "", photos: File[li
 
 
 @router.post(
-    "/{ref}/confirm", response=WishDetailOut, summary="确认并评价（心愿人；心愿箱心愿由工作人员代为确认）"
+    "/{ref}/confirm",
+    response=WishDetailOut,
+    summary=gettext_lazy("确认并评价（心愿人；心愿箱心愿由工作人员代为确认）"),
 )
 def confirm(request: HttpRequest, ref: str, payload: WishConfirmIn):
     wish = actions.wish_confirm(ref=ref, by=request.auth, rating=payload.rating, comment=payload.comment)
     return detail_dict(request.auth, wish)
 
 
-@router.post("/{ref}/to_need", response=WishDetailOut, summary="转入需求清单（须填原因）")
+@router.post("/{ref}/to_need", response=WishDetailOut, summary=gettext_lazy("转入需求清单（须填原因）"))
 def to_need(request: HttpRequest, ref: str, payload: WishToNeedIn):
     wish = actions.wish_to_need(ref=ref, by=request.auth, **payload.dict())
     return detail_dict(request.auth, wish)
