@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -18,7 +19,7 @@ from gridgov.core.cleaners import REASON_LIMIT, limit
 from gridgov.core.pagination import Mapped, Pages
 from gridgov.core.timeline import timeline_rows
 
-router = Router(tags=["考核评价"])
+router = Router(tags=[gettext_lazy("考核评价")])
 
 
 # ---------------------------------------------------------------- schemas
@@ -430,7 +431,9 @@ def exemption_dict(row: Exemption) -> dict:
 # ---------------------------------------------------------------- elements and indicators
 
 
-@router.get("/elements", response=list[ElementOut], summary="数据项目录（各模块登记的统计口径）")
+@router.get(
+    "/elements", response=list[ElementOut], summary=gettext_lazy("数据项目录（各模块登记的统计口径）")
+)
 def list_elements(request: HttpRequest):
     selectors.require_reader(request.auth)
     return [
@@ -446,25 +449,31 @@ def list_elements(request: HttpRequest):
     ]
 
 
-@router.get("/indicators", response=list[IndicatorOut], summary="考核指标目录")
+@router.get("/indicators", response=list[IndicatorOut], summary=gettext_lazy("考核指标目录"))
 def list_indicators(request: HttpRequest):
     selectors.require_reader(request.auth)
     return [indicator_dict(i) for i in selectors.indicators_visible(request.auth)]
 
 
-@router.post("/indicators", response={201: IndicatorOut}, summary="新增指标（区级工作人员；公式逐字检查）")
+@router.post(
+    "/indicators",
+    response={201: IndicatorOut},
+    summary=gettext_lazy("新增指标（区级工作人员；公式逐字检查）"),
+)
 def create_indicator(request: HttpRequest, payload: IndicatorIn):
     return Status(201, indicator_dict(actions.indicator_create(by=request.auth, **payload.dict())))
 
 
-@router.patch("/indicators/{code}", response=IndicatorOut, summary="修改指标（已冻结的考核期不受影响）")
+@router.patch(
+    "/indicators/{code}", response=IndicatorOut, summary=gettext_lazy("修改指标（已冻结的考核期不受影响）")
+)
 def update_indicator(request: HttpRequest, code: str, payload: IndicatorPatch):
     return indicator_dict(
         actions.indicator_update(by=request.auth, code=code, **payload.dict(exclude_unset=True))
     )
 
 
-@router.post("/formula", response=FormulaOut, summary="检查公式（出错时指出位置和原因）")
+@router.post("/formula", response=FormulaOut, summary=gettext_lazy("检查公式（出错时指出位置和原因）"))
 def check_formula(request: HttpRequest, payload: FormulaIn):
     selectors.require_reader(request.auth)
     formula = parse(payload.formula, field="formula", known=lambda n: elements.element(n) is not None)
@@ -474,35 +483,39 @@ def check_formula(request: HttpRequest, payload: FormulaIn):
 # ---------------------------------------------------------------- schemes
 
 
-@router.get("/schemes", response=list[SchemeOut], summary="我制定或参与评分的考核方案")
+@router.get("/schemes", response=list[SchemeOut], summary=gettext_lazy("我制定或参与评分的考核方案"))
 def list_schemes(request: HttpRequest):
     return [scheme_dict(request.auth, s) for s in selectors.schemes_visible(request.auth)[:200]]
 
 
-@router.post("/schemes", response={201: SchemeOut}, summary="制定考核方案（区、街道工作人员）")
+@router.post("/schemes", response={201: SchemeOut}, summary=gettext_lazy("制定考核方案（区、街道工作人员）"))
 def create_scheme(request: HttpRequest, payload: SchemeIn):
     scheme = actions.scheme_create(by=request.auth, **payload.dict())
     return Status(201, scheme_dict(request.auth, scheme))
 
 
-@router.get("/schemes/{scheme_id}", response=SchemeOut, summary="考核方案")
+@router.get("/schemes/{scheme_id}", response=SchemeOut, summary=gettext_lazy("考核方案"))
 def get_scheme(request: HttpRequest, scheme_id: int):
     return scheme_dict(request.auth, selectors.scheme_get(request.auth, scheme_id))
 
 
-@router.patch("/schemes/{scheme_id}", response=SchemeOut, summary="修改考核方案（生成新版本）")
+@router.patch("/schemes/{scheme_id}", response=SchemeOut, summary=gettext_lazy("修改考核方案（生成新版本）"))
 def update_scheme(request: HttpRequest, scheme_id: int, payload: SchemePatch):
     scheme = actions.scheme_update(by=request.auth, scheme=scheme_id, **payload.dict(exclude_unset=True))
     return scheme_dict(request.auth, scheme)
 
 
-@router.post("/schemes/{scheme_id}/groups", response={201: SchemeOut}, summary="新增指标分组及权重")
+@router.post(
+    "/schemes/{scheme_id}/groups", response={201: SchemeOut}, summary=gettext_lazy("新增指标分组及权重")
+)
 def add_group(request: HttpRequest, scheme_id: int, payload: GroupIn):
     actions.group_add(by=request.auth, scheme=scheme_id, **payload.dict())
     return Status(201, scheme_dict(request.auth, selectors.scheme_get(request.auth, scheme_id)))
 
 
-@router.patch("/schemes/{scheme_id}/groups/{group_id}", response=SchemeOut, summary="修改分组名称或权重")
+@router.patch(
+    "/schemes/{scheme_id}/groups/{group_id}", response=SchemeOut, summary=gettext_lazy("修改分组名称或权重")
+)
 def update_group(request: HttpRequest, scheme_id: int, group_id: int, payload: GroupPatch):
     actions.group_update(
         by=request.auth, scheme=scheme_id, group=group_id, **payload.dict(exclude_unset=True)
@@ -510,45 +523,51 @@ def update_group(request: HttpRequest, scheme_id: int, group_id: int, payload: G
     return scheme_dict(request.auth, selectors.scheme_get(request.auth, scheme_id))
 
 
-@router.delete("/schemes/{scheme_id}/groups/{group_id}", response=SchemeOut, summary="移除分组")
+@router.delete("/schemes/{scheme_id}/groups/{group_id}", response=SchemeOut, summary=gettext_lazy("移除分组"))
 def remove_group(request: HttpRequest, scheme_id: int, group_id: int):
     actions.group_remove(by=request.auth, scheme=scheme_id, group=group_id)
     return scheme_dict(request.auth, selectors.scheme_get(request.auth, scheme_id))
 
 
 @router.post(
-    "/schemes/{scheme_id}/items", response={201: SchemeOut}, summary="新增考核项（定量指标或定性评分项）"
+    "/schemes/{scheme_id}/items",
+    response={201: SchemeOut},
+    summary=gettext_lazy("新增考核项（定量指标或定性评分项）"),
 )
 def add_item(request: HttpRequest, scheme_id: int, payload: ItemIn):
     actions.item_add(by=request.auth, scheme=scheme_id, **payload.dict())
     return Status(201, scheme_dict(request.auth, selectors.scheme_get(request.auth, scheme_id)))
 
 
-@router.patch("/schemes/{scheme_id}/items/{item_id}", response=SchemeOut, summary="修改考核项")
+@router.patch("/schemes/{scheme_id}/items/{item_id}", response=SchemeOut, summary=gettext_lazy("修改考核项"))
 def update_item(request: HttpRequest, scheme_id: int, item_id: int, payload: ItemPatch):
     actions.item_update(by=request.auth, scheme=scheme_id, item=item_id, **payload.dict(exclude_unset=True))
     return scheme_dict(request.auth, selectors.scheme_get(request.auth, scheme_id))
 
 
-@router.delete("/schemes/{scheme_id}/items/{item_id}", response=SchemeOut, summary="移除考核项")
+@router.delete("/schemes/{scheme_id}/items/{item_id}", response=SchemeOut, summary=gettext_lazy("移除考核项"))
 def remove_item(request: HttpRequest, scheme_id: int, item_id: int):
     actions.item_remove(by=request.auth, scheme=scheme_id, item=item_id)
     return scheme_dict(request.auth, selectors.scheme_get(request.auth, scheme_id))
 
 
-@router.post("/schemes/{scheme_id}/evaluators", response={201: SchemeOut}, summary="指定考核员")
+@router.post("/schemes/{scheme_id}/evaluators", response={201: SchemeOut}, summary=gettext_lazy("指定考核员"))
 def add_evaluator(request: HttpRequest, scheme_id: int, payload: EvaluatorIn):
     actions.evaluator_add(by=request.auth, scheme=scheme_id, username=payload.username)
     return Status(201, scheme_dict(request.auth, selectors.scheme_get(request.auth, scheme_id)))
 
 
-@router.delete("/schemes/{scheme_id}/evaluators/{username}", response=SchemeOut, summary="取消考核员")
+@router.delete(
+    "/schemes/{scheme_id}/evaluators/{username}", response=SchemeOut, summary=gettext_lazy("取消考核员")
+)
 def remove_evaluator(request: HttpRequest, scheme_id: int, username: str):
     actions.evaluator_remove(by=request.auth, scheme=scheme_id, username=username)
     return scheme_dict(request.auth, selectors.scheme_get(request.auth, scheme_id))
 
 
-@router.post("/schemes/{scheme_id}/rounds", response={201: RankingOut}, summary="开始一个考核期")
+@router.post(
+    "/schemes/{scheme_id}/rounds", response={201: RankingOut}, summary=gettext_lazy("开始一个考核期")
+)
 def open_round(request: HttpRequest, scheme_id: int, payload: PeriodIn):
     rnd = actions.round_open(by=request.auth, scheme=scheme_id, period=payload.period)
     return Status(201, ranking_dict(request.auth, selectors.round_get(request.auth, rnd.pk)))
@@ -558,18 +577,26 @@ def open_round(request: HttpRequest, scheme_id: int, payload: PeriodIn):
 
 
 @router.get(
-    "/rounds", response=list[RoundBrief], summary="我能看到的考核期（所管方案的全部、已发布的本单位排名）"
+    "/rounds",
+    response=list[RoundBrief],
+    summary=gettext_lazy("我能看到的考核期（所管方案的全部、已发布的本单位排名）"),
 )
 def list_rounds(request: HttpRequest):
     return [round_brief(r) for r in selectors.rounds_for(request.auth)]
 
 
-@router.get("/rounds/{round_id}", response=RankingOut, summary="排名（评分中为实时计算，冻结后为留存结果）")
+@router.get(
+    "/rounds/{round_id}",
+    response=RankingOut,
+    summary=gettext_lazy("排名（评分中为实时计算，冻结后为留存结果）"),
+)
 def get_round(request: HttpRequest, round_id: int):
     return ranking_dict(request.auth, selectors.round_get(request.auth, round_id))
 
 
-@router.get("/rounds/{round_id}/marks", response=list[MarkOut], summary="本人在该考核期的定性评分")
+@router.get(
+    "/rounds/{round_id}/marks", response=list[MarkOut], summary=gettext_lazy("本人在该考核期的定性评分")
+)
 def my_marks(request: HttpRequest, round_id: int):
     rnd = selectors.round_get(request.auth, round_id)
     return [
@@ -581,39 +608,47 @@ def my_marks(request: HttpRequest, round_id: int):
 @router.put(
     "/rounds/{round_id}/marks",
     response=RankingOut,
-    summary="考核员评分（0–100，低于 60 须写评语；全部成功或全部不写）",
+    summary=gettext_lazy("考核员评分（0–100，低于 60 须写评语；全部成功或全部不写）"),
 )
 def save_marks(request: HttpRequest, round_id: int, payload: MarksIn):
     actions.marks_save(by=request.auth, round=round_id, marks=[m.dict() for m in payload.marks])
     return ranking_dict(request.auth, selectors.round_get(request.auth, round_id))
 
 
-@router.post("/rounds/{round_id}/freeze", response=RankingOut, summary="冻结排名（期满后）")
+@router.post("/rounds/{round_id}/freeze", response=RankingOut, summary=gettext_lazy("冻结排名（期满后）"))
 def freeze(request: HttpRequest, round_id: int):
     actions.round_freeze(by=request.auth, round=round_id)
     return ranking_dict(request.auth, selectors.round_get(request.auth, round_id))
 
 
-@router.post("/rounds/{round_id}/reopen", response=RankingOut, summary="重新开放评分（发布前，须写原因）")
+@router.post(
+    "/rounds/{round_id}/reopen", response=RankingOut, summary=gettext_lazy("重新开放评分（发布前，须写原因）")
+)
 def reopen(request: HttpRequest, round_id: int, payload: RoundReasonIn):
     actions.round_reopen(by=request.auth, round=round_id, reason=payload.reason)
     return ranking_dict(request.auth, selectors.round_get(request.auth, round_id))
 
 
-@router.post("/rounds/{round_id}/publish", response=RankingOut, summary="发布排名（通知参评单位）")
+@router.post(
+    "/rounds/{round_id}/publish", response=RankingOut, summary=gettext_lazy("发布排名（通知参评单位）")
+)
 def publish(request: HttpRequest, round_id: int):
     actions.round_publish(by=request.auth, round=round_id)
     return ranking_dict(request.auth, selectors.round_get(request.auth, round_id))
 
 
 @router.get(
-    "/rounds/{round_id}/verify", response=VerifyOut, summary="用留存的方案和数据重算，核对结果是否一致"
+    "/rounds/{round_id}/verify",
+    response=VerifyOut,
+    summary=gettext_lazy("用留存的方案和数据重算，核对结果是否一致"),
 )
 def verify(request: HttpRequest, round_id: int):
     return selectors.verify(request.auth, selectors.round_get(request.auth, round_id))
 
 
-@router.get("/rounds/{round_id}/members/{key}", response=ScorecardOut, summary="参评对象的成绩单")
+@router.get(
+    "/rounds/{round_id}/members/{key}", response=ScorecardOut, summary=gettext_lazy("参评对象的成绩单")
+)
 def get_scorecard(request: HttpRequest, round_id: int, key: str):
     rnd = selectors.round_get(request.auth, round_id)
     card = selectors.scorecard(request.auth, rnd, key)
@@ -636,7 +671,7 @@ def get_scorecard(request: HttpRequest, round_id: int, key: str):
 @router.get(
     "/rounds/{round_id}/members/{key}/items/{item_id}/rows",
     response=list[DrillRowOut],
-    summary="数字背后的明细（分子、分母、未达标，或某个数据项）",
+    summary=gettext_lazy("数字背后的明细（分子、分母、未达标，或某个数据项）"),
 )
 @paginate(Pages, page_size=50)
 def drill_rows(request: HttpRequest, round_id: int, key: str, item_id: int, q: Query[DrillFilters]):
@@ -649,18 +684,24 @@ def drill_rows(request: HttpRequest, round_id: int, key: str, item_id: int, q: Q
 # ---------------------------------------------------------------- exemptions
 
 
-@router.get("/exemptions", response=list[ExemptionOut], summary="免责事件（本辖区）")
+@router.get("/exemptions", response=list[ExemptionOut], summary=gettext_lazy("免责事件（本辖区）"))
 @paginate(Pages, page_size=50)
 def list_exemptions(request: HttpRequest):
     return Mapped(selectors.exemptions_visible(request.auth), exemption_dict)
 
 
-@router.post("/exemptions", response={201: ExemptionOut}, summary="决定免责（街道、区级工作人员，须写理由）")
+@router.post(
+    "/exemptions",
+    response={201: ExemptionOut},
+    summary=gettext_lazy("决定免责（街道、区级工作人员，须写理由）"),
+)
 def create_exemption(request: HttpRequest, payload: ExemptionIn):
     return Status(201, exemption_dict(actions.exemption_create(by=request.auth, **payload.dict())))
 
 
-@router.post("/exemptions/{exemption_id}/revoke", response=ExemptionOut, summary="撤销免责（须写理由）")
+@router.post(
+    "/exemptions/{exemption_id}/revoke", response=ExemptionOut, summary=gettext_lazy("撤销免责（须写理由）")
+)
 def revoke_exemption(request: HttpRequest, exemption_id: int, payload: RevokeIn):
     return exemption_dict(
         actions.exemption_revoke(by=request.auth, exemption=exemption_id, reason=payload.reason)

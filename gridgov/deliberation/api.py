@@ -5,6 +5,7 @@ public showcase (晒事). No name of a resident appears in a public answer."""
 from datetime import date, datetime
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -23,15 +24,17 @@ from gridgov.deliberation.models import (
 )
 from gridgov.deliberation.workflow import MEETING, TOPIC
 
-router = Router(tags=["议事协商"])
+router = Router(tags=[gettext_lazy("议事协商")])
 
 
 class TopicIn(Schema):
     title: str = Field(..., max_length=limit(Topic, "title"))
     description: str = Field(..., max_length=limit(Topic, "description"))
-    area: str = Field(..., description="涉及区域编码（网格、社区或街道）")
-    building: int | None = Field(None, description="涉及的楼栋 id（可选）")
-    case: str | None = Field(None, description="由事件转为议题（商量办，工作人员）", max_length=32)
+    area: str = Field(..., description=gettext_lazy("涉及区域编码（网格、社区或街道）"))
+    building: int | None = Field(None, description=gettext_lazy("涉及的楼栋 id（可选）"))
+    case: str | None = Field(
+        None, description=gettext_lazy("由事件转为议题（商量办，工作人员）"), max_length=32
+    )
 
 
 class TopicFilters(Schema):
@@ -52,7 +55,7 @@ class DecisionOut(Schema):
     objections: int
     objections_open: int
     project: int | None
-    progress: int | None = Field(None, description="办理项目的进度（%）")
+    progress: int | None = Field(None, description=gettext_lazy("办理项目的进度（%）"))
     ratings: int
     rating: float | None
 
@@ -64,7 +67,9 @@ class TopicOut(Schema):
     area: str
     area_name: str
     source: str
-    proposer: str = Field(..., description="提议人的身份（居民、党员、工作人员、事件），不显示姓名")
+    proposer: str = Field(
+        ..., description=gettext_lazy("提议人的身份（居民、党员、工作人员、事件），不显示姓名")
+    )
     state: str
     state_label: str
     supporters: int
@@ -81,18 +86,24 @@ class TopicDetailOut(TopicOut):
 class MeetingIn(Schema):
     kind: str = Field(
         ...,
-        description="party_residents 党群议事会 / residents 居民议事会 / hearing 听证会 / consultation 协商会",
+        description=gettext_lazy(
+            "party_residents 党群议事会 / residents 居民议事会 / hearing 听证会 / consultation 协商会"
+        ),
     )
     title: str = Field(..., max_length=limit(Meeting, "title"))
     area: str
     starts_at: datetime
     place: str = Field(..., max_length=limit(Meeting, "place"))
-    topics: list[str] = Field(..., description="列入议程的议题编号")
+    topics: list[str] = Field(..., description=gettext_lazy("列入议程的议题编号"))
     quorum: str = Field(
-        "majority", description="majority 过半数到会 / two_thirds 三分之二以上到会", max_length=12
+        "majority",
+        description=gettext_lazy("majority 过半数到会 / two_thirds 三分之二以上到会"),
+        max_length=12,
     )
     rule: str = Field("majority", description="majority / two_thirds / three_quarters", max_length=16)
-    base: str = Field("cast", description="cast 以参与表决人数计 / entitled 以应到人数计", max_length=10)
+    base: str = Field(
+        "cast", description=gettext_lazy("cast 以参与表决人数计 / entitled 以应到人数计"), max_length=10
+    )
 
 
 class ParticipantIn(Schema):
@@ -106,19 +117,23 @@ class ParticipantIn(Schema):
 
 
 class SignInIn(Schema):
-    participant: int | None = Field(None, description="召集人代为签到时的参会人 id；本人签到时省略")
+    participant: int | None = Field(
+        None, description=gettext_lazy("召集人代为签到时的参会人 id；本人签到时省略")
+    )
 
 
 class VoteIn(Schema):
     item: int
-    choice: str = Field(..., description="yes 赞成 / no 反对 / abstain 弃权", max_length=8)
-    participant: int | None = Field(None, description="召集人录入纸质票时的参会人 id")
+    choice: str = Field(..., description=gettext_lazy("yes 赞成 / no 反对 / abstain 弃权"), max_length=8)
+    participant: int | None = Field(None, description=gettext_lazy("召集人录入纸质票时的参会人 id"))
 
 
 class DecideIn(Schema):
     item: int
-    text: str = Field("", max_length=limit(Decision, "text"), description="通过时必填：决定内容")
-    yes: int | None = Field(None, description="举手表决的赞成数（没有逐人投票时）")
+    text: str = Field(
+        "", max_length=limit(Decision, "text"), description=gettext_lazy("通过时必填：决定内容")
+    )
+    yes: int | None = Field(None, description=gettext_lazy("举手表决的赞成数（没有逐人投票时）"))
     no: int | None = None
     abstain: int | None = None
 
@@ -297,7 +312,9 @@ def meeting_dict(user, meeting: Meeting) -> dict:
 # ---------------------------------------------------------------- topics
 
 
-@router.get("/topics", response=list[TopicOut], auth=None, summary="议题（公开；提议人只显示身份）")
+@router.get(
+    "/topics", response=list[TopicOut], auth=None, summary=gettext_lazy("议题（公开；提议人只显示身份）")
+)
 @paginate(Pages, page_size=50)
 def list_topics(request: HttpRequest, q: Query[TopicFilters]):
     return Mapped(selectors.topics(area=q.area, state=q.state), topic_dict)
@@ -306,7 +323,7 @@ def list_topics(request: HttpRequest, q: Query[TopicFilters]):
 @router.post(
     "/topics",
     response={201: TopicDetailOut},
-    summary="提议（居民、党员、工作人员；工作人员可把事件转为议题）",
+    summary=gettext_lazy("提议（居民、党员、工作人员；工作人员可把事件转为议题）"),
 )
 def propose(request: HttpRequest, payload: TopicIn):
     topic = actions.topic_propose(by=request.auth, **payload.dict())
@@ -314,31 +331,40 @@ def propose(request: HttpRequest, payload: TopicIn):
 
 
 @router.get(
-    "/topics/{ref}", response=TopicDetailOut, auth=None, summary="议题详情、决定、办理进度与时间线（公开）"
+    "/topics/{ref}",
+    response=TopicDetailOut,
+    auth=None,
+    summary=gettext_lazy("议题详情、决定、办理进度与时间线（公开）"),
 )
 def get_topic(request: HttpRequest, ref: str):
     return topic_detail(request.user if request.user.is_authenticated else None, ref)
 
 
-@router.post("/topics/{ref}/support", response=TopicDetailOut, summary="支持议题（达到人数自动列入议程）")
+@router.post(
+    "/topics/{ref}/support", response=TopicDetailOut, summary=gettext_lazy("支持议题（达到人数自动列入议程）")
+)
 def support(request: HttpRequest, ref: str):
     actions.topic_support(by=request.auth, ref=ref)
     return topic_detail(request.auth, ref)
 
 
-@router.post("/topics/{ref}/place", response=TopicDetailOut, summary="列入议程（工作人员）")
+@router.post("/topics/{ref}/place", response=TopicDetailOut, summary=gettext_lazy("列入议程（工作人员）"))
 def place(request: HttpRequest, ref: str):
     actions.topic_place(by=request.auth, ref=ref)
     return topic_detail(request.auth, ref)
 
 
-@router.post("/topics/{ref}/withdraw", response=TopicDetailOut, summary="撤回议题（提议人，须填写原因）")
+@router.post(
+    "/topics/{ref}/withdraw", response=TopicDetailOut, summary=gettext_lazy("撤回议题（提议人，须填写原因）")
+)
 def withdraw(request: HttpRequest, ref: str, payload: DeliberationReasonIn):
     actions.topic_withdraw(by=request.auth, ref=ref, reason=payload.reason)
     return topic_detail(request.auth, ref)
 
 
-@router.post("/topics/{ref}/objections", response={201: ObjectionOut}, summary="公示期内提出异议")
+@router.post(
+    "/topics/{ref}/objections", response={201: ObjectionOut}, summary=gettext_lazy("公示期内提出异议")
+)
 def object_to(request: HttpRequest, ref: str, payload: ObjectionIn):
     o = actions.decision_object(by=request.auth, ref=ref, reason=payload.reason)
     return Status(
@@ -346,7 +372,9 @@ def object_to(request: HttpRequest, ref: str, payload: ObjectionIn):
     )
 
 
-@router.post("/objections/{objection_id}/answer", response=ObjectionOut, summary="答复异议（工作人员）")
+@router.post(
+    "/objections/{objection_id}/answer", response=ObjectionOut, summary=gettext_lazy("答复异议（工作人员）")
+)
 def answer(request: HttpRequest, objection_id: int, payload: AnswerIn):
     o = actions.objection_answer(by=request.auth, objection=objection_id, answer=payload.answer)
     return {"id": o.pk, "reason": o.reason, "at": o.at, "answer": o.answer, "answered_at": o.answered_at}
@@ -355,27 +383,32 @@ def answer(request: HttpRequest, objection_id: int, payload: AnswerIn):
 @router.post(
     "/topics/{ref}/carry-out",
     response=TopicDetailOut,
-    summary="决定转入办理：生成项目（公示期满且异议均已答复）",
+    summary=gettext_lazy("决定转入办理：生成项目（公示期满且异议均已答复）"),
 )
 def carry_out(request: HttpRequest, ref: str, payload: CarryOutIn):
     actions.decision_carry_out(by=request.auth, ref=ref, **payload.dict())
     return topic_detail(request.auth, ref)
 
 
-@router.post("/topics/{ref}/finish", response=TopicDetailOut, summary="决定办结")
+@router.post("/topics/{ref}/finish", response=TopicDetailOut, summary=gettext_lazy("决定办结"))
 def finish(request: HttpRequest, ref: str):
     actions.decision_finish(by=request.auth, ref=ref)
     return topic_detail(request.auth, ref)
 
 
-@router.post("/topics/{ref}/rate", response=TopicDetailOut, summary="居民评价决定的办理（1–5 分）")
+@router.post(
+    "/topics/{ref}/rate", response=TopicDetailOut, summary=gettext_lazy("居民评价决定的办理（1–5 分）")
+)
 def rate(request: HttpRequest, ref: str, payload: DeliberationRateIn):
     actions.decision_rate(by=request.auth, ref=ref, **payload.dict())
     return topic_detail(request.auth, ref)
 
 
 @router.get(
-    "/showcase", response=list[TopicOut], auth=None, summary="晒事：已作出的决定、办理进度和评价（公开）"
+    "/showcase",
+    response=list[TopicOut],
+    auth=None,
+    summary=gettext_lazy("晒事：已作出的决定、办理进度和评价（公开）"),
 )
 @paginate(Pages, page_size=50)
 def showcase(request: HttpRequest, area: str | None = None):
@@ -387,20 +420,28 @@ def showcase(request: HttpRequest, area: str | None = None):
 
 class PollIn(Schema):
     question: str = Field(..., max_length=limit(Poll, "question"))
-    area: str = Field(..., max_length=18, description="投票区域编码（有权投票的是台账中在册的居民或户）")
+    area: str = Field(
+        ..., max_length=18, description=gettext_lazy("投票区域编码（有权投票的是台账中在册的居民或户）")
+    )
     closes_at: datetime
-    per: str = Field("person", description="person 一人一票 / household 一户一票", max_length=10)
+    per: str = Field(
+        "person", description=gettext_lazy("person 一人一票 / household 一户一票"), max_length=10
+    )
     rule: str = Field("majority", max_length=16)
     base: str = Field("cast", max_length=10)
 
 
 class PollVoteIn(Schema):
-    id_number: str = Field(..., max_length=18, description="投票人身份证号（只用于比对台账，不保存）")
+    id_number: str = Field(
+        ..., max_length=18, description=gettext_lazy("投票人身份证号（只用于比对台账，不保存）")
+    )
     choice: str = Field(..., max_length=8, description="yes / no / abstain")
 
 
 class PollCloseIn(Schema):
-    text: str = Field("", max_length=limit(Decision, "text"), description="通过时必填：决定内容")
+    text: str = Field(
+        "", max_length=limit(Decision, "text"), description=gettext_lazy("通过时必填：决定内容")
+    )
 
 
 class PollOut(Schema):
@@ -435,20 +476,24 @@ def poll_dict(poll: Poll) -> dict:
     }
 
 
-@router.post("/topics/{ref}/polls", response={201: PollOut}, summary="发起居民表决（一人一票或一户一票）")
+@router.post(
+    "/topics/{ref}/polls", response={201: PollOut}, summary=gettext_lazy("发起居民表决（一人一票或一户一票）")
+)
 def open_poll(request: HttpRequest, ref: str, payload: PollIn):
     return Status(201, poll_dict(actions.poll_open(by=request.auth, ref=ref, **payload.dict())))
 
 
 @router.post(
-    "/polls/{poll_id}/votes", response={201: PollOut}, summary="投票：居民网上投票，或召集人录入纸质票"
+    "/polls/{poll_id}/votes",
+    response={201: PollOut},
+    summary=gettext_lazy("投票：居民网上投票，或召集人录入纸质票"),
 )
 def poll_vote(request: HttpRequest, poll_id: int, payload: PollVoteIn):
     vote = actions.poll_vote(by=request.auth, poll=poll_id, **payload.dict())
     return Status(201, poll_dict(vote.poll))
 
 
-@router.post("/polls/{poll_id}/close", response=PollOut, summary="结束居民表决（系统计算结果）")
+@router.post("/polls/{poll_id}/close", response=PollOut, summary=gettext_lazy("结束居民表决（系统计算结果）"))
 def close_poll(request: HttpRequest, poll_id: int, payload: PollCloseIn):
     return poll_dict(actions.poll_close(by=request.auth, poll=poll_id, text=payload.text))
 
@@ -456,65 +501,79 @@ def close_poll(request: HttpRequest, poll_id: int, payload: PollCloseIn):
 # ---------------------------------------------------------------- meetings
 
 
-@router.get("/meetings", response=list[MeetingOut], summary="议事会（工作人员本辖区；参会人本人的）")
+@router.get(
+    "/meetings", response=list[MeetingOut], summary=gettext_lazy("议事会（工作人员本辖区；参会人本人的）")
+)
 @paginate(Pages, page_size=20)
 def list_meetings(request: HttpRequest):
     user = request.auth
     return Mapped(selectors.meetings_visible(user), lambda m: meeting_dict(user, m))
 
 
-@router.post("/meetings", response={201: MeetingOut}, summary="召集议事会（议程为已列入议程的议题）")
+@router.post(
+    "/meetings", response={201: MeetingOut}, summary=gettext_lazy("召集议事会（议程为已列入议程的议题）")
+)
 def create_meeting(request: HttpRequest, payload: MeetingIn):
     meeting = actions.meeting_create(by=request.auth, **payload.dict())
     return Status(201, meeting_dict(request.auth, meeting))
 
 
 @router.get(
-    "/meetings/{ref}", response=MeetingOut, summary="议事会详情：名单、签到、法定人数、议程与表决结果"
+    "/meetings/{ref}",
+    response=MeetingOut,
+    summary=gettext_lazy("议事会详情：名单、签到、法定人数、议程与表决结果"),
 )
 def get_meeting(request: HttpRequest, ref: str):
     return meeting_dict(request.auth, selectors.meeting_get(request.auth, ref))
 
 
-@router.post("/meetings/{ref}/participants", response={201: MeetingOut}, summary="增加参会人（会前）")
+@router.post(
+    "/meetings/{ref}/participants", response={201: MeetingOut}, summary=gettext_lazy("增加参会人（会前）")
+)
 def add_participant(request: HttpRequest, ref: str, payload: ParticipantIn):
     actions.participant_add(by=request.auth, ref=ref, **payload.dict())
     return Status(201, meeting_dict(request.auth, selectors.meeting_get(request.auth, ref)))
 
 
-@router.post("/meetings/{ref}/open", response=MeetingOut, summary="开会（开始签到）")
+@router.post("/meetings/{ref}/open", response=MeetingOut, summary=gettext_lazy("开会（开始签到）"))
 def open_meeting(request: HttpRequest, ref: str):
     meeting = actions.meeting_open(by=request.auth, ref=ref)
     return meeting_dict(request.auth, meeting)
 
 
-@router.post("/meetings/{ref}/sign-in", response=MeetingOut, summary="签到（本人，或召集人代为签到）")
+@router.post(
+    "/meetings/{ref}/sign-in", response=MeetingOut, summary=gettext_lazy("签到（本人，或召集人代为签到）")
+)
 def sign_in(request: HttpRequest, ref: str, payload: SignInIn):
     actions.sign_in(by=request.auth, ref=ref, participant=payload.participant)
     return meeting_dict(request.auth, selectors.meeting_get(request.auth, ref))
 
 
-@router.post("/meetings/{ref}/vote", response=MeetingOut, summary="投票（每人每项一票）")
+@router.post("/meetings/{ref}/vote", response=MeetingOut, summary=gettext_lazy("投票（每人每项一票）"))
 def cast(request: HttpRequest, ref: str, payload: VoteIn):
     actions.vote(by=request.auth, ref=ref, **payload.dict())
     return meeting_dict(request.auth, selectors.meeting_get(request.auth, ref))
 
 
 @router.post(
-    "/meetings/{ref}/decide", response=MeetingOut, summary="表决结果（系统计算；不足法定人数不能表决）"
+    "/meetings/{ref}/decide",
+    response=MeetingOut,
+    summary=gettext_lazy("表决结果（系统计算；不足法定人数不能表决）"),
 )
 def decide(request: HttpRequest, ref: str, payload: DecideIn):
     actions.decide(by=request.auth, ref=ref, **payload.dict())
     return meeting_dict(request.auth, selectors.meeting_get(request.auth, ref))
 
 
-@router.post("/meetings/{ref}/close", response=MeetingOut, summary="结束会议（会议纪要）")
+@router.post("/meetings/{ref}/close", response=MeetingOut, summary=gettext_lazy("结束会议（会议纪要）"))
 def close(request: HttpRequest, ref: str, payload: CloseIn):
     meeting = actions.meeting_close(by=request.auth, ref=ref, minutes=payload.minutes)
     return meeting_dict(request.auth, meeting)
 
 
-@router.post("/meetings/{ref}/cancel", response=MeetingOut, summary="取消会议（会前，须填写原因）")
+@router.post(
+    "/meetings/{ref}/cancel", response=MeetingOut, summary=gettext_lazy("取消会议（会前，须填写原因）")
+)
 def cancel(request: HttpRequest, ref: str, payload: DeliberationReasonIn):
     meeting = actions.meeting_cancel(by=request.auth, ref=ref, reason=payload.reason)
     return meeting_dict(request.auth, meeting)

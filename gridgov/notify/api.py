@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
@@ -31,19 +32,19 @@ class NotificationsReadOut(Schema):
     unread: int
 
 
-@router.get("", response=list[NotificationOut], summary="站内消息")
+@router.get("", response=list[NotificationOut], summary=gettext_lazy("站内消息"))
 @paginate(Pages, page_size=50)
 def inbox(request: HttpRequest, unread: bool = False):
     return selectors.inbox_for(request.auth, unread_only=unread)
 
 
-@router.post("/{notification_id}/read", response=NotificationsReadOut, summary="标记为已读")
+@router.post("/{notification_id}/read", response=NotificationsReadOut, summary=gettext_lazy("标记为已读"))
 def mark_read(request: HttpRequest, notification_id: int):
     marked = actions.notification_mark_read(user=request.auth, notification_id=notification_id)
     return {"marked": marked, "unread": selectors.unread_count(request.auth)}
 
 
-@router.post("/read-all", response=NotificationsReadOut, summary="全部标记为已读")
+@router.post("/read-all", response=NotificationsReadOut, summary=gettext_lazy("全部标记为已读"))
 def mark_all_read(request: HttpRequest):
     marked = actions.notification_mark_read(user=request.auth)
     return {"marked": marked, "unread": 0}

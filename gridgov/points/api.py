@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -21,9 +22,9 @@ from gridgov.points import actions, selectors
 from gridgov.points.models import PointsAccount, PointsEntry, Redemption, Reward, Signup, VolunteerTask
 from gridgov.points.workflow import allowed_actions
 
-tasks = Router(tags=["志愿服务与积分"])  # /tasks
-points = Router(tags=["志愿服务与积分"])  # /points
-rewards = Router(tags=["志愿服务与积分"])  # /rewards
+tasks = Router(tags=[gettext_lazy("志愿服务与积分")])  # /tasks
+points = Router(tags=[gettext_lazy("志愿服务与积分")])  # /points
+rewards = Router(tags=[gettext_lazy("志愿服务与积分")])  # /rewards
 
 
 def _user(context) -> User | None:
@@ -53,7 +54,7 @@ class VolunteerTaskOut(Schema):
     state_label: str
     published_at: datetime | None
     cancel_reason: str
-    allowed_actions: list[str] = Field(..., description="当前账号现在可以执行的操作")
+    allowed_actions: list[str] = Field(..., description=gettext_lazy("当前账号现在可以执行的操作"))
 
     @staticmethod
     def resolve_area_name(obj: VolunteerTask) -> str:
@@ -69,24 +70,24 @@ class VolunteerTaskOut(Schema):
 
 
 class VolunteerTaskIn(Schema):
-    area: str = Field(..., description="社区或网格编码（本人管辖范围内）")
+    area: str = Field(..., description=gettext_lazy("社区或网格编码（本人管辖范围内）"))
     title: str = Field(..., max_length=limit(VolunteerTask, "title"))
     place: str = Field(..., max_length=limit(VolunteerTask, "place"))
     starts_at: datetime
     ends_at: datetime
-    slots: int = Field(..., description="名额")
-    points: int = Field(..., description="每人积分")
+    slots: int = Field(..., description=gettext_lazy("名额"))
+    points: int = Field(..., description=gettext_lazy("每人积分"))
     description: str = Field("", max_length=limit(VolunteerTask, "description"))
     requirements: str = Field("", max_length=limit(VolunteerTask, "requirements"))
     signup_due: datetime | None = None
-    publish: bool = Field(False, description="创建后立即发布")
+    publish: bool = Field(False, description=gettext_lazy("创建后立即发布"))
 
 
 class VolunteerTaskFilters(Schema):
     state: str | None = None
-    area: str | None = Field(None, description="区域编码（含下级）")
+    area: str | None = Field(None, description=gettext_lazy("区域编码（含下级）"))
     upcoming: bool = Field(
-        False, description="只列出可报名（报名中、已满员）且尚未开始的任务，最近开始的在前"
+        False, description=gettext_lazy("只列出可报名（报名中、已满员）且尚未开始的任务，最近开始的在前")
     )
 
 
@@ -129,15 +130,15 @@ class VolunteerStepOut(Schema):
 
 class VolunteerTaskDetailOut(Schema):
     task: VolunteerTaskOut
-    my_signup: VolunteerSignupOut | None = Field(..., description="本人的报名（志愿者）")
-    signups: list[VolunteerSignupOut] | None = Field(..., description="报名名单（仅工作人员）")
-    timeline: list[VolunteerStepOut] | None = Field(..., description="办理记录（仅工作人员）")
+    my_signup: VolunteerSignupOut | None = Field(..., description=gettext_lazy("本人的报名（志愿者）"))
+    signups: list[VolunteerSignupOut] | None = Field(..., description=gettext_lazy("报名名单（仅工作人员）"))
+    timeline: list[VolunteerStepOut] | None = Field(..., description=gettext_lazy("办理记录（仅工作人员）"))
 
 
 class VolunteerMarkIn(Schema):
     signup_id: int
     attended: bool
-    hours: Decimal | None = Field(None, description="服务时长（小时）；省略时取任务的起止时间")
+    hours: Decimal | None = Field(None, description=gettext_lazy("服务时长（小时）；省略时取任务的起止时间"))
 
 
 class VolunteerAccountOut(Schema):
@@ -161,8 +162,8 @@ class VolunteerLineOut(Schema):
     kind: str
     kind_label: str
     memo: str
-    change: int = Field(..., description="本账户的变动：转入为正，转出为负")
-    balance: int = Field(..., description="该笔之后的余额")
+    change: int = Field(..., description=gettext_lazy("本账户的变动：转入为正，转出为负"))
+    balance: int = Field(..., description=gettext_lazy("该笔之后的余额"))
     area_code: str
     reversed: bool
 
@@ -191,7 +192,7 @@ class VolunteerEntryOut(Schema):
 
 
 class VolunteerCorrectionIn(Schema):
-    entry: int = Field(..., description="要冲正的流水 id")
+    entry: int = Field(..., description=gettext_lazy("要冲正的流水 id"))
     reason: str = Field("", max_length=REASON_LIMIT)
 
 
@@ -212,7 +213,7 @@ class VolunteerSummaryOut(Schema):
     area: str
     start: date
     end: date
-    issued: int = Field(..., description="发放积分（志愿服务 + 调整）")
+    issued: int = Field(..., description=gettext_lazy("发放积分（志愿服务 + 调整）"))
     issued_for_tasks: int
     granted: int
     redeemed: int
@@ -245,7 +246,7 @@ class VolunteerRewardOut(Schema):
 
 
 class VolunteerRewardIn(Schema):
-    area: str = Field(..., description="兑换站所在社区编码")
+    area: str = Field(..., description=gettext_lazy("兑换站所在社区编码"))
     name: str = Field(..., max_length=limit(Reward, "name"))
     cost: int
     stock: int
@@ -255,7 +256,7 @@ class VolunteerRewardIn(Schema):
 
 class VolunteerRedeemIn(Schema):
     volunteer: int | None = Field(
-        None, description="代为兑换的志愿者账号 id（兑换站工作人员）；省略为本人自助兑换"
+        None, description=gettext_lazy("代为兑换的志愿者账号 id（兑换站工作人员）；省略为本人自助兑换")
     )
     quantity: int = 1
 
@@ -269,8 +270,8 @@ class VolunteerRedemptionOut(Schema):
     points: int
     at: datetime
     entry: int
-    balance: int = Field(..., description="兑换后志愿者的积分余额")
-    stock: int = Field(..., description="兑换后的库存")
+    balance: int = Field(..., description=gettext_lazy("兑换后志愿者的积分余额"))
+    stock: int = Field(..., description=gettext_lazy("兑换后的库存"))
 
     @staticmethod
     def resolve_reward(obj: Redemption) -> int:
@@ -301,21 +302,29 @@ class VolunteerRedemptionOut(Schema):
 
 
 @tasks.get(
-    "", response=list[VolunteerTaskOut], summary="志愿任务（工作人员：管辖范围；志愿者：已发布的任务）"
+    "",
+    response=list[VolunteerTaskOut],
+    summary=gettext_lazy("志愿任务（工作人员：管辖范围；志愿者：已发布的任务）"),
 )
 @paginate(Pages, page_size=50)
 def list_tasks(request: HttpRequest, q: Query[VolunteerTaskFilters]):
     return selectors.task_list(request.auth, state=q.state, area=q.area, upcoming=q.upcoming)
 
 
-@tasks.post("", response={201: VolunteerTaskOut}, summary="新建志愿任务（草稿，或 publish=true 直接发布）")
+@tasks.post(
+    "",
+    response={201: VolunteerTaskOut},
+    summary=gettext_lazy("新建志愿任务（草稿，或 publish=true 直接发布）"),
+)
 def create_task(request: HttpRequest, payload: VolunteerTaskIn):
     task = actions.task_create(by=request.auth, **payload.dict())
     return Status(201, selectors.task_get_visible(request.auth, task.pk))
 
 
 @tasks.get(
-    "/{task_id}", response=VolunteerTaskDetailOut, summary="志愿任务详情、本人报名、报名名单与办理记录"
+    "/{task_id}",
+    response=VolunteerTaskDetailOut,
+    summary=gettext_lazy("志愿任务详情、本人报名、报名名单与办理记录"),
 )
 def get_task(request: HttpRequest, task_id: int):
     user = request.auth
@@ -341,12 +350,20 @@ def get_task(request: HttpRequest, task_id: int):
     }
 
 
-@tasks.post("/{task_id}/signup", response={201: VolunteerSignupOut}, summary="报名（名额已满 409 task_full）")
+@tasks.post(
+    "/{task_id}/signup",
+    response={201: VolunteerSignupOut},
+    summary=gettext_lazy("报名（名额已满 409 task_full）"),
+)
 def signup(request: HttpRequest, task_id: int):
     return Status(201, actions.signup_create(task_id=task_id, by=request.auth))
 
 
-@tasks.post("/{task_id}/withdraw", response=VolunteerSignupOut, summary="取消报名（任务开始前），名额退回")
+@tasks.post(
+    "/{task_id}/withdraw",
+    response=VolunteerSignupOut,
+    summary=gettext_lazy("取消报名（任务开始前），名额退回"),
+)
 def withdraw(request: HttpRequest, task_id: int):
     return actions.signup_withdraw(task_id=task_id, by=request.auth)
 
@@ -354,7 +371,9 @@ def withdraw(request: HttpRequest, task_id: int):
 @tasks.post(
     "/{task_id}/attendance",
     response=list[VolunteerSignupOut],
-    summary="确认参加情况 [{signup_id, attended, hours?}]：参加的记积分（每人每任务一次，可安全重试）",
+    summary=gettext_lazy(
+        "确认参加情况 [{signup_id, attended, hours?}]：参加的记积分（每人每任务一次，可安全重试）"
+    ),
 )
 def attendance(request: HttpRequest, task_id: int, payload: list[VolunteerMarkIn]):
     marks = [actions.Mark(m.signup_id, m.attended, m.hours) for m in payload]
@@ -377,7 +396,9 @@ def _reason(request: HttpRequest) -> str:
 @tasks.post(
     "/{task_id}/{action}",
     response=VolunteerTaskOut,
-    summary="任务流程：publish 发布 / close 截止报名 / finish 结束 / cancel 取消（须填 reason）",
+    summary=gettext_lazy(
+        "任务流程：publish 发布 / close 截止报名 / finish 结束 / cancel 取消（须填 reason）"
+    ),
     openapi_extra={
         "requestBody": {
             "required": False,
@@ -411,7 +432,9 @@ def _lines(account: PointsAccount | None, limit: int = 200) -> list[dict]:
 
 
 @points.get(
-    "/me", response=VolunteerAccountDetailOut, summary="我的积分：余额、服务时长、积分明细（最近 200 笔）"
+    "/me",
+    response=VolunteerAccountDetailOut,
+    summary=gettext_lazy("我的积分：余额、服务时长、积分明细（最近 200 笔）"),
 )
 def my_points(request: HttpRequest):
     user = request.auth
@@ -425,7 +448,9 @@ def my_points(request: HttpRequest):
 
 
 @points.get(
-    "/accounts/{account_id}", response=VolunteerAccountDetailOut, summary="积分账户（工作人员）：余额与明细"
+    "/accounts/{account_id}",
+    response=VolunteerAccountDetailOut,
+    summary=gettext_lazy("积分账户（工作人员）：余额与明细"),
 )
 def get_account(request: HttpRequest, account_id: int):
     account = selectors.account_get_visible(request.auth, account_id)
@@ -439,7 +464,9 @@ def get_account(request: HttpRequest, account_id: int):
 
 
 @points.post(
-    "/corrections", response={201: VolunteerEntryOut}, summary="冲正：按原因冲销一笔流水（每笔只能冲正一次）"
+    "/corrections",
+    response={201: VolunteerEntryOut},
+    summary=gettext_lazy("冲正：按原因冲销一笔流水（每笔只能冲正一次）"),
 )
 def correct(request: HttpRequest, payload: VolunteerCorrectionIn):
     entry = actions.points_correct(entry_id=payload.entry, by=request.auth, reason=payload.reason)
@@ -447,7 +474,9 @@ def correct(request: HttpRequest, payload: VolunteerCorrectionIn):
 
 
 @points.post(
-    "/grants", response={201: VolunteerEntryOut}, summary="调整：从社区积分池给志愿者补记积分（须填原因）"
+    "/grants",
+    response={201: VolunteerEntryOut},
+    summary=gettext_lazy("调整：从社区积分池给志愿者补记积分（须填原因）"),
 )
 def grant(request: HttpRequest, payload: VolunteerGrantIn):
     volunteer = User.objects.filter(pk=payload.volunteer, is_active=True).first()
@@ -460,7 +489,9 @@ def grant(request: HttpRequest, payload: VolunteerGrantIn):
 
 
 @points.get(
-    "/summary", response=VolunteerSummaryOut, summary="积分统计：期间内发放、兑换、过期、冲正的积分与服务人次"
+    "/summary",
+    response=VolunteerSummaryOut,
+    summary=gettext_lazy("积分统计：期间内发放、兑换、过期、冲正的积分与服务人次"),
 )
 def summary(request: HttpRequest, q: Query[VolunteerSummaryQuery]):
     return selectors.summary(request.auth, area=q.area, start=q.start, end=q.end)
@@ -470,7 +501,9 @@ def summary(request: HttpRequest, q: Query[VolunteerSummaryQuery]):
 
 
 @rewards.get(
-    "", response=list[VolunteerRewardOut], summary="兑换物品（工作人员：管辖范围；志愿者：上架的物品）"
+    "",
+    response=list[VolunteerRewardOut],
+    summary=gettext_lazy("兑换物品（工作人员：管辖范围；志愿者：上架的物品）"),
 )
 @paginate(Pages, page_size=100)
 def list_rewards(request: HttpRequest, area: str | None = None):
@@ -478,7 +511,7 @@ def list_rewards(request: HttpRequest, area: str | None = None):
     return qs.filter(area__code__startswith=area) if area else qs
 
 
-@rewards.post("", response={201: VolunteerRewardOut}, summary="新增兑换物品（社区工作人员）")
+@rewards.post("", response={201: VolunteerRewardOut}, summary=gettext_lazy("新增兑换物品（社区工作人员）"))
 def create_reward(request: HttpRequest, payload: VolunteerRewardIn):
     return Status(201, actions.reward_create(by=request.auth, **payload.dict()))
 
@@ -486,7 +519,7 @@ def create_reward(request: HttpRequest, payload: VolunteerRewardIn):
 @rewards.post(
     "/{reward_id}/redeem",
     response={201: VolunteerRedemptionOut},
-    summary="兑换：积分不足 409 insufficient_points，库存不足 409 out_of_stock",
+    summary=gettext_lazy("兑换：积分不足 409 insufficient_points，库存不足 409 out_of_stock"),
 )
 def redeem(request: HttpRequest, reward_id: int, payload: VolunteerRedeemIn):
     volunteer = None

@@ -40,9 +40,15 @@ def openapi(client, language: str) -> dict:
 
 
 # The routers whose documentation is translated so far (their operations: summaries, tags, parameters).
-# Not yet: cases, categories, public, inbox, kpis, units, the ledger's routers, imports, exports, tasks,
-# points, rewards, deliberation, assessment, the accounts' routes at the root, and the component schemas.
+# Not yet: cases, categories, public, kpis, units, the ledger's routers, imports, exports, the accounts'
+# routes at the root, and the component schemas.
 TRANSLATED = (
+    "inbox",
+    "tasks",
+    "points",
+    "rewards",
+    "deliberation",
+    "assessment",
     "areas",
     "visits",
     "services",
